@@ -1,0 +1,45 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+/// hwr: handwriting recognition engine. One module per concern:
+/// kernels (HWRKernels), model and file format (HWRModel), preprocessing (HWRImage),
+/// training (HWRTraining), C ABI (HWRCAPI -> libhwr.so), command line (HWRCLI -> hwr).
+let package = Package(
+    name: "hwr",
+    products: [
+        .library(name: "hwr", type: .dynamic, targets: ["HWRCAPI"]),
+        // SwiftPM cannot give a library and an executable the same product name; the install
+        // step (scripts/install.sh) installs this binary as `hwr`.
+        .executable(name: "hwr-cli", targets: ["HWRCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C surfaces
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "CImageCodecs", path: "Sources/CImageCodecs",
+                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
+        .systemLibrary(name: "CHwr", path: "include"),
+
+        // Swift modules
+        .target(name: "HWRKernels", dependencies: ["CBLAS"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "HWRModel", dependencies: ["HWRKernels"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "HWRImage", dependencies: ["CImageCodecs"]),
+        .target(name: "HWRTraining", dependencies: ["HWRKernels", "HWRModel", "HWRImage", "CZlib"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "HWRCAPI", dependencies: ["CHwr", "HWRModel", "HWRImage"],
+                linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=include/hwr.exports.map"])]),
+        .executableTarget(name: "HWRCLI", dependencies: [
+            "HWRModel", "HWRImage", "HWRTraining",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Tests, one target per module
+        .testTarget(name: "HWRKernelsTests", dependencies: ["HWRKernels"]),
+        .testTarget(name: "HWRModelTests", dependencies: ["HWRModel", "HWRTraining"]),
+    ]
+)

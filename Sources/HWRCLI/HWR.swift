@@ -1,0 +1,14 @@
+import ArgumentParser
+import Foundation
+import HWRImage
+import HWRModel
+import HWRTraining
+
+/// `hwr`: recognise handwriting, train and evaluate models.
+@main
+struct HWR: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hwr",
+        abstract: "Handwriting recognition: digits and letters with a CRNN.",
+        subcommands: [Recognize.self, Train.self, Eval.self, Preprocess.self])
+}

@@ -1,0 +1,2 @@
+import ArgumentParser
+struct Recognize: ParsableCommand { func run() throws {} }

@@ -1,0 +1,184 @@
+import CImageCodecs
+import Foundation
+
+/// An 8-bit grey image with optional alpha, row-major, no padding.
+public struct GrayImage: Equatable, Sendable {
+    /// Width in pixels.
+    public let width: Int
+    /// Height in pixels.
+    public let height: Int
+    /// Luminance, `width * height` bytes.
+    public var pixels: [UInt8]
+    /// Opacity, `width * height` bytes, or nil when the image is opaque.
+    public var alpha: [UInt8]?
+
+    /// Wraps pixels.
+    /// - Throws: `ImageError` if the sizes are inconsistent, zero, or over the limits.
+    public init(width: Int, height: Int, pixels: [UInt8], alpha: [UInt8]? = nil) throws {
+        try Self.checkSize(width: width, height: height)
+        guard pixels.count == width * height, alpha.map({ $0.count == pixels.count }) ?? true else {
+            throw ImageError.invalidArgument("\(pixels.count) pixels for \(width)x\(height)")
+        }
+        self.width = width; self.height = height; self.pixels = pixels
+        self.alpha = alpha.flatMap { a in a.allSatisfy { $0 == 255 } ? nil : a }
+    }
+
+    /// Validates dimensions against `ImageLimits`.
+    public static func checkSize(width: Int, height: Int) throws {
+        guard width > 0, height > 0 else { throw ImageError.empty("\(width)x\(height) pixels") }
+        guard width <= ImageLimits.maximumSide, height <= ImageLimits.maximumSide,
+              width * height <= ImageLimits.maximumPixels else {
+            throw ImageError.tooLarge("\(width)x\(height) exceeds the limit of \(ImageLimits.maximumPixels) pixels " +
+                                      "and \(ImageLimits.maximumSide) per side")
+        }
+    }
+
+    /// Copies a raw 8-bit grey buffer.
+    /// - Parameters:
+    ///   - data: at least `stride * (height - 1) + width` bytes
+    ///   - stride: bytes from one row to the next (>= width)
+    /// - Throws: `ImageError.invalidArgument` if the buffer is too small or the stride too short.
+    public init(gray8 data: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int) throws {
+        try Self.checkSize(width: width, height: height)
+        guard stride >= width, data.count >= stride * (height - 1) + width else {
+            throw ImageError.invalidArgument("buffer of \(data.count) bytes, stride \(stride) too small for \(width)x\(height)")
+        }
+        var pixels = [UInt8](repeating: 0, count: width * height)
+        for y in 0..<height { for x in 0..<width { pixels[y * width + x] = data[y * stride + x] } }
+        try self.init(width: width, height: height, pixels: pixels)
+    }
+
+    /// Converts a raw RGBA buffer (8 bits per channel) to luminance and alpha.
+    /// - Parameter stride: bytes from one row to the next (>= 4 * width).
+    /// - Throws: `ImageError.invalidArgument` if the buffer is too small or the stride too short.
+    public init(rgba8 data: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int) throws {
+        try Self.checkSize(width: width, height: height)
+        guard stride >= 4 * width, data.count >= stride * (height - 1) + 4 * width else {
+            throw ImageError.invalidArgument("buffer of \(data.count) bytes, stride \(stride) too small for \(width)x\(height) RGBA")
+        }
+        var pixels = [UInt8](repeating: 0, count: width * height)
+        var alpha = pixels
+        for y in 0..<height {
+            for x in 0..<width {
+                let o = y * stride + 4 * x
+                let l = (299 * Int(data[o]) + 587 * Int(data[o + 1]) + 114 * Int(data[o + 2]) + 500) / 1000
+                pixels[y * width + x] = UInt8(l)
+                alpha[y * width + x] = data[o + 3]
+            }
+        }
+        try self.init(width: width, height: height, pixels: pixels, alpha: alpha)
+    }
+
+    /// Decodes PNG, JPEG or PGM (P2/P5) bytes, recognised by their signature.
+    /// - Throws: `ImageError.empty`, `.tooLarge` or `.decodeFailed`.
+    public init(encoded data: Data) throws {
+        guard !data.isEmpty else { throw ImageError.empty("0 bytes") }
+        let bytes = [UInt8](data)
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
+            self = try Self.decodeWithShim(bytes, png: true)
+        } else if bytes.starts(with: [0xFF, 0xD8]) {
+            self = try Self.decodeWithShim(bytes, png: false)
+        } else if bytes.count >= 2, bytes[0] == UInt8(ascii: "P"), bytes[1] == UInt8(ascii: "5") || bytes[1] == UInt8(ascii: "2") {
+            self = try PGM.decode(bytes)
+        } else {
+            throw ImageError.decodeFailed("unknown format (expected PNG, JPEG or PGM)")
+        }
+    }
+
+    /// Reads and decodes an image file.
+    /// - Throws: `ImageError.decodeFailed` if the file cannot be read, or any decoding error.
+    public init(contentsOfFile path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ImageError.decodeFailed("\(path): cannot read file")
+        }
+        try self.init(encoded: data)
+    }
+
+    private static func decodeWithShim(_ bytes: [UInt8], png: Bool) throws -> GrayImage {
+        var out: UnsafeMutablePointer<UInt8>?
+        var w: Int32 = 0, h: Int32 = 0
+        var err = [CChar](repeating: 0, count: 256)
+        let status = bytes.withUnsafeBufferPointer { b in
+            png ? ic_decode_png(b.baseAddress, b.count, UInt64(ImageLimits.maximumPixels), &out, &w, &h, &err, err.count)
+                : ic_decode_jpeg(b.baseAddress, b.count, UInt64(ImageLimits.maximumPixels), &out, &w, &h, &err, err.count)
+        }
+        let message = String(cString: err)
+        switch Int(status) {
+        case Int(IC_OK): break
+        case Int(IC_ERR_TOO_LARGE): throw ImageError.tooLarge(message)
+        default: throw ImageError.decodeFailed("\(png ? "PNG" : "JPEG"): \(message)")
+        }
+        defer { ic_free(out) }
+        let width = Int(w), height = Int(h), n = width * height
+        try checkSize(width: width, height: height)
+        guard let out else { throw ImageError.decodeFailed("decoder returned no pixels") }
+        if png {
+            var pixels = [UInt8](repeating: 0, count: n), alpha = pixels
+            for i in 0..<n { pixels[i] = out[2 * i]; alpha[i] = out[2 * i + 1] }
+            return try GrayImage(width: width, height: height, pixels: pixels, alpha: alpha)
+        }
+        return try GrayImage(width: width, height: height, pixels: Array(UnsafeBufferPointer(start: out, count: n)))
+    }
+
+    /// Encodes the luminance as a PNG.
+    public func pngData() throws -> Data { try encodePNG(pixels, width: width, height: height, channels: 1) }
+}
+
+/// Encodes 8-bit grey (channels 1) or RGB (channels 3) pixels as PNG.
+/// - Throws: `ImageError.invalidArgument` on inconsistent sizes or encoder failure.
+public func encodePNG(_ pixels: [UInt8], width: Int, height: Int, channels: Int) throws -> Data {
+    guard channels == 1 || channels == 3, pixels.count == width * height * channels else {
+        throw ImageError.invalidArgument("cannot encode \(pixels.count) bytes as \(width)x\(height)x\(channels)")
+    }
+    var out: UnsafeMutablePointer<UInt8>?
+    var size = 0
+    var err = [CChar](repeating: 0, count: 256)
+    let status = pixels.withUnsafeBufferPointer {
+        ic_encode_png($0.baseAddress, Int32(width), Int32(height), Int32(channels), &out, &size, &err, err.count)
+    }
+    guard status == IC_OK, let out else { throw ImageError.invalidArgument("PNG encoder: \(String(cString: err))") }
+    defer { ic_free(out) }
+    return Data(bytes: out, count: size)
+}
+
+/// Netpbm greymap reader (binary P5 and plain P2, 8 or 16 bits).
+enum PGM {
+    static func decode(_ bytes: [UInt8]) throws -> GrayImage {
+        var i = 2
+        func token() throws -> Int {
+            while i < bytes.count {
+                if bytes[i] == UInt8(ascii: "#") { while i < bytes.count && bytes[i] != 10 { i += 1 } }
+                else if bytes[i] == 32 || (9...13).contains(bytes[i]) { i += 1 } else { break }
+            }
+            var v = 0, digits = 0
+            while i < bytes.count, (48...57).contains(bytes[i]) {
+                v = v * 10 + Int(bytes[i] - 48); digits += 1; i += 1
+                guard v < 1 << 31 else { throw ImageError.decodeFailed("PGM: number too large") }
+            }
+            guard digits > 0 else { throw ImageError.decodeFailed("PGM: malformed header") }
+            return v
+        }
+        let binary = bytes[1] == UInt8(ascii: "5")
+        let width = try token(), height = try token(), maxValue = try token()
+        guard maxValue > 0, maxValue < 65536 else { throw ImageError.decodeFailed("PGM: bad maximum value \(maxValue)") }
+        try GrayImage.checkSize(width: width, height: height)
+        let n = width * height
+        var pixels = [UInt8](repeating: 0, count: n)
+        let scale = { (v: Int) in UInt8(min(255, (v * 255 + maxValue / 2) / maxValue)) }
+        if binary {
+            i += 1 // single whitespace after maxval
+            let wide = maxValue > 255
+            guard bytes.count - i >= n * (wide ? 2 : 1) else { throw ImageError.decodeFailed("PGM: truncated pixel data") }
+            for k in 0..<n {
+                pixels[k] = scale(wide ? Int(bytes[i + 2 * k]) << 8 | Int(bytes[i + 2 * k + 1]) : Int(bytes[i + k]))
+            }
+        } else {
+            for k in 0..<n {
+                let v = try token()
+                guard v <= maxValue else { throw ImageError.decodeFailed("PGM: value above maximum") }
+                pixels[k] = scale(v)
+            }
+        }
+        return try GrayImage(width: width, height: height, pixels: pixels)
+    }
+}

@@ -1,0 +1,29 @@
+/// Why an image could not be turned into network input.
+public enum ImageError: Error, Equatable, CustomStringConvertible {
+    /// The buffer or file is empty, or has no ink on it.
+    case empty(String)
+    /// More pixels than the configured limit.
+    case tooLarge(String)
+    /// The bytes are not a PNG, JPEG or PGM image, or are corrupt.
+    case decodeFailed(String)
+    /// Inconsistent size, stride or format arguments.
+    case invalidArgument(String)
+
+    /// A readable message.
+    public var description: String {
+        switch self {
+        case let .empty(m): return "empty image: \(m)"
+        case let .tooLarge(m): return "image too large: \(m)"
+        case let .decodeFailed(m): return "cannot decode image: \(m)"
+        case let .invalidArgument(m): return "invalid image: \(m)"
+        }
+    }
+}
+
+/// Limits every decoder and normaliser enforces.
+public enum ImageLimits {
+    /// Largest number of pixels accepted (about 16.7 million: 4096 x 4096).
+    public static let maximumPixels = 4096 * 4096
+    /// Largest width or height accepted.
+    public static let maximumSide = 32768
+}

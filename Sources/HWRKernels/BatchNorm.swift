@@ -1,0 +1,83 @@
+import Foundation
+
+// Batch normalization over rows: x is [n, c], statistics per column (channel).
+
+/// Training-mode batch norm forward with batch statistics; updates the running statistics.
+/// - Parameters:
+///   - out: [n, c]
+///   - xhat: [n, c], the normalized input kept for backward
+///   - invStd: [c], kept for backward
+///   - x: [n, c]
+///   - gamma, beta, runningMean, runningVar: [c]
+public func batchNormTrainForward(out: UnsafeMutablePointer<Float>, xhat: UnsafeMutablePointer<Float>,
+                                  invStd: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
+                                  gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                                  runningMean: UnsafeMutablePointer<Float>, runningVar: UnsafeMutablePointer<Float>,
+                                  n: Int, c: Int, momentum: Float, epsilon: Float) {
+    var mean = [Double](repeating: 0, count: c)
+    var sq = [Double](repeating: 0, count: c)
+    for r in 0..<n {
+        let row = x + r * c
+        for j in 0..<c { let v = Double(row[j]); mean[j] += v; sq[j] += v * v }
+    }
+    for j in 0..<c {
+        let m = mean[j] / Double(n)
+        let variance = max(sq[j] / Double(n) - m * m, 0)
+        mean[j] = m
+        invStd[j] = Float(1 / (variance + Double(epsilon)).squareRoot())
+        runningMean[j] = momentum * runningMean[j] + (1 - momentum) * Float(m)
+        let unbiased = n > 1 ? variance * Double(n) / Double(n - 1) : variance
+        runningVar[j] = momentum * runningVar[j] + (1 - momentum) * Float(unbiased)
+    }
+    let meanF = mean.map { Float($0) }
+    for r in 0..<n {
+        let xr = x + r * c, hr = xhat + r * c, orow = out + r * c
+        for j in 0..<c {
+            let v = (xr[j] - meanF[j]) * invStd[j]
+            hr[j] = v
+            orow[j] = gamma[j] * v + beta[j]
+        }
+    }
+}
+
+/// Batch norm backward (training mode).
+/// - Parameters:
+///   - dx: [n, c] (may alias dy)
+///   - dGamma, dBeta: [c], accumulated
+///   - dy: [n, c]
+///   - xhat, invStd: as left by the forward pass
+public func batchNormBackward(dx: UnsafeMutablePointer<Float>, dGamma: UnsafeMutablePointer<Float>,
+                              dBeta: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>,
+                              xhat: UnsafePointer<Float>, invStd: UnsafePointer<Float>,
+                              gamma: UnsafePointer<Float>, n: Int, c: Int) {
+    var sumDy = [Float](repeating: 0, count: c)
+    var sumDyXhat = [Float](repeating: 0, count: c)
+    for r in 0..<n {
+        let d = dy + r * c, hr = xhat + r * c
+        for j in 0..<c { sumDy[j] += d[j]; sumDyXhat[j] += d[j] * hr[j] }
+    }
+    for j in 0..<c { dBeta[j] += sumDy[j]; dGamma[j] += sumDyXhat[j] }
+    let inv = 1 / Float(n)
+    for r in 0..<n {
+        let d = dy + r * c, hr = xhat + r * c, o = dx + r * c
+        for j in 0..<c {
+            o[j] = gamma[j] * invStd[j] * (d[j] - inv * sumDy[j] - hr[j] * inv * sumDyXhat[j])
+        }
+    }
+}
+
+/// Folds inference-mode batch norm into the preceding convolution:
+/// `w'[.., o] = w[.., o] * s[o]`, `b'[o] = beta[o] - mean[o] * s[o]` with `s = gamma / sqrt(var + eps)`.
+/// - Parameters:
+///   - foldedWeight: [rows, c]; foldedBias: [c]
+///   - weight: [rows, c]
+public func foldBatchNorm(foldedWeight: UnsafeMutablePointer<Float>, foldedBias: UnsafeMutablePointer<Float>,
+                          weight: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                          mean: UnsafePointer<Float>, variance: UnsafePointer<Float>,
+                          rows: Int, c: Int, epsilon: Float) {
+    for j in 0..<c {
+        let s = gamma[j] / (variance[j] + epsilon).squareRoot()
+        foldedBias[j] = beta[j] - mean[j] * s
+        for r in 0..<rows { foldedWeight[r * c + j] = weight[r * c + j] * s }
+    }
+}

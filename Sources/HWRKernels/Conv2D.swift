@@ -1,0 +1,100 @@
+// 2-D convolution, stride 1, 'same' zero padding, NHWC layout, lowered to one matrix product
+// through im2col. Weights are [k, k, cin, cout] (rows of the im2col matrix times cout).
+
+/// im2col for a 'same' convolution.
+/// - Parameters:
+///   - col: output [b*h*w, k*k*cin]
+///   - input: [b, h, w, cin]
+public func im2col(_ col: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
+                   b: Int, h: Int, w: Int, cin: Int, k: Int) {
+    let pad = k / 2
+    let rowLen = k * k * cin
+    for n in 0..<b {
+        let img = input + n * h * w * cin
+        for y in 0..<h {
+            for x in 0..<w {
+                var dst = col + ((n * h + y) * w + x) * rowLen
+                for ky in 0..<k {
+                    let sy = y + ky - pad
+                    for kx in 0..<k {
+                        let sx = x + kx - pad
+                        if sy >= 0 && sy < h && sx >= 0 && sx < w {
+                            let src = img + (sy * w + sx) * cin
+                            if cin == 1 { dst[0] = src[0] } else { dst.update(from: src, count: cin) }
+                        } else {
+                            dst.update(repeating: 0, count: cin)
+                        }
+                        dst += cin
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adjoint of `im2col`: accumulates the column gradient back into the input gradient.
+/// - Parameters:
+///   - dInput: [b, h, w, cin], must be zeroed by the caller
+///   - dCol: [b*h*w, k*k*cin]
+public func col2im(_ dInput: UnsafeMutablePointer<Float>, _ dCol: UnsafePointer<Float>,
+                   b: Int, h: Int, w: Int, cin: Int, k: Int) {
+    let pad = k / 2
+    let rowLen = k * k * cin
+    for n in 0..<b {
+        let img = dInput + n * h * w * cin
+        for y in 0..<h {
+            for x in 0..<w {
+                var src = dCol + ((n * h + y) * w + x) * rowLen
+                for ky in 0..<k {
+                    let sy = y + ky - pad
+                    for kx in 0..<k {
+                        let sx = x + kx - pad
+                        if sy >= 0 && sy < h && sx >= 0 && sx < w {
+                            let dst = img + (sy * w + sx) * cin
+                            for c in 0..<cin { dst[c] += src[c] }
+                        }
+                        src += cin
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Convolution forward: `out = im2col(input) * weight (+ bias)`.
+/// - Parameters:
+///   - out: [b, h, w, cout]
+///   - col: scratch [b*h*w, k*k*cin], left holding im2col(input) for the backward pass
+///   - input: [b, h, w, cin]
+///   - weight: [k, k, cin, cout]
+///   - bias: [cout] or nil
+public func conv2dForward(out: UnsafeMutablePointer<Float>, col: UnsafeMutablePointer<Float>,
+                          input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                          bias: UnsafePointer<Float>?, b: Int, h: Int, w: Int, cin: Int, cout: Int, k: Int) {
+    im2col(col, input, b: b, h: h, w: w, cin: cin, k: k)
+    let rows = b * h * w
+    if let bias {
+        for r in 0..<rows { (out + r * cout).update(from: bias, count: cout) }
+    }
+    gemm(false, false, m: rows, n: cout, k: k * k * cin, a: col, b: weight, beta: bias == nil ? 0 : 1, c: out)
+}
+
+/// Convolution backward.
+/// - Parameters:
+///   - dInput: [b, h, w, cin] or nil when the input needs no gradient (first layer)
+///   - dWeight: [k, k, cin, cout], accumulated
+///   - dCol: scratch [b*h*w, k*k*cin] (unused when dInput is nil)
+///   - dOut: [b, h, w, cout]
+///   - col: im2col(input) as left by the forward pass
+public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>,
+                           dCol: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
+                           col: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                           b: Int, h: Int, w: Int, cin: Int, cout: Int, k: Int) {
+    let rows = b * h * w
+    let kk = k * k * cin
+    gemm(true, false, m: kk, n: cout, k: rows, a: col, b: dOut, beta: 1, c: dWeight)
+    guard let dInput else { return }
+    gemm(false, true, m: rows, n: kk, k: cout, a: dOut, b: weight, beta: 0, c: dCol)
+    dInput.update(repeating: 0, count: rows * cin)
+    col2im(dInput, dCol, b: b, h: h, w: w, cin: cin, k: k)
+}

@@ -1,0 +1,123 @@
+import Foundation
+
+// One direction of an LSTM over a time-major sequence x[T, B, I]. Gate order i, f, g, o;
+// weights wx[I, 4H], wh[H, 4H], bias[4H]. The input projection of all T steps is one matrix product.
+// A reverse LSTM walks t = T-1 ... 0; a bidirectional layer runs one of each.
+
+/// The buffers one LSTM direction fills in the forward pass and reads in the backward pass.
+public struct LSTMStates {
+    /// [T, B, 4H] gate activations (after sigmoid/tanh).
+    public var gates: UnsafeMutablePointer<Float>
+    /// [T, B, H] cell states.
+    public var cells: UnsafeMutablePointer<Float>
+    /// [T, B, H] hidden state before each step (zeros at the first step).
+    public var previousHidden: UnsafeMutablePointer<Float>
+    /// [T, B, H] hidden state after each step.
+    public var hidden: UnsafeMutablePointer<Float>
+
+    /// Wraps the four buffers (each sized as documented above).
+    public init(gates: UnsafeMutablePointer<Float>, cells: UnsafeMutablePointer<Float>,
+                previousHidden: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>) {
+        self.gates = gates; self.cells = cells; self.previousHidden = previousHidden; self.hidden = hidden
+    }
+}
+
+/// LSTM forward for one direction.
+/// - Parameters:
+///   - out: hidden outputs, step t batch n at `out + (t*B + n) * ldOut`, H floats each
+///   - states: filled for the backward pass
+///   - x: [T, B, I]
+public func lstmForward(out: UnsafeMutablePointer<Float>, ldOut: Int, states: LSTMStates,
+                        x: UnsafePointer<Float>, wx: UnsafePointer<Float>, wh: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>, steps: Int, batch: Int, inputs: Int, units: Int,
+                        reverse: Bool) {
+    let g4 = 4 * units, bh = batch * units
+    let rows = steps * batch
+    for r in 0..<rows { (states.gates + r * g4).update(from: bias, count: g4) }
+    gemm(false, false, m: rows, n: g4, k: inputs, a: x, b: wx, beta: 1, c: states.gates)
+    var previous = -1
+    for s in 0..<steps {
+        let t = reverse ? steps - 1 - s : s
+        let gates = states.gates + t * batch * g4
+        let hp = states.previousHidden + t * bh
+        if previous < 0 {
+            hp.update(repeating: 0, count: bh)
+        } else {
+            hp.update(from: states.hidden + previous * bh, count: bh)
+            gemm(false, false, m: batch, n: g4, k: units, a: hp, b: wh, beta: 1, c: gates)
+        }
+        let cells = states.cells + t * bh, hidden = states.hidden + t * bh
+        for n in 0..<batch {
+            let g = gates + n * g4
+            let c = cells + n * units, h = hidden + n * units
+            let cp: UnsafeMutablePointer<Float>? = previous < 0 ? nil : states.cells + previous * bh + n * units
+            let o = out + (t * batch + n) * ldOut
+            for j in 0..<units {
+                let ig = sigmoid(g[j]), fg = sigmoid(g[units + j])
+                let gg = tanhf(g[2 * units + j]), og = sigmoid(g[3 * units + j])
+                g[j] = ig; g[units + j] = fg; g[2 * units + j] = gg; g[3 * units + j] = og
+                let cv = fg * (cp?[j] ?? 0) + ig * gg
+                c[j] = cv
+                let hv = og * tanhf(cv)
+                h[j] = hv
+                o[j] = hv
+            }
+        }
+        previous = t
+    }
+}
+
+/// LSTM backward for one direction (backpropagation through time).
+/// - Parameters:
+///   - dx: [T, B, I], accumulated into (both directions of a BiLSTM add to it); nil to skip
+///   - dWx, dWh, dBias: accumulated
+///   - dGates: scratch [T, B, 4H]
+///   - dOut: gradient of the hidden outputs, laid out like `out` in the forward pass
+public func lstmBackward(dx: UnsafeMutablePointer<Float>?, dWx: UnsafeMutablePointer<Float>,
+                         dWh: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>,
+                         dGates: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, ldOut: Int,
+                         states: LSTMStates, x: UnsafePointer<Float>, wx: UnsafePointer<Float>,
+                         wh: UnsafePointer<Float>, steps: Int, batch: Int, inputs: Int, units: Int,
+                         reverse: Bool) {
+    let g4 = 4 * units, bh = batch * units
+    var dhNext = [Float](repeating: 0, count: bh)
+    var dcNext = [Float](repeating: 0, count: bh)
+    for s in stride(from: steps - 1, through: 0, by: -1) {
+        let t = reverse ? steps - 1 - s : s
+        let previous = s == 0 ? -1 : (reverse ? t + 1 : t - 1)
+        let gates = states.gates + t * batch * g4
+        let dg = dGates + t * batch * g4
+        let cells = states.cells + t * bh
+        for n in 0..<batch {
+            let g = gates + n * g4, d = dg + n * g4
+            let c = cells + n * units
+            let cp: UnsafeMutablePointer<Float>? = previous < 0 ? nil : states.cells + previous * bh + n * units
+            let dO = dOut + (t * batch + n) * ldOut
+            for j in 0..<units {
+                let k = n * units + j
+                let dh = dO[j] + dhNext[k]
+                let ig = g[j], fg = g[units + j], gg = g[2 * units + j], og = g[3 * units + j]
+                let tc = tanhf(c[j])
+                let dc = dcNext[k] + dh * og * (1 - tc * tc)
+                dcNext[k] = dc * fg
+                d[j] = dc * gg * ig * (1 - ig)
+                d[units + j] = dc * (cp?[j] ?? 0) * fg * (1 - fg)
+                d[2 * units + j] = dc * ig * (1 - gg * gg)
+                d[3 * units + j] = dh * tc * og * (1 - og)
+            }
+        }
+        if s > 0 {
+            dhNext.withUnsafeMutableBufferPointer { dh in
+                gemm(false, true, m: batch, n: units, k: g4, a: dg, b: wh, beta: 0, c: dh.baseAddress!)
+            }
+        }
+    }
+    let rows = steps * batch
+    gemm(true, false, m: units, n: g4, k: rows, a: states.previousHidden, b: dGates, beta: 1, c: dWh)
+    gemm(true, false, m: inputs, n: g4, k: rows, a: x, b: dGates, beta: 1, c: dWx)
+    for r in 0..<rows {
+        let d = dGates + r * g4
+        for j in 0..<g4 { dBias[j] += d[j] }
+    }
+    if let dx { gemm(false, true, m: rows, n: inputs, k: g4, a: dGates, b: wx, beta: 1, c: dx) }
+}

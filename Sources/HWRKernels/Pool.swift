@@ -1,0 +1,38 @@
+/// 2x2 max pooling, stride 2, NHWC. Odd trailing rows/columns are dropped (floor), as in Keras.
+/// - Parameters:
+///   - out: [b, h/2, w/2, c]
+///   - argmax: [b, h/2, w/2, c], index into `input` of each maximum, kept for backward (may be nil)
+///   - input: [b, h, w, c]
+public func maxPool2Forward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?,
+                            input: UnsafePointer<Float>, b: Int, h: Int, w: Int, c: Int) {
+    let oh = h / 2, ow = w / 2
+    var o = 0
+    for n in 0..<b {
+        for y in 0..<oh {
+            for x in 0..<ow {
+                let base = ((n * h + 2 * y) * w + 2 * x) * c
+                for ch in 0..<c {
+                    var best = base + ch
+                    var value = input[best]
+                    for (dy, dx) in [(0, 1), (1, 0), (1, 1)] {
+                        let i = base + (dy * w + dx) * c + ch
+                        if input[i] > value { value = input[i]; best = i }
+                    }
+                    out[o] = value
+                    argmax?[o] = Int32(best)
+                    o += 1
+                }
+            }
+        }
+    }
+}
+
+/// Max pooling backward: scatters `dOut` to the positions of the maxima.
+/// - Parameters:
+///   - dInput: [inputCount], zeroed here
+///   - dOut, argmax: [outputCount]
+public func maxPool2Backward(dInput: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
+                             argmax: UnsafePointer<Int32>, inputCount: Int, outputCount: Int) {
+    dInput.update(repeating: 0, count: inputCount)
+    for i in 0..<outputCount { dInput[Int(argmax[i])] += dOut[i] }
+}

@@ -1,0 +1,34 @@
+/// Reshapes a feature map into a time-major sequence over its columns: step `x` carries column `x`
+/// of every row, `out[x, n, y*c + ch] = input[n, y, x, ch]`.
+/// - Parameters:
+///   - out: [w, b, h*c]
+///   - input: [b, h, w, c]
+public func columnsToSequence(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
+                              b: Int, h: Int, w: Int, c: Int) {
+    for n in 0..<b {
+        for y in 0..<h {
+            for x in 0..<w {
+                let src = input + ((n * h + y) * w + x) * c
+                let dst = out + (x * b + n) * h * c + y * c
+                dst.update(from: src, count: c)
+            }
+        }
+    }
+}
+
+/// Adjoint of `columnsToSequence`.
+/// - Parameters:
+///   - dInput: [b, h, w, c]
+///   - dOut: [w, b, h*c]
+public func sequenceToColumns(_ dInput: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Float>,
+                              b: Int, h: Int, w: Int, c: Int) {
+    for n in 0..<b {
+        for y in 0..<h {
+            for x in 0..<w {
+                let dst = dInput + ((n * h + y) * w + x) * c
+                let src = dOut + (x * b + n) * h * c + y * c
+                dst.update(from: src, count: c)
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+/// The shape of one sample as it flows through the network (the batch dimension is implicit).
+public enum Shape: Equatable, Sendable {
+    /// A feature map, NHWC: height, width, channels.
+    case image(height: Int, width: Int, channels: Int)
+    /// A time-major sequence: steps, features per step.
+    case sequence(steps: Int, features: Int)
+    /// A flat feature vector.
+    case vector(features: Int)
+
+    /// Floats per sample.
+    public var count: Int {
+        switch self {
+        case let .image(h, w, c): return h * w * c
+        case let .sequence(t, f): return t * f
+        case let .vector(f): return f
+        }
+    }
+}
+
+/// One layer of the architecture, as written in the model file.
+public struct LayerSpec: Codable, Equatable, Sendable {
+    /// The kinds of layer hwr knows.
+    public enum Kind: String, Codable, Sendable {
+        /// 'same' convolution, stride 1, followed by batch norm and ReLU (`filters`, `kernel`).
+        case conv
+        /// 2x2 max pooling, stride 2.
+        case maxPool = "max_pool"
+        /// Dropout at training time (`rate`); identity at inference.
+        case dropout
+        /// Feature map [h, w, c] to a sequence of w steps of h*c features.
+        case columnsToSequence = "columns_to_sequence"
+        /// Bidirectional LSTM (`units` per direction, `returnSequences`).
+        case biLSTM = "bilstm"
+        /// Dense layer (`units`, `relu`), applied per step on sequences.
+        case dense
+    }
+
+    /// What the layer does.
+    public var kind: Kind
+    /// Output channels of a convolution.
+    public var filters: Int?
+    /// Kernel size of a convolution.
+    public var kernel: Int?
+    /// Dropout rate.
+    public var rate: Float?
+    /// Units of an LSTM direction or of a dense layer.
+    public var units: Int?
+    /// Whether a BiLSTM returns every step (true) or only the final states of both directions.
+    public var returnSequences: Bool?
+    /// Whether a dense layer applies ReLU.
+    public var relu: Bool?
+
+    /// A convolution + batch norm + ReLU block.
+    public static func conv(_ filters: Int, kernel: Int = 3) -> LayerSpec {
+        LayerSpec(kind: .conv, filters: filters, kernel: kernel)
+    }
+    /// 2x2 max pooling.
+    public static let maxPool = LayerSpec(kind: .maxPool)
+    /// Dropout with the given rate.
+    public static func dropout(_ rate: Float) -> LayerSpec { LayerSpec(kind: .dropout, rate: rate) }
+    /// Reshape of the feature map into a sequence over its columns.
+    public static let columnsToSequence = LayerSpec(kind: .columnsToSequence)
+    /// A bidirectional LSTM.
+    public static func biLSTM(_ units: Int, returnSequences: Bool) -> LayerSpec {
+        LayerSpec(kind: .biLSTM, units: units, returnSequences: returnSequences)
+    }
+    /// A dense layer.
+    public static func dense(_ units: Int, relu: Bool) -> LayerSpec { LayerSpec(kind: .dense, units: units, relu: relu) }
+}
+
+/// What a model reads and how its layers are arranged.
+public struct Architecture: Codable, Equatable, Sendable {
+    /// Input height in pixels (the width of a character model equals it; a line model takes any width).
+    public var inputHeight: Int
+    /// Input width in pixels, or nil for a line model that accepts any width.
+    public var inputWidth: Int?
+    /// The layers, input to output. The last is a dense layer with one unit per output class.
+    public var layers: [LayerSpec]
+
+    /// Creates an architecture.
+    public init(inputHeight: Int, inputWidth: Int?, layers: [LayerSpec]) {
+        self.inputHeight = inputHeight; self.inputWidth = inputWidth; self.layers = layers
+    }
+
+    /// The classic CRNN for 28x28 characters: Conv(32)+BN+pool+dropout, Conv(64)+BN+pool+dropout,
+    /// 7 steps of 448, BiLSTM(128), BiLSTM(64), Dense(128), Dense(classes).
+    public static func classicCharacterCRNN(classes: Int) -> Architecture {
+        Architecture(inputHeight: 28, inputWidth: 28, layers: [
+            .conv(32), .maxPool, .dropout(0.25),
+            .conv(64), .maxPool, .dropout(0.25),
+            .columnsToSequence,
+            .biLSTM(128, returnSequences: true),
+            .biLSTM(64, returnSequences: false),
+            .dense(128, relu: true), .dropout(0.4),
+            .dense(classes, relu: false),
+        ])
+    }
+
+    /// Shapes after each layer for an input of the given width, or an error for an impossible stack.
+    /// - Throws: `ModelError.invalidArchitecture`.
+    public func shapes(width: Int) throws -> [Shape] {
+        var shape = Shape.image(height: inputHeight, width: width, channels: 1)
+        var result: [Shape] = []
+        for (index, layer) in layers.enumerated() {
+            shape = try layer.outputShape(for: shape, index: index)
+            result.append(shape)
+        }
+        guard case .vector = shape else {
+            if case .sequence = shape { return result }
+            throw ModelError.invalidArchitecture("the network must end in a vector or a sequence")
+        }
+        return result
+    }
+
+    /// Number of output classes (units of the last layer).
+    public var classes: Int { layers.last?.units ?? 0 }
+}
+
+extension LayerSpec {
+    func outputShape(for input: Shape, index: Int) throws -> Shape {
+        func bad(_ why: String) -> ModelError { .invalidArchitecture("layer \(index) (\(kind.rawValue)): \(why)") }
+        func positive(_ v: Int?, _ name: String, max: Int = 1 << 16) throws -> Int {
+            guard let v, v > 0, v <= max else { throw bad("\(name) must be in 1...\(max)") }
+            return v
+        }
+        switch (kind, input) {
+        case let (.conv, .image(h, w, _)):
+            let k = try positive(kernel, "kernel", max: 15)
+            guard k % 2 == 1 else { throw bad("kernel must be odd") }
+            return .image(height: h, width: w, channels: try positive(filters, "filters", max: 4096))
+        case let (.maxPool, .image(h, w, c)):
+            guard h >= 2, w >= 2 else { throw bad("input smaller than 2x2") }
+            return .image(height: h / 2, width: w / 2, channels: c)
+        case (.dropout, _):
+            guard let rate, rate >= 0, rate < 1 else { throw bad("rate must be in [0, 1)") }
+            return input
+        case let (.columnsToSequence, .image(h, w, c)):
+            return .sequence(steps: w, features: h * c)
+        case let (.biLSTM, .sequence(t, _)):
+            let u = try positive(units, "units", max: 4096)
+            return (returnSequences ?? true) ? .sequence(steps: t, features: 2 * u) : .vector(features: 2 * u)
+        case (.dense, .vector):
+            return .vector(features: try positive(units, "units"))
+        case let (.dense, .sequence(t, _)):
+            return .sequence(steps: t, features: try positive(units, "units"))
+        default:
+            throw bad("does not accept input \(input)")
+        }
+    }
+}

@@ -1,0 +1,270 @@
+import Foundation
+import HWRKernels
+
+/// What a forward pass is for.
+public enum PassMode {
+    /// Inference: batch norm folded into the convolution, dropout off, nothing kept for backward.
+    case inference
+    /// Training: batch statistics, dropout on, activations kept for the backward pass.
+    case training
+}
+
+/// A layer of a `Network`. Each owns its output and gradient buffers, so one network instance
+/// must be used by one thread at a time; the parameters it reads may be shared.
+protocol Layer: AnyObject {
+    /// Runs the layer; the returned pointer stays valid until the next forward call.
+    func forward(_ x: UnsafeMutablePointer<Float>, shape: Shape, batch: Int, mode: PassMode,
+                 parameters: UnsafeMutablePointer<Float>, random: inout SeededGenerator) -> (UnsafeMutablePointer<Float>, Shape)
+    /// Backpropagates `dy` (which it may overwrite), accumulating parameter gradients into `gradients`.
+    /// Returns the input gradient, or nil when `needsInputGradient` is false.
+    func backward(_ dy: UnsafeMutablePointer<Float>, batch: Int, parameters: UnsafeMutablePointer<Float>,
+                  gradients: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>?
+    /// Whether backward must produce an input gradient (false for the first layer).
+    var needsInputGradient: Bool { get set }
+}
+
+/// Convolution + batch norm + ReLU.
+final class ConvLayer: Layer {
+    let filters: Int, kernel: Int
+    let kernelOffset: Int, gammaOffset: Int, betaOffset: Int, meanOffset: Int, varOffset: Int
+    var needsInputGradient = true
+    static let epsilon: Float = 1e-3, momentum: Float = 0.9
+    private let col = FloatBuffer(), convOut = FloatBuffer(), out = FloatBuffer()
+    private let xhat = FloatBuffer(), invStd = FloatBuffer(), dx = FloatBuffer()
+    private let foldedKernel = FloatBuffer(), foldedBias = FloatBuffer()
+    private var inShape = (h: 0, w: 0, c: 0)
+    /// Whether `foldedKernel`/`foldedBias` match the current parameters (training invalidates them).
+    private var foldIsCurrent = false
+
+    init(spec: LayerSpec, index i: Int, layout: ParameterLayout) {
+        filters = spec.filters!; kernel = spec.kernel!
+        kernelOffset = layout.offset("L\(i).kernel"); gammaOffset = layout.offset("L\(i).gamma")
+        betaOffset = layout.offset("L\(i).beta"); meanOffset = layout.offset("L\(i).mean")
+        varOffset = layout.offset("L\(i).var")
+    }
+
+    func forward(_ x: UnsafeMutablePointer<Float>, shape: Shape, batch: Int, mode: PassMode,
+                 parameters p: UnsafeMutablePointer<Float>, random: inout SeededGenerator) -> (UnsafeMutablePointer<Float>, Shape) {
+        guard case let .image(h, w, c) = shape else { fatalError("conv expects an image") }
+        let rows = batch * h * w, kk = kernel * kernel * c
+        col.reserve(rows * kk)
+        let y = out.reserve(rows * filters)
+        switch mode {
+        case .inference:
+            if !foldIsCurrent {
+                foldBatchNorm(foldedWeight: foldedKernel.reserve(kk * filters), foldedBias: foldedBias.reserve(filters),
+                          weight: p + kernelOffset, gamma: p + gammaOffset, beta: p + betaOffset,
+                              mean: p + meanOffset, variance: p + varOffset, rows: kk, c: filters, epsilon: Self.epsilon)
+                foldIsCurrent = true
+            }
+            conv2dForward(out: y, col: col.pointer, input: x, weight: foldedKernel.pointer, bias: foldedBias.pointer,
+                          b: batch, h: h, w: w, cin: c, cout: filters, k: kernel)
+        case .training:
+            let z = convOut.reserve(rows * filters)
+            conv2dForward(out: z, col: col.pointer, input: x, weight: p + kernelOffset, bias: nil,
+                          b: batch, h: h, w: w, cin: c, cout: filters, k: kernel)
+            batchNormTrainForward(out: y, xhat: xhat.reserve(rows * filters), invStd: invStd.reserve(filters), x: z,
+                                  gamma: p + gammaOffset, beta: p + betaOffset, runningMean: p + meanOffset,
+                                  runningVar: p + varOffset, n: rows, c: filters,
+                                  momentum: Self.momentum, epsilon: Self.epsilon)
+            inShape = (h, w, c)
+            foldIsCurrent = false
+        }
+        reluForward(y, n: rows * filters)
+        return (y, .image(height: h, width: w, channels: filters))
+    }
+
+    func backward(_ dy: UnsafeMutablePointer<Float>, batch: Int, parameters p: UnsafeMutablePointer<Float>,
+                  gradients g: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>? {
+        let (h, w, c) = inShape
+        let rows = batch * h * w, kk = kernel * kernel * c
+        reluBackward(dy, y: out.pointer, n: rows * filters)
+        batchNormBackward(dx: dy, dGamma: g + gammaOffset, dBeta: g + betaOffset, dy: dy, xhat: xhat.pointer,
+                          invStd: invStd.pointer, gamma: p + gammaOffset, n: rows, c: filters)
+        let dInput: UnsafeMutablePointer<Float>? = needsInputGradient ? dx.reserve(rows * c) : nil
+        // The im2col buffer is no longer needed after the weight gradient, so it doubles as dCol.
+        let dCol = needsInputGradient ? convOut.reserve(rows * kk) : col.pointer
+        conv2dBackward(dInput: dInput, dWeight: g + kernelOffset, dCol: dCol, dOut: dy, col: col.pointer,
+                       weight: p + kernelOffset, b: batch, h: h, w: w, cin: c, cout: filters, k: kernel)
+        return dInput
+    }
+}
+
+/// 2x2 max pooling.
+final class MaxPoolLayer: Layer {
+    var needsInputGradient = true
+    private let out = FloatBuffer(), dx = FloatBuffer(), argmax = IndexBuffer()
+    private var inCount = 0, outCount = 0
+
+    func forward(_ x: UnsafeMutablePointer<Float>, shape: Shape, batch: Int, mode: PassMode,
+                 parameters: UnsafeMutablePointer<Float>, random: inout SeededGenerator) -> (UnsafeMutablePointer<Float>, Shape) {
+        guard case let .image(h, w, c) = shape else { fatalError("pool expects an image") }
+        let outShape = Shape.image(height: h / 2, width: w / 2, channels: c)
+        inCount = batch * shape.count; outCount = batch * outShape.count
+        let y = out.reserve(outCount)
+        maxPool2Forward(out: y, argmax: mode == .training ? argmax.reserve(outCount) : nil, input: x, b: batch, h: h, w: w, c: c)
+        return (y, outShape)
+    }
+
+    func backward(_ dy: UnsafeMutablePointer<Float>, batch: Int, parameters: UnsafeMutablePointer<Float>,
+                  gradients: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>? {
+        let d = dx.reserve(inCount)
+        maxPool2Backward(dInput: d, dOut: dy, argmax: argmax.pointer, inputCount: inCount, outputCount: outCount)
+        return d
+    }
+}
+
+/// Dropout; identity at inference.
+final class DropoutLayer: Layer {
+    let rate: Float
+    var needsInputGradient = true
+    private let out = FloatBuffer(), mask = FloatBuffer()
+    private var count = 0
+
+    init(rate: Float) { self.rate = rate }
+
+    func forward(_ x: UnsafeMutablePointer<Float>, shape: Shape, batch: Int, mode: PassMode,
+                 parameters: UnsafeMutablePointer<Float>, random: inout SeededGenerator) -> (UnsafeMutablePointer<Float>, Shape) {
+        guard mode == .training, rate > 0 else { return (x, shape) }
+        count = batch * shape.count
+        dropoutForward(out: out.reserve(count), mask: mask.reserve(count), x: x, n: count, rate: rate) { random.nextUniform() }
+        return (out.pointer, shape)
+    }
+
+    func backward(_ dy: UnsafeMutablePointer<Float>, batch: Int, parameters: UnsafeMutablePointer<Float>,
+                  gradients: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>? {
+        if rate > 0 { for i in 0..<count { dy[i] *= mask.pointer[i] } }
+        return dy
+    }
+}
+
+/// Feature map to time-major sequence over columns.
+final class ColumnsToSequenceLayer: Layer {
+    var needsInputGradient = true
+    private let out = FloatBuffer(), dx = FloatBuffer()
+    private var inShape = (h: 0, w: 0, c: 0)
+
+    func forward(_ x: UnsafeMutablePointer<Float>, shape: Shape, batch: Int, mode: PassMode,
+                 parameters: UnsafeMutablePointer<Float>, random: inout SeededGenerator) -> (UnsafeMutablePointer<Float>, Shape) {
+        guard case let .image(h, w, c) = shape else { fatalError("columns_to_sequence expects an image") }
+        inShape = (h, w, c)
+        columnsToSequence(out.reserve(batch * shape.count), x, b: batch, h: h, w: w, c: c)
+        return (out.pointer, .sequence(steps: w, features: h * c))
+    }
+
+    func backward(_ dy: UnsafeMutablePointer<Float>, batch: Int, parameters: UnsafeMutablePointer<Float>,
+                  gradients: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>? {
+        let (h, w, c) = inShape
+        sequenceToColumns(dx.reserve(batch * h * w * c), dy, b: batch, h: h, w: w, c: c)
+        return dx.pointer
+    }
+}
+
+/// Bidirectional LSTM over a time-major sequence.
+final class BiLSTMLayer: Layer {
+    let units: Int, returnSequences: Bool
+    let offsets: [(wx: Int, wh: Int, b: Int)]
+    var needsInputGradient = true
+    private let sequenceOut = FloatBuffer(), vectorOut = FloatBuffer(), dx = FloatBuffer(), dSequence = FloatBuffer()
+    private let dGates = FloatBuffer()
+    private let stateBuffers = (0..<2).map { _ in (FloatBuffer(), FloatBuffer(), FloatBuffer(), FloatBuffer()) }
+    private var input: UnsafeMutablePointer<Float>?
+    private var steps = 0, features = 0
+
+    init(spec: LayerSpec, index i: Int, layout: ParameterLayout) {
+        units = spec.units!; returnSequences = spec.returnSequences ?? true
+        offsets = ["fw", "bw"].map { (layout.offset("L\(i).\($0).wx"), layout.offset("L\(i).\($0).wh"), layout.offset("L\(i).\($0).b")) }
+    }
+
+    private func states(_ d: Int, count: Int) -> LSTMStates {
+        let s = stateBuffers[d]
+        return LSTMStates(gates: s.0.reserve(4 * count), cells: s.1.reserve(count),
+                          previousHidden: s.2.reserve(count), hidden: s.3.reserve(count))
+    }
+
+    func forward(_ x: UnsafeMutablePointer<Float>, shape: Shape, batch: Int, mode: PassMode,
+                 parameters p: UnsafeMutablePointer<Float>, random: inout SeededGenerator) -> (UnsafeMutablePointer<Float>, Shape) {
+        guard case let .sequence(t, f) = shape else { fatalError("bilstm expects a sequence") }
+        steps = t; features = f; input = x
+        let u2 = 2 * units
+        let seq = sequenceOut.reserve(t * batch * u2)
+        for d in 0..<2 {
+            let o = offsets[d]
+            lstmForward(out: seq + d * units, ldOut: u2, states: states(d, count: t * batch * units), x: x,
+                        wx: p + o.wx, wh: p + o.wh, bias: p + o.b, steps: t, batch: batch, inputs: f,
+                        units: units, reverse: d == 1)
+        }
+        if returnSequences { return (seq, .sequence(steps: t, features: u2)) }
+        // Final states: the forward direction ends at t-1, the backward one at 0.
+        let v = vectorOut.reserve(batch * u2)
+        for n in 0..<batch {
+            (v + n * u2).update(from: seq + ((t - 1) * batch + n) * u2, count: units)
+            (v + n * u2 + units).update(from: seq + n * u2 + units, count: units)
+        }
+        return (v, .vector(features: u2))
+    }
+
+    func backward(_ dy: UnsafeMutablePointer<Float>, batch: Int, parameters p: UnsafeMutablePointer<Float>,
+                  gradients g: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>? {
+        let t = steps, u2 = 2 * units
+        var dSeq = dy
+        if !returnSequences {
+            dSeq = dSequence.reserve(t * batch * u2)
+            dSeq.update(repeating: 0, count: t * batch * u2)
+            for n in 0..<batch {
+                (dSeq + ((t - 1) * batch + n) * u2).update(from: dy + n * u2, count: units)
+                (dSeq + n * u2 + units).update(from: dy + n * u2 + units, count: units)
+            }
+        }
+        let dInput: UnsafeMutablePointer<Float>? = needsInputGradient ? dx.reserve(t * batch * features) : nil
+        dInput?.update(repeating: 0, count: t * batch * features)
+        let scratch = dGates.reserve(t * batch * 4 * units)
+        for d in 0..<2 {
+            let o = offsets[d]
+            lstmBackward(dx: dInput, dWx: g + o.wx, dWh: g + o.wh, dBias: g + o.b, dGates: scratch,
+                         dOut: dSeq + d * units, ldOut: u2, states: states(d, count: t * batch * units),
+                         x: input!, wx: p + o.wx, wh: p + o.wh, steps: t, batch: batch, inputs: features,
+                         units: units, reverse: d == 1)
+        }
+        return dInput
+    }
+}
+
+/// Dense layer (optionally ReLU), applied to every step of a sequence.
+final class DenseLayer: Layer {
+    let units: Int, relu: Bool
+    let weightOffset: Int, biasOffset: Int
+    var needsInputGradient = true
+    private let out = FloatBuffer(), dx = FloatBuffer()
+    private var input: UnsafeMutablePointer<Float>?
+    private var rows = 0, inputs = 0
+
+    init(spec: LayerSpec, index i: Int, layout: ParameterLayout) {
+        units = spec.units!; relu = spec.relu ?? false
+        weightOffset = layout.offset("L\(i).w"); biasOffset = layout.offset("L\(i).b")
+    }
+
+    func forward(_ x: UnsafeMutablePointer<Float>, shape: Shape, batch: Int, mode: PassMode,
+                 parameters p: UnsafeMutablePointer<Float>, random: inout SeededGenerator) -> (UnsafeMutablePointer<Float>, Shape) {
+        let outShape: Shape
+        switch shape {
+        case let .vector(f): rows = batch; inputs = f; outShape = .vector(features: units)
+        case let .sequence(t, f): rows = batch * t; inputs = f; outShape = .sequence(steps: t, features: units)
+        case .image: fatalError("dense expects a vector or a sequence")
+        }
+        input = x
+        let y = out.reserve(rows * units)
+        denseForward(out: y, x: x, weight: p + weightOffset, bias: p + biasOffset, n: rows, inputs: inputs, outputs: units)
+        if relu { reluForward(y, n: rows * units) }
+        return (y, outShape)
+    }
+
+    func backward(_ dy: UnsafeMutablePointer<Float>, batch: Int, parameters p: UnsafeMutablePointer<Float>,
+                  gradients g: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>? {
+        if relu { reluBackward(dy, y: out.pointer, n: rows * units) }
+        let dInput: UnsafeMutablePointer<Float>? = needsInputGradient ? dx.reserve(rows * inputs) : nil
+        denseBackward(dx: dInput, dWeight: g + weightOffset, dBias: g + biasOffset, dy: dy, x: input!,
+                      weight: p + weightOffset, n: rows, inputs: inputs, outputs: units)
+        return dInput
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// How images are normalised before they reach the network; stored in the model file so that
+/// training and recognition use the same settings.
+public struct PreprocessingSpec: Codable, Equatable, Sendable {
+    /// "character": crop to the ink, fit into `box` x `box`, centre by mass in `size` x `size`.
+    public var kind: String
+    /// Side of the network input in pixels (its height for a line model).
+    public var size: Int
+    /// Side of the box the ink is fitted into.
+    public var box: Int
+
+    /// Creates a specification.
+    public init(kind: String, size: Int, box: Int) { self.kind = kind; self.size = size; self.box = box }
+
+    /// The MNIST convention: 20x20 box centred by mass in 28x28.
+    public static let mnistCharacter = PreprocessingSpec(kind: "character", size: 28, box: 20)
+}
+
+/// Facts about how a model was made, kept in the file.
+public struct ModelMetadata: Codable, Equatable, Sendable {
+    /// Model name, for example "hwr-char".
+    public var name: String
+    /// Model version, for example "1.0.0".
+    public var version: String
+    /// ISO-8601 creation date.
+    public var created: String
+    /// The data it was trained on.
+    public var trainingData: String
+    /// Validation metrics (name to value).
+    public var metrics: [String: Double]
+
+    /// Creates metadata.
+    public init(name: String, version: String, created: String, trainingData: String, metrics: [String: Double] = [:]) {
+        self.name = name; self.version = version; self.created = created
+        self.trainingData = trainingData; self.metrics = metrics
+    }
+}
+
+/// A complete model: architecture, the characters its classes stand for, preprocessing, weights.
+public final class Model: @unchecked Sendable {
+    /// The network architecture.
+    public let architecture: Architecture
+    /// One character per output class, in class order (a CTC model adds the blank after them).
+    public let charset: [Character]
+    /// Preprocessing settings.
+    public let preprocessing: PreprocessingSpec
+    /// Provenance and metrics.
+    public var metadata: ModelMetadata
+    /// The weights.
+    public let parameters: ParameterStore
+
+    /// Creates a model with freshly initialised weights.
+    /// - Throws: `ModelError.invalidArchitecture` if the architecture is invalid or its classes
+    ///   do not match the charset.
+    public convenience init(architecture: Architecture, charset: [Character], preprocessing: PreprocessingSpec,
+                            metadata: ModelMetadata, seed: UInt64 = 1) throws {
+        try Self.validate(architecture: architecture, charset: charset)
+        let parameters = ParameterStore(layout: try ParameterLayout(architecture: architecture))
+        parameters.initialize(seed: seed)
+        self.init(unchecked: architecture, charset: charset, preprocessing: preprocessing, metadata: metadata,
+                  parameters: parameters)
+    }
+
+    /// Checks that an architecture is a valid stack whose classes match the charset.
+    /// - Throws: `ModelError.invalidArchitecture`.
+    static func validate(architecture: Architecture, charset: [Character]) throws {
+        _ = try architecture.shapes(width: architecture.inputWidth ?? architecture.inputHeight * 4)
+        guard architecture.classes == charset.count else {
+            throw ModelError.invalidArchitecture("\(architecture.classes) output classes but \(charset.count) characters")
+        }
+    }
+
+    init(unchecked architecture: Architecture, charset: [Character], preprocessing: PreprocessingSpec,
+         metadata: ModelMetadata, parameters: ParameterStore) {
+        self.architecture = architecture; self.charset = charset; self.preprocessing = preprocessing
+        self.metadata = metadata; self.parameters = parameters
+    }
+
+    /// A new network instance over this model's weights (one per thread).
+    public func makeNetwork(seed: UInt64 = 1) -> Network {
+        Network(architecture: architecture, parameters: parameters, seed: seed)
+    }
+}

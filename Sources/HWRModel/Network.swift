@@ -1,0 +1,113 @@
+import Foundation
+import HWRKernels
+
+/// The flat parameter buffer of a model, shared by every `Network` instance built on it.
+/// Immutable once a model is loaded for inference; the trainer updates it in place.
+public final class ParameterStore: @unchecked Sendable {
+    /// The floats, `layout.count` of them.
+    public let buffer: FloatBuffer
+    /// Where each tensor lives.
+    public let layout: ParameterLayout
+
+    /// A zero-filled store for a layout.
+    public init(layout: ParameterLayout) {
+        self.layout = layout
+        buffer = FloatBuffer(count: layout.count)
+    }
+
+    /// The floats of one tensor.
+    public func values(_ name: String) -> UnsafeMutableBufferPointer<Float>? {
+        layout.tensor(name).map { UnsafeMutableBufferPointer(start: buffer.pointer + $0.offset, count: $0.count) }
+    }
+
+    /// All floats as an array (for writing files and tests).
+    public var array: [Float] { Array(UnsafeBufferPointer(start: buffer.pointer, count: layout.count)) }
+
+    /// Fills the store with a fresh initialisation: Glorot-uniform weights, orthogonal-free recurrent
+    /// weights scaled like Glorot, zero biases except LSTM forget gates (1), batch norm at identity.
+    public func initialize(seed: UInt64) {
+        var random = SeededGenerator(seed: seed)
+        let p = buffer.pointer
+        for t in layout.tensors {
+            let v = p + t.offset
+            let role = t.name.split(separator: ".").dropFirst().joined(separator: ".")
+            switch role {
+            case "gamma", "var":
+                v.update(repeating: 1, count: t.count)
+            case "beta", "mean", "b", "fw.b", "bw.b":
+                v.update(repeating: 0, count: t.count)
+                if role.hasSuffix("w.b") { // LSTM bias [4H]: forget gate (second quarter) starts at 1
+                    let u = t.count / 4
+                    (v + u).update(repeating: 1, count: u)
+                }
+            default:
+                let fanOut = t.shape.last!
+                let fanIn = t.count / fanOut
+                let limit = (6 / Float(fanIn + fanOut)).squareRoot()
+                for i in 0..<t.count { v[i] = (random.nextUniform() * 2 - 1) * limit }
+            }
+        }
+    }
+}
+
+/// A network instance: the layers of an architecture, reading a shared `ParameterStore`.
+/// Not thread-safe (layers keep their activations); use one instance per thread.
+public final class Network {
+    /// The architecture it runs.
+    public let architecture: Architecture
+    /// The parameters it reads.
+    public let parameters: ParameterStore
+    private let layers: [Layer]
+    private let inputBuffer = FloatBuffer()
+    private var random: SeededGenerator
+
+    /// Builds the layers of `parameters.layout`'s architecture.
+    /// - Parameter seed: seeds dropout.
+    public init(architecture: Architecture, parameters: ParameterStore, seed: UInt64 = 1) {
+        self.architecture = architecture
+        self.parameters = parameters
+        random = SeededGenerator(seed: seed)
+        let layout = parameters.layout
+        layers = architecture.layers.enumerated().map { i, spec -> Layer in
+            switch spec.kind {
+            case .conv: return ConvLayer(spec: spec, index: i, layout: layout)
+            case .maxPool: return MaxPoolLayer()
+            case .dropout: return DropoutLayer(rate: spec.rate ?? 0)
+            case .columnsToSequence: return ColumnsToSequenceLayer()
+            case .biLSTM: return BiLSTMLayer(spec: spec, index: i, layout: layout)
+            case .dense: return DenseLayer(spec: spec, index: i, layout: layout)
+            }
+        }
+        layers.first?.needsInputGradient = false
+    }
+
+    /// Runs a batch through the network.
+    /// - Parameters:
+    ///   - images: `batch` images of `inputHeight` x `width` floats in [0, 1], row-major, back to back
+    ///   - width: image width (must equal `inputWidth` for a fixed-size model)
+    /// - Returns: the logits (valid until the next call) and their per-sample shape: a vector of classes,
+    ///   or for a sequence model a time-major [steps, batch, classes] sequence.
+    public func forward(_ images: UnsafePointer<Float>, batch: Int, width: Int, mode: PassMode) -> (UnsafeMutablePointer<Float>, Shape) {
+        var shape = Shape.image(height: architecture.inputHeight, width: width, channels: 1)
+        let x = inputBuffer.reserve(batch * shape.count)
+        x.update(from: images, count: batch * shape.count)
+        var current = x
+        let p = parameters.buffer.pointer
+        for layer in layers {
+            (current, shape) = layer.forward(current, shape: shape, batch: batch, mode: mode, parameters: p, random: &random)
+        }
+        return (current, shape)
+    }
+
+    /// Backpropagates the gradient of the loss with respect to the logits of the last training-mode
+    /// forward pass, accumulating into `gradients` (same layout as the parameters).
+    /// - Parameter dLogits: overwritten.
+    public func backward(_ dLogits: UnsafeMutablePointer<Float>, batch: Int, gradients: UnsafeMutablePointer<Float>) {
+        var d: UnsafeMutablePointer<Float>? = dLogits
+        let p = parameters.buffer.pointer
+        for layer in layers.reversed() {
+            guard let dy = d else { break }
+            d = layer.backward(dy, batch: batch, parameters: p, gradients: gradients)
+        }
+    }
+}

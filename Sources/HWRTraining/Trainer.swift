@@ -1,0 +1,211 @@
+import Foundation
+import HWRKernels
+import HWRModel
+
+/// Settings of a training run (all saved with checkpoints).
+public struct TrainingConfig: Codable, Sendable {
+    /// Most epochs to run.
+    public var epochs = 20
+    /// Images per step.
+    public var batchSize = 128
+    /// Peak learning rate.
+    public var learningRate: Float = 2e-3
+    /// Final learning rate as a fraction of the peak (cosine decay).
+    public var finalLearningRateFraction: Float = 0.02
+    /// Linear warm-up steps.
+    public var warmupSteps = 300
+    /// Stop after this many epochs without a better validation balanced accuracy.
+    public var patience = 4
+    /// Seed of initialisation, sampling, augmentation and dropout.
+    public var seed: UInt64 = 42
+    /// Images drawn per class per epoch (class-balanced sampling with replacement across epochs).
+    public var samplesPerClass = 2000
+    /// Whether to distort images as they are fed.
+    public var augment = true
+    /// Gradient clipping by global norm.
+    public var clipNorm: Float = 5
+    /// Matrix-product threads.
+    public var threads = 2
+
+    /// Defaults.
+    public init() {}
+}
+
+/// What happened in one epoch.
+public struct EpochRecord: Codable, Sendable {
+    /// 1-based epoch number.
+    public var epoch: Int
+    /// Mean training loss and accuracy (on augmented images, dropout on).
+    public var trainLoss: Double, trainAccuracy: Double
+    /// Validation top-1, balanced accuracy, digits and letters accuracy.
+    public var validationTop1: Double, validationBalanced: Double, validationDigits: Double, validationLetters: Double
+    /// Learning rate at the end of the epoch.
+    public var learningRate: Double
+    /// Training throughput.
+    public var imagesPerSecond: Double
+    /// Wall time of the epoch, validation included.
+    public var seconds: Double
+}
+
+/// The state saved beside a checkpoint model so a run can resume.
+struct TrainerState: Codable {
+    var config: TrainingConfig
+    var epoch: Int
+    var bestBalanced: Double
+    var bestEpoch: Int
+    var history: [EpochRecord]
+    var adamStep: Int
+}
+
+/// Trains a character model with class-balanced sampling, augmentation, Adam, a cosine schedule,
+/// validation every epoch, early stopping, and checkpoints in an output directory:
+/// `checkpoint.hwrm` + `checkpoint.state` (latest, for resuming), `best.hwrm` (best validation).
+public final class Trainer {
+    /// The model being trained (its parameters change in place).
+    public private(set) var model: Model
+    /// Settings.
+    public let config: TrainingConfig
+    /// Epoch summaries so far.
+    public private(set) var history: [EpochRecord] = []
+    let train: CharacterDataset, validation: CharacterDataset
+    let output: String
+    var adam: Adam
+    var epoch = 0, bestBalanced = -1.0, bestEpoch = 0
+
+    /// Starts a run, or resumes it when `output` holds a checkpoint and `resume` is set.
+    /// - Throws: `ModelError` or `DataError` if a checkpoint cannot be read.
+    public init(model: Model, config: TrainingConfig, train: CharacterDataset, validation: CharacterDataset,
+                output: String, resume: Bool) throws {
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        self.train = train; self.validation = validation; self.output = output
+        var config = config
+        var model = model
+        var adam = Adam(layout: model.parameters.layout)
+        let statePath = "\(output)/checkpoint.state"
+        if resume, FileManager.default.fileExists(atPath: statePath) {
+            model = try Model.load(path: "\(output)/checkpoint.hwrm")
+            let state = try Self.readState(statePath, adam: &adam)
+            config = state.config
+            epoch = state.epoch; bestBalanced = state.bestBalanced; bestEpoch = state.bestEpoch; history = state.history
+        }
+        self.model = model; self.config = config; self.adam = adam
+    }
+
+    /// Runs epochs until `config.epochs` or early stopping.
+    /// - Returns: the best model (by validation balanced accuracy) with its metrics in the metadata.
+    public func run(progress: ProgressBar) throws -> Model {
+        setKernelThreads(config.threads)
+        let side = train.side, n = side * side, k = model.charset.count, batch = config.batchSize
+        let network = model.makeNetwork(seed: config.seed &+ UInt64(epoch))
+        let gradients = FloatBuffer(count: model.parameters.layout.count)
+        let input = UnsafeMutablePointer<Float>.allocate(capacity: batch * n)
+        let clean = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        let labels = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
+        let dLogits = UnsafeMutablePointer<Float>.allocate(capacity: batch * k)
+        defer { input.deallocate(); clean.deallocate(); labels.deallocate(); dLogits.deallocate() }
+        var byClass = [[Int]](repeating: [], count: k)
+        for i in 0..<train.count { byClass[Int(train.labels[i])].append(i) }
+        let present = byClass.filter { !$0.isEmpty }.count
+        let stepsPerEpoch = present * config.samplesPerClass / batch
+        let totalSteps = stepsPerEpoch * config.epochs
+        let augmenter = Augmenter()
+
+        while epoch < config.epochs {
+            let started = Date()
+            var random = SeededGenerator(seed: config.seed &* 1_000_003 &+ UInt64(epoch))
+            var order: [Int] = []
+            for members in byClass where !members.isEmpty {
+                for _ in 0..<config.samplesPerClass { order.append(members[Int(random.next() % UInt64(members.count))]) }
+            }
+            order.shuffle(using: &random)
+            var lossSum = 0.0, hits = 0, seen = 0
+            var lr: Float = 0
+            for s in 0..<stepsPerEpoch {
+                for j in 0..<batch {
+                    let i = order[s * batch + j]
+                    labels[j] = train.labels[i]
+                    if config.augment {
+                        train.image(i, into: clean)
+                        augmenter.apply(input + j * n, clean, side: side, random: &random)
+                    } else {
+                        train.image(i, into: input + j * n)
+                    }
+                }
+                let (logits, _) = network.forward(input, batch: batch, width: side, mode: .training)
+                for j in 0..<batch {
+                    let row = logits + j * k
+                    var best = 0
+                    for c in 1..<k where row[c] > row[best] { best = c }
+                    if best == Int(labels[j]) { hits += 1 }
+                }
+                lossSum += Double(softmaxCrossEntropy(dLogits: dLogits, logits: logits, labels: labels, rows: batch, cols: k)) * Double(batch)
+                seen += batch
+                gradients.zero(model.parameters.layout.count)
+                network.backward(dLogits, batch: batch, gradients: gradients.pointer)
+                lr = learningRate(step: adam.step, peak: config.learningRate, warmupSteps: config.warmupSteps,
+                                  totalSteps: totalSteps, final: config.finalLearningRateFraction)
+                adam.update(parameters: model.parameters.buffer.pointer, gradients: gradients.pointer,
+                            learningRate: lr, clipNorm: config.clipNorm)
+                progress.update(epoch: epoch + 1, done: s + 1, total: stepsPerEpoch, loss: lossSum / Double(seen),
+                                accuracy: Double(hits) / Double(seen), imagesPerSecond: Double(seen) / Date().timeIntervalSince(started))
+            }
+            let trainSeconds = Date().timeIntervalSince(started)
+            let metrics = Evaluator.evaluate(model: model, data: validation)
+            epoch += 1
+            let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(seen), trainAccuracy: Double(hits) / Double(seen),
+                                     validationTop1: metrics.top1, validationBalanced: metrics.balancedAccuracy,
+                                     validationDigits: metrics.perSourceAccuracy["mnist"] ?? metrics.digitAccuracy,
+                                     validationLetters: metrics.letterAccuracy, learningRate: Double(lr),
+                                     imagesPerSecond: Double(seen) / trainSeconds, seconds: Date().timeIntervalSince(started))
+            history.append(record)
+            progress.log(String(format: "epoch %d: loss %.4f train %.2f%% | val top-1 %.2f%% balanced %.2f%% mnist %.2f%% letters %.2f%% | lr %.2e | %.0f img/s | %.0f s",
+                                epoch, record.trainLoss, record.trainAccuracy * 100, record.validationTop1 * 100,
+                                record.validationBalanced * 100, record.validationDigits * 100, record.validationLetters * 100,
+                                record.learningRate, record.imagesPerSecond, record.seconds))
+            if metrics.balancedAccuracy > bestBalanced {
+                bestBalanced = metrics.balancedAccuracy; bestEpoch = epoch
+                try model.write(to: "\(output)/best.hwrm")
+            }
+            try model.write(to: "\(output)/checkpoint.hwrm")
+            try writeState("\(output)/checkpoint.state")
+            if epoch - bestEpoch >= config.patience {
+                progress.log("early stop: no gain in balanced accuracy for \(config.patience) epochs (best epoch \(bestEpoch))")
+                break
+            }
+        }
+        return try Model.load(path: "\(output)/best.hwrm")
+    }
+
+    private func writeState(_ path: String) throws {
+        let state = TrainerState(config: config, epoch: epoch, bestBalanced: bestBalanced, bestEpoch: bestEpoch,
+                                 history: history, adamStep: adam.step)
+        var data = Data("HWRS".utf8)
+        let json = try JSONEncoder().encode(state)
+        data.appendLittleEndianU32(UInt32(json.count))
+        data.append(json)
+        for x in adam.m { data.appendLittleEndianU32(x.bitPattern) }
+        for x in adam.v { data.appendLittleEndianU32(x.bitPattern) }
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    private static func readState(_ path: String, adam: inout Adam) throws -> TrainerState {
+        guard let data = FileManager.default.contents(atPath: path), data.count > 8, data.prefix(4) == Data("HWRS".utf8) else {
+            throw DataError.badFile("\(path): not a trainer state file")
+        }
+        let bytes = [UInt8](data)
+        func u32(_ o: Int) -> UInt32 { UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24 }
+        let jsonLength = Int(u32(4))
+        let n = adam.m.count
+        guard bytes.count == 8 + jsonLength + 8 * n else { throw DataError.badFile("\(path): size does not match the model") }
+        let state = try JSONDecoder().decode(TrainerState.self, from: Data(bytes[8..<(8 + jsonLength)]))
+        var o = 8 + jsonLength
+        for i in 0..<n { adam.m[i] = Float(bitPattern: u32(o)); o += 4 }
+        for i in 0..<n { adam.v[i] = Float(bitPattern: u32(o)); o += 4 }
+        adam.step = state.adamStep
+        return state
+    }
+}
+
+extension Data {
+    mutating func appendLittleEndianU32(_ v: UInt32) { Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) } }
+}

@@ -3,7 +3,7 @@ import PackageDescription
 
 /// hwr: handwriting recognition engine. One module per concern:
 /// kernels (HWRKernels), model and file format (HWRModel), preprocessing (HWRImage),
-/// training (HWRTraining), C ABI (HWRCAPI -> libhwr.so), command line (HWRCLI -> hwr).
+/// training (HWRTraining), recognition service over a loaded model (HWRRecognition), C ABI (HWRCAPI -> libhwr.so), command line (HWRCLI -> hwr).
 let package = Package(
     name: "hwr",
     products: [
@@ -31,15 +31,20 @@ let package = Package(
         .target(name: "HWRImage", dependencies: ["CImageCodecs"]),
         .target(name: "HWRTraining", dependencies: ["HWRKernels", "HWRModel", "HWRImage", "CZlib"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "HWRCAPI", dependencies: ["CHwr", "HWRModel", "HWRImage"],
+        .target(name: "HWRRecognition", dependencies: ["HWRModel", "HWRImage", "HWRKernels"]),
+        .target(name: "HWRCAPI", dependencies: ["CHwr", "HWRRecognition", "HWRModel", "HWRImage"],
                 linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=include/hwr.exports.map"])]),
         .executableTarget(name: "HWRCLI", dependencies: [
-            "HWRModel", "HWRImage", "HWRTraining",
+            "HWRModel", "HWRImage", "HWRTraining", "HWRRecognition",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Tests, one target per module
         .testTarget(name: "HWRKernelsTests", dependencies: ["HWRKernels"]),
-        .testTarget(name: "HWRModelTests", dependencies: ["HWRModel", "HWRTraining"]),
+        .testTarget(name: "HWRModelTests", dependencies: ["HWRModel", "HWRKernels"]),
+        .testTarget(name: "HWRImageTests", dependencies: ["HWRImage"]),
+        .testTarget(name: "HWRTrainingTests", dependencies: ["HWRTraining", "HWRModel"]),
+        .testTarget(name: "HWRRecognitionTests", dependencies: ["HWRRecognition", "HWRTraining"]),
+        .testTarget(name: "HWRCAPITests", dependencies: []),
     ]
 )

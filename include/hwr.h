@@ -1,1 +1,241 @@
+/*
+ * hwr.h - the C API of hwr, a handwriting recognition engine (libhwr.so).
+ *
+ * This header is the whole public interface of the library. It compiles as C99 and as C++.
+ *
+ * CONVENTIONS
+ *   - Every name starts with hwr_ / HWR_. Handles are opaque; structs passed in carry their own
+ *     size (struct_size) so that fields can be appended in later versions without breaking callers:
+ *     always fill a struct with its *_init function first, then set the fields you need.
+ *   - Functions that can fail return an hwr_status. HWR_OK is 0; error codes are never renumbered
+ *     or reused. On failure, out-parameters are left untouched and hwr_last_error() describes the
+ *     problem on the calling thread.
+ *   - Strings are UTF-8 and NUL-terminated. Sizes are explicit (size_t bytes, int32_t pixels).
+ *
+ * OWNERSHIP
+ *   - An engine is created by hwr_engine_open and destroyed by hwr_engine_close.
+ *   - A result is created by a hwr_recognize* call and destroyed by hwr_result_free; strings
+ *     returned by hwr_result_* getters belong to the result and live until it is freed.
+ *   - Strings returned by hwr_engine_* getters belong to the engine and live until it is closed.
+ *   - hwr_version, hwr_status_string return static strings. hwr_last_error returns a thread-local
+ *     string valid until the next failing hwr_ call on the same thread.
+ *   - Image bytes passed in are only read during the call; the library keeps no pointer to them.
+ *   - Destructors (hwr_engine_close, hwr_result_free) accept NULL.
+ *
+ * THREAD SAFETY
+ *   - An engine is safe to share between threads: any number of threads may call hwr_recognize*
+ *     on the same engine at once (a loaded model is immutable; per-call state lives in a pool of
+ *     workspaces inside the engine). hwr_engine_close must not race with other calls on that engine.
+ *   - A result may be read from any thread but must not be freed while another thread reads it.
+ *   - The library never terminates or signals the host process: every failure is a status code.
+ *
+ * VERSIONING
+ *   HWR_VERSION_* describe the header you compile against; hwr_version() and hwr_abi_version()
+ *   describe the library loaded at run time. The ABI is append-only: a library with the same
+ *   HWR_ABI_VERSION accepts every call written against this header.
+ */
+#ifndef HWR_H
+#define HWR_H
+
+#include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define HWR_API __attribute__((visibility("default")))
+#else
+#define HWR_API
+#endif
+
+/* ---- Versions --------------------------------------------------------------------------- */
+
+#define HWR_VERSION_MAJOR 1
+#define HWR_VERSION_MINOR 0
+#define HWR_VERSION_PATCH 0
+/** "MAJOR.MINOR.PATCH" of this header. */
+#define HWR_VERSION_STRING "1.0.0"
+/** MAJOR * 1000000 + MINOR * 1000 + PATCH. */
+#define HWR_VERSION_NUMBER (HWR_VERSION_MAJOR * 1000000 + HWR_VERSION_MINOR * 1000 + HWR_VERSION_PATCH)
+/** Binary interface version; changes only if a declaration here changes incompatibly. */
+#define HWR_ABI_VERSION 1
+
+/** The library's version string, "MAJOR.MINOR.PATCH" (static). */
+HWR_API const char *hwr_version(void);
+/** The library's version as HWR_VERSION_NUMBER computes it. */
+HWR_API int32_t hwr_version_number(void);
+/** The library's ABI version; compare with HWR_ABI_VERSION before calling anything else. */
+HWR_API int32_t hwr_abi_version(void);
+
+/* ---- Status codes ----------------------------------------------------------------------- */
+
+/** Result of a call: HWR_OK or one of the HWR_ERR_* codes below. */
+typedef int32_t hwr_status;
+
+#define HWR_OK                   0  /**< success */
+#define HWR_ERR_INVALID_ARGUMENT 1  /**< NULL where a value is required, bad size, bad option */
+#define HWR_ERR_IO               2  /**< a file could not be read */
+#define HWR_ERR_MODEL_FORMAT     3  /**< not an hwr model, or truncated, corrupted, unsupported */
+#define HWR_ERR_IMAGE_DECODE     4  /**< image bytes are not a valid PNG, JPEG or PGM */
+#define HWR_ERR_IMAGE_TOO_LARGE  5  /**< more than HWR_MAX_IMAGE_PIXELS or HWR_MAX_IMAGE_SIDE */
+#define HWR_ERR_IMAGE_EMPTY      6  /**< zero-sized image, or nothing written on it */
+#define HWR_ERR_UNSUPPORTED      7  /**< valid request this build or model cannot serve */
+#define HWR_ERR_OUT_OF_MEMORY    8  /**< allocation failed */
+#define HWR_ERR_INTERNAL         9  /**< a bug: please report it with hwr_last_error() */
+
+/** A fixed English description of a status code (static; "unknown status" for unknown codes). */
+HWR_API const char *hwr_status_string(hwr_status status);
+
+/** The message of the last failed hwr_ call on this thread, or "" if none failed yet. */
+HWR_API const char *hwr_last_error(void);
+
+/* ---- Images ----------------------------------------------------------------------------- */
+
+/** Largest image accepted, in pixels (4096 x 4096), and largest width or height. */
+#define HWR_MAX_IMAGE_PIXELS (4096 * 4096)
+#define HWR_MAX_IMAGE_SIDE   32768
+
+/** How the bytes of an hwr_image are laid out. */
+#define HWR_IMAGE_ENCODED 0 /**< a PNG, JPEG or PGM file in memory (recognised by its signature) */
+#define HWR_IMAGE_GRAY8   1 /**< raw 8-bit grey pixels, `stride` bytes per row */
+#define HWR_IMAGE_RGBA8   2 /**< raw 8-bit R, G, B, A pixels, `stride` bytes per row */
+
+/**
+ * An image to recognise. Any size within the limits, dark ink on light paper or light on dark,
+ * grey or transparent background. Fill with one of the hwr_image_init_* functions.
+ */
+typedef struct hwr_image {
+    uint32_t struct_size; /**< sizeof(hwr_image), set by the init functions */
+    int32_t format;       /**< HWR_IMAGE_* */
+    const void *data;     /**< the bytes (borrowed for the duration of the call) */
+    size_t size;          /**< number of bytes readable at data */
+    int32_t width;        /**< raw formats: width in pixels */
+    int32_t height;       /**< raw formats: height in pixels */
+    int32_t stride;       /**< raw formats: bytes from one row to the next */
+} hwr_image;
+
+/** Describes an encoded image (PNG, JPEG or PGM bytes). */
+HWR_API void hwr_image_init_encoded(hwr_image *image, const void *data, size_t size);
+/** Describes a raw grey image; stride >= width, size >= stride * (height - 1) + width. */
+HWR_API void hwr_image_init_gray8(hwr_image *image, const void *data, size_t size,
+                                  int32_t width, int32_t height, int32_t stride);
+/** Describes a raw RGBA image; stride >= 4 * width, size >= stride * (height - 1) + 4 * width. */
+HWR_API void hwr_image_init_rgba8(hwr_image *image, const void *data, size_t size,
+                                  int32_t width, int32_t height, int32_t stride);
+
+/* ---- Engine ----------------------------------------------------------------------------- */
+
+/** An engine: a loaded model plus its workspaces. Opaque. */
+typedef struct hwr_engine hwr_engine;
+
+/** Options of hwr_engine_open. Fill with hwr_engine_options_init. */
+typedef struct hwr_engine_options {
+    uint32_t struct_size;   /**< sizeof(hwr_engine_options), set by init */
+    /**
+     * Model file to load, or NULL for the default: the file named by the HWR_MODEL environment
+     * variable if set, else the installed model (<prefix>/share/hwr/models/hwr-char.hwrm next to
+     * the library's <prefix>/lib), else models/hwr-char.hwrm of a source checkout.
+     */
+    const char *model_path;
+    /** Threads for matrix products (0: one per core). Applies process-wide. */
+    int32_t threads;
+} hwr_engine_options;
+
+/** Sets every field of options to its default. */
+HWR_API void hwr_engine_options_init(hwr_engine_options *options);
+
+/**
+ * Loads a model and creates an engine.
+ * @param options NULL for all defaults.
+ * @param out_engine receives the engine on success (free with hwr_engine_close).
+ * @return HWR_OK, HWR_ERR_IO, HWR_ERR_MODEL_FORMAT or HWR_ERR_INVALID_ARGUMENT.
+ */
+HWR_API hwr_status hwr_engine_open(const hwr_engine_options *options, hwr_engine **out_engine);
+
+/** Destroys an engine and its workspaces. Accepts NULL. */
+HWR_API void hwr_engine_close(hwr_engine *engine);
+
+/** Name of the loaded model, for example "hwr-char" (owned by the engine). NULL if engine is NULL. */
+HWR_API const char *hwr_engine_model_name(const hwr_engine *engine);
+/** Version of the loaded model (owned by the engine). NULL if engine is NULL. */
+HWR_API const char *hwr_engine_model_version(const hwr_engine *engine);
+/** Path of the loaded model file (owned by the engine). NULL if engine is NULL. */
+HWR_API const char *hwr_engine_model_path(const hwr_engine *engine);
+/** The characters the model can output, in class order (owned by the engine). NULL if engine is NULL. */
+HWR_API const char *hwr_engine_charset(const hwr_engine *engine);
+
+/* ---- Recognition ------------------------------------------------------------------------ */
+
+/** What an image holds. */
+#define HWR_MODE_CHAR 0 /**< one character */
+
+/** Options of the hwr_recognize* calls. Fill with hwr_recognize_options_init. */
+typedef struct hwr_recognize_options {
+    uint32_t struct_size; /**< sizeof(hwr_recognize_options), set by init */
+    int32_t mode;         /**< HWR_MODE_*; default HWR_MODE_CHAR */
+    int32_t top_k;        /**< candidates per image, 1 to the charset size; default 5 */
+    /**
+     * Only these characters may be returned (UTF-8, for example "0123456789"), or NULL for all.
+     * Lower-case letters stand for their upper-case class. Probabilities are renormalised over
+     * the allowed characters.
+     */
+    const char *charset;
+} hwr_recognize_options;
+
+/** Sets every field of options to its default. */
+HWR_API void hwr_recognize_options_init(hwr_recognize_options *options);
+
+/** The outcome of a recognition call: one item per image. Opaque; read with hwr_result_*. */
+typedef struct hwr_result hwr_result;
+
+/**
+ * Recognises one image.
+ * @param options NULL for defaults.
+ * @param out_result receives the result (free with hwr_result_free). On HWR_OK it holds one item.
+ * @return HWR_OK, or the image's error (HWR_ERR_IMAGE_*, HWR_ERR_INVALID_ARGUMENT ...), in which
+ *         case no result is returned.
+ */
+HWR_API hwr_status hwr_recognize(hwr_engine *engine, const hwr_image *image,
+                                 const hwr_recognize_options *options, hwr_result **out_result);
+
+/**
+ * Recognises `count` images in one batched pass. A bad image does not fail the batch: its item
+ * carries its own status and message, and every other image is still recognised.
+ * @return HWR_OK when the call itself is valid (check each item's status), otherwise
+ *         HWR_ERR_INVALID_ARGUMENT and no result.
+ */
+HWR_API hwr_status hwr_recognize_batch(hwr_engine *engine, const hwr_image *images, size_t count,
+                                       const hwr_recognize_options *options, hwr_result **out_result);
+
+/** Reads an image file (PNG, JPEG, PGM) and recognises it, like hwr_recognize. */
+HWR_API hwr_status hwr_recognize_file(hwr_engine *engine, const char *path,
+                                      const hwr_recognize_options *options, hwr_result **out_result);
+
+/* ---- Results ---------------------------------------------------------------------------- */
+
+/** Number of items (one per image). 0 for NULL. */
+HWR_API size_t hwr_result_count(const hwr_result *result);
+/** Status of item i (HWR_ERR_INVALID_ARGUMENT if result is NULL or i out of range). */
+HWR_API hwr_status hwr_result_status(const hwr_result *result, size_t i);
+/** Error message of item i, "" when it succeeded; NULL if out of range. */
+HWR_API const char *hwr_result_error(const hwr_result *result, size_t i);
+/** Recognised text of item i ("" when it failed); NULL if out of range. */
+HWR_API const char *hwr_result_text(const hwr_result *result, size_t i);
+/** Confidence of item i's text in [0, 1] (its probability); -1 if out of range. */
+HWR_API float hwr_result_confidence(const hwr_result *result, size_t i);
+/** Number of candidates of item i, best first (0 when it failed or out of range). */
+HWR_API size_t hwr_result_candidate_count(const hwr_result *result, size_t i);
+/** Text of candidate k of item i; NULL if out of range. */
+HWR_API const char *hwr_result_candidate_text(const hwr_result *result, size_t i, size_t k);
+/** Probability of candidate k of item i in [0, 1]; -1 if out of range. */
+HWR_API float hwr_result_candidate_score(const hwr_result *result, size_t i, size_t k);
+/** Frees a result and every string it owns. Accepts NULL. */
+HWR_API void hwr_result_free(hwr_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HWR_H */

@@ -18,6 +18,7 @@ struct Train: ParsableCommand {
     @Option(help: "Threads for matrix products.") var threads = 2
     @Option(help: "Use at most this many images per source (smoke runs).") var limit: Int?
     @Flag(help: "Resume from the checkpoint in --out.") var resume = false
+    @Option(help: "End this run after that epoch, leaving a checkpoint to --resume from.") var stopAfterEpoch: Int?
     @Flag(help: "No progress bar; one line per epoch.") var quiet = false
     @Flag(help: "Disable augmentation.") var noAugment = false
 
@@ -36,7 +37,7 @@ struct Train: ParsableCommand {
         let initial = try Model(architecture: .classicCharacterCRNN(classes: Charset.alphanumeric.count),
                                 charset: Charset.alphanumeric, preprocessing: .mnistCharacter, metadata: metadata, seed: seed)
         let trainer = try Trainer(model: initial, config: config, train: train, validation: validation, output: out, resume: resume)
-        let best = try trainer.run(progress: progress)
+        let best = try trainer.run(progress: progress, stoppingAfterEpoch: stopAfterEpoch)
         let metrics = Evaluator.evaluate(model: best, data: validation)
         best.metadata.metrics = [
             "validation_top1": metrics.top1, "validation_top3": metrics.top3,

@@ -81,6 +81,9 @@ public final class Network {
         layers.first?.needsInputGradient = false
     }
 
+    /// Restarts the dropout random sequence (the trainer does so every epoch so that resumed runs repeat).
+    public func reseed(_ seed: UInt64) { random = SeededGenerator(seed: seed) }
+
     /// Runs a batch through the network.
     /// - Parameters:
     ///   - images: `batch` images of `inputHeight` x `width` floats in [0, 1], row-major, back to back

@@ -72,7 +72,8 @@ public final class Trainer {
     var adam: Adam
     var epoch = 0, bestBalanced = -1.0, bestEpoch = 0
 
-    /// Starts a run, or resumes it when `output` holds a checkpoint and `resume` is set.
+    /// Starts a run, or resumes it when `output` holds a checkpoint and `resume` is set (the saved
+    /// settings are kept, except the epoch count, which `config` may raise).
     /// - Throws: `ModelError` or `DataError` if a checkpoint cannot be read.
     public init(model: Model, config: TrainingConfig, train: CharacterDataset, validation: CharacterDataset,
                 output: String, resume: Bool) throws {
@@ -85,18 +86,22 @@ public final class Trainer {
         if resume, FileManager.default.fileExists(atPath: statePath) {
             model = try Model.load(path: "\(output)/checkpoint.hwrm")
             let state = try Self.readState(statePath, adam: &adam)
+            let epochs = config.epochs
             config = state.config
+            config.epochs = epochs
             epoch = state.epoch; bestBalanced = state.bestBalanced; bestEpoch = state.bestEpoch; history = state.history
         }
         self.model = model; self.config = config; self.adam = adam
     }
 
     /// Runs epochs until `config.epochs` or early stopping.
-    /// - Returns: the best model (by validation balanced accuracy) with its metrics in the metadata.
-    public func run(progress: ProgressBar) throws -> Model {
+    /// - Parameter stoppingAfterEpoch: end this run after that epoch even if more remain, leaving a
+    ///   checkpoint to resume from (for time-boxed sessions).
+    /// - Returns: the best model so far (by validation balanced accuracy).
+    public func run(progress: ProgressBar, stoppingAfterEpoch: Int? = nil) throws -> Model {
         setKernelThreads(config.threads)
         let side = train.side, n = side * side, k = model.charset.count, batch = config.batchSize
-        let network = model.makeNetwork(seed: config.seed &+ UInt64(epoch))
+        let network = model.makeNetwork()
         let gradients = FloatBuffer(count: model.parameters.layout.count)
         let input = UnsafeMutablePointer<Float>.allocate(capacity: batch * n)
         let clean = UnsafeMutablePointer<Float>.allocate(capacity: n)
@@ -113,6 +118,7 @@ public final class Trainer {
         while epoch < config.epochs {
             let started = Date()
             var random = SeededGenerator(seed: config.seed &* 1_000_003 &+ UInt64(epoch))
+            network.reseed(config.seed &+ UInt64(epoch))
             var order: [Int] = []
             for members in byClass where !members.isEmpty {
                 for _ in 0..<config.samplesPerClass { order.append(members[Int(random.next() % UInt64(members.count))]) }
@@ -172,6 +178,7 @@ public final class Trainer {
                 progress.log("early stop: no gain in balanced accuracy for \(config.patience) epochs (best epoch \(bestEpoch))")
                 break
             }
+            if let stop = stoppingAfterEpoch, epoch >= stop { break }
         }
         return try Model.load(path: "\(output)/best.hwrm")
     }

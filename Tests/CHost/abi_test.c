@@ -1,0 +1,231 @@
+/* Exercises the C ABI of libhwr.so as a C host would. Built and run by Tests/HWRCAPITests/CAPITests.swift:
+ *   abi_test FIXTURES_DIR
+ * with HWR_MODEL pointing at the shipped model. Prints "N passed, M failed" and exits non-zero on
+ * any failure. */
+#include "hwr.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+#define CHECK(cond, ...) do { if (cond) { passed++; } else { failed++; \
+    fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
+
+static unsigned char *read_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { return NULL; }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)n + 1);
+    *size = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    return buf;
+}
+
+static hwr_engine *engine;
+static char fixtures[4096];
+static const char *expected_text;
+
+static void *recognize_many(void *arg) {
+    (void)arg;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/formats/K.jpg", fixtures);
+    long agreed = 0;
+    for (int i = 0; i < 40; i++) {
+        hwr_result *r = NULL;
+        if (hwr_recognize_file(engine, path, NULL, &r) == HWR_OK && strcmp(hwr_result_text(r, 0), expected_text) == 0) {
+            agreed++;
+        }
+        hwr_result_free(r);
+    }
+    return (void *)agreed;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: abi_test FIXTURES_DIR\n"); return 2; }
+    snprintf(fixtures, sizeof fixtures, "%s", argv[1]);
+    char path[4200];
+
+    /* Versions and status strings. */
+    CHECK(hwr_abi_version() == HWR_ABI_VERSION, "abi %d", hwr_abi_version());
+    CHECK(strcmp(hwr_version(), HWR_VERSION_STRING) == 0, "version %s", hwr_version());
+    CHECK(hwr_version_number() == HWR_VERSION_NUMBER, "number %d", hwr_version_number());
+    CHECK(strcmp(hwr_status_string(HWR_OK), "ok") == 0, "%s", hwr_status_string(HWR_OK));
+    for (hwr_status s = 1; s <= HWR_ERR_INTERNAL; s++) {
+        CHECK(strlen(hwr_status_string(s)) > 0 && strcmp(hwr_status_string(s), "unknown status") != 0, "code %d", s);
+    }
+    CHECK(strcmp(hwr_status_string(12345), "unknown status") == 0, "unknown");
+    CHECK(strcmp(hwr_last_error(), "") == 0, "fresh thread has no error: %s", hwr_last_error());
+
+    /* Opening: missing file, corrupt file, bad options; out-parameters untouched on failure. */
+    hwr_engine_options options;
+    hwr_engine_options_init(&options);
+    CHECK(options.struct_size == sizeof options && options.model_path == NULL && options.threads == 0, "defaults");
+    hwr_engine *sentinel = (hwr_engine *)&options;
+    hwr_engine *e = sentinel;
+    options.model_path = "/nonexistent/model.hwrm";
+    CHECK(hwr_engine_open(&options, &e) == HWR_ERR_IO, "missing model");
+    CHECK(e == sentinel, "out untouched");
+    CHECK(strstr(hwr_last_error(), "/nonexistent/model.hwrm") != NULL, "message names the file: %s", hwr_last_error());
+    snprintf(path, sizeof path, "%s/formats/K.jpg", fixtures);
+    options.model_path = path; /* an image is not a model */
+    CHECK(hwr_engine_open(&options, &e) == HWR_ERR_MODEL_FORMAT, "foreign file");
+    CHECK(strstr(hwr_last_error(), "magic") != NULL, "%s", hwr_last_error());
+    options.model_path = NULL;
+    options.threads = -1;
+    CHECK(hwr_engine_open(&options, &e) == HWR_ERR_INVALID_ARGUMENT, "negative threads");
+    options.threads = 1;
+    options.struct_size = 4;
+    CHECK(hwr_engine_open(&options, &e) == HWR_ERR_INVALID_ARGUMENT, "struct_size too small");
+    CHECK(hwr_engine_open(NULL, NULL) == HWR_ERR_INVALID_ARGUMENT, "NULL out");
+
+    /* The default model (HWR_MODEL). */
+    hwr_engine_options_init(&options);
+    options.threads = 2;
+    CHECK(hwr_engine_open(&options, &engine) == HWR_OK, "open: %s", hwr_last_error());
+    if (!engine) { fprintf(stderr, "cannot continue without an engine\n"); return 1; }
+    CHECK(strcmp(hwr_engine_model_name(engine), "hwr-char") == 0, "%s", hwr_engine_model_name(engine));
+    CHECK(strcmp(hwr_engine_charset(engine), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 0, "%s", hwr_engine_charset(engine));
+    CHECK(strlen(hwr_engine_model_version(engine)) > 0 && strlen(hwr_engine_model_path(engine)) > 0, "info");
+    CHECK(hwr_engine_model_name(NULL) == NULL, "NULL engine getter");
+
+    /* A file, then the same image as encoded bytes, raw grey and raw RGBA. */
+    hwr_result *r = NULL;
+    snprintf(path, sizeof path, "%s/formats/K-grey-background.png", fixtures);
+    CHECK(hwr_recognize_file(engine, path, NULL, &r) == HWR_OK, "file: %s", hwr_last_error());
+    expected_text = "K";
+    CHECK(hwr_result_count(r) == 1 && hwr_result_status(r, 0) == HWR_OK, "one ok item");
+    CHECK(strcmp(hwr_result_text(r, 0), "K") == 0, "read %s", hwr_result_text(r, 0));
+    CHECK(hwr_result_confidence(r, 0) > 0.5f && hwr_result_confidence(r, 0) <= 1.0f, "%f", hwr_result_confidence(r, 0));
+    CHECK(hwr_result_candidate_count(r, 0) == 5, "default top-5: %zu", hwr_result_candidate_count(r, 0));
+    CHECK(hwr_result_candidate_score(r, 0, 0) >= hwr_result_candidate_score(r, 0, 1), "sorted");
+    CHECK(strcmp(hwr_result_candidate_text(r, 0, 0), "K") == 0, "candidate 0");
+    CHECK(strcmp(hwr_result_error(r, 0), "") == 0, "no error text");
+    /* Out of range reads are safe. */
+    CHECK(hwr_result_text(r, 1) == NULL && hwr_result_candidate_text(r, 0, 99) == NULL, "out of range");
+    CHECK(hwr_result_confidence(r, 7) < 0 && hwr_result_candidate_score(r, 0, 5) < 0, "out of range scores");
+    CHECK(hwr_result_status(r, 3) == HWR_ERR_INVALID_ARGUMENT && hwr_result_count(NULL) == 0, "status out of range");
+    hwr_result_free(r);
+    hwr_result_free(NULL);
+
+    size_t size = 0;
+    unsigned char *png = read_file(path, &size);
+    hwr_image image;
+    hwr_image_init_encoded(&image, png, size);
+    hwr_recognize_options ro;
+    hwr_recognize_options_init(&ro);
+    CHECK(ro.top_k == 5 && ro.mode == HWR_MODE_CHAR && ro.charset == NULL, "option defaults");
+    ro.top_k = 3;
+    r = NULL;
+    CHECK(hwr_recognize(engine, &image, &ro, &r) == HWR_OK && strcmp(hwr_result_text(r, 0), "K") == 0, "bytes");
+    CHECK(hwr_result_candidate_count(r, 0) == 3, "top_k 3");
+    hwr_result_free(r);
+
+    snprintf(path, sizeof path, "%s/formats/K.rgba", fixtures);
+    unsigned char *rgba = read_file(path, &size);
+    snprintf(path, sizeof path, "%s/formats/K.rgba.size", fixtures);
+    FILE *sf = fopen(path, "r");
+    int w = 0, h = 0;
+    CHECK(sf && fscanf(sf, "%d %d", &w, &h) == 2, "size file");
+    if (sf) { fclose(sf); }
+    hwr_image_init_rgba8(&image, rgba, size, w, h, 4 * w);
+    r = NULL;
+    CHECK(hwr_recognize(engine, &image, NULL, &r) == HWR_OK && strcmp(hwr_result_text(r, 0), "K") == 0, "rgba: %s", hwr_last_error());
+    hwr_result_free(r);
+    unsigned char *grey = malloc((size_t)w * h);
+    for (int i = 0; i < w * h; i++) { grey[i] = rgba[4 * i + 3] > 0 ? (unsigned char)(255 - rgba[4 * i + 3]) : 255; }
+    hwr_image_init_gray8(&image, grey, (size_t)w * h, w, h, w);
+    r = NULL;
+    CHECK(hwr_recognize(engine, &image, NULL, &r) == HWR_OK && strcmp(hwr_result_text(r, 0), "K") == 0, "grey: %s", hwr_last_error());
+    hwr_result_free(r);
+
+    /* Charset restriction. */
+    hwr_image_init_encoded(&image, png, size == 0 ? 0 : size);
+    hwr_recognize_options_init(&ro);
+    ro.charset = "0123456789";
+    ro.top_k = 10;
+    r = NULL;
+    snprintf(path, sizeof path, "%s/formats/K.jpg", fixtures);
+    CHECK(hwr_recognize_file(engine, path, &ro, &r) == HWR_OK, "digits only");
+    int digits_only = 1;
+    for (size_t k = 0; k < hwr_result_candidate_count(r, 0); k++) {
+        const char *t = hwr_result_candidate_text(r, 0, k);
+        if (t[0] < '0' || t[0] > '9') { digits_only = 0; }
+    }
+    CHECK(digits_only && hwr_result_candidate_count(r, 0) == 10, "candidates restricted");
+    hwr_result_free(r);
+
+    /* Every bad input gets its status; the out-parameter stays untouched. */
+    hwr_result *rs = (hwr_result *)&ro;
+    r = rs;
+    hwr_image_init_encoded(&image, "garbage!", 8);
+    CHECK(hwr_recognize(engine, &image, NULL, &r) == HWR_ERR_IMAGE_DECODE && r == rs, "garbage");
+    hwr_image_init_encoded(&image, NULL, 0);
+    CHECK(hwr_recognize(engine, &image, NULL, &r) == HWR_ERR_IMAGE_EMPTY, "no bytes");
+    unsigned char white[64 * 64];
+    memset(white, 250, sizeof white);
+    hwr_image_init_gray8(&image, white, sizeof white, 64, 64, 64);
+    CHECK(hwr_recognize(engine, &image, NULL, &r) == HWR_ERR_IMAGE_EMPTY, "blank page");
+    hwr_image_init_gray8(&image, white, sizeof white, 5000, 5000, 5000);
+    CHECK(hwr_recognize(engine, &image, NULL, &r) == HWR_ERR_IMAGE_TOO_LARGE, "huge");
+    hwr_image_init_gray8(&image, white, sizeof white, 64, 64, 32);
+    CHECK(hwr_recognize(engine, &image, NULL, &r) == HWR_ERR_INVALID_ARGUMENT, "stride < width");
+    hwr_image_init_gray8(&image, white, 100, 64, 64, 64);
+    CHECK(hwr_recognize(engine, &image, NULL, &r) == HWR_ERR_INVALID_ARGUMENT, "buffer too small");
+    hwr_image_init_gray8(&image, white, sizeof white, 64, 64, 64);
+    image.format = 42;
+    CHECK(hwr_recognize(engine, &image, NULL, &r) == HWR_ERR_INVALID_ARGUMENT, "unknown format");
+    image.format = HWR_IMAGE_GRAY8;
+    image.struct_size = 0;
+    CHECK(hwr_recognize(engine, &image, NULL, &r) == HWR_ERR_INVALID_ARGUMENT, "uninitialised struct");
+    CHECK(strstr(hwr_last_error(), "struct_size") != NULL, "%s", hwr_last_error());
+    hwr_recognize_options_init(&ro);
+    ro.top_k = 0;
+    hwr_image_init_encoded(&image, png, size);
+    CHECK(hwr_recognize(engine, &image, &ro, &r) == HWR_ERR_INVALID_ARGUMENT, "top_k 0");
+    ro.top_k = 37;
+    CHECK(hwr_recognize(engine, &image, &ro, &r) == HWR_ERR_INVALID_ARGUMENT, "top_k 37");
+    hwr_recognize_options_init(&ro);
+    ro.mode = 7;
+    CHECK(hwr_recognize(engine, &image, &ro, &r) == HWR_ERR_UNSUPPORTED, "unknown mode");
+    hwr_recognize_options_init(&ro);
+    ro.charset = "#";
+    CHECK(hwr_recognize(engine, &image, &ro, &r) == HWR_ERR_INVALID_ARGUMENT, "charset outside the model");
+    CHECK(hwr_recognize(NULL, &image, NULL, &r) == HWR_ERR_INVALID_ARGUMENT, "NULL engine");
+    CHECK(hwr_recognize(engine, NULL, NULL, &r) == HWR_ERR_INVALID_ARGUMENT, "NULL image");
+    CHECK(hwr_recognize(engine, &image, NULL, NULL) == HWR_ERR_INVALID_ARGUMENT, "NULL out");
+    CHECK(hwr_recognize_file(engine, "/nonexistent.png", NULL, &r) == HWR_ERR_IO, "missing file");
+    CHECK(hwr_recognize_file(engine, NULL, NULL, &r) == HWR_ERR_INVALID_ARGUMENT, "NULL path");
+    CHECK(r == rs, "out untouched by every failure");
+
+    /* A batch with a bad image in the middle: the others are still recognised. */
+    hwr_image batch[3];
+    hwr_image_init_encoded(&batch[0], png, size);
+    hwr_image_init_encoded(&batch[1], "not an image", 12);
+    hwr_image_init_rgba8(&batch[2], rgba, (size_t)w * h * 4, w, h, 4 * w);
+    r = NULL;
+    CHECK(hwr_recognize_batch(engine, batch, 3, NULL, &r) == HWR_OK, "batch");
+    CHECK(hwr_result_count(r) == 3, "3 items");
+    CHECK(hwr_result_status(r, 0) == HWR_OK && hwr_result_status(r, 1) == HWR_ERR_IMAGE_DECODE && hwr_result_status(r, 2) == HWR_OK, "statuses");
+    CHECK(strcmp(hwr_result_text(r, 0), "K") == 0 && strcmp(hwr_result_text(r, 2), "K") == 0, "texts");
+    CHECK(strlen(hwr_result_error(r, 1)) > 0 && strcmp(hwr_result_text(r, 1), "") == 0, "failed item");
+    CHECK(hwr_result_candidate_count(r, 1) == 0, "no candidates for the failed item");
+    hwr_result_free(r);
+    CHECK(hwr_recognize_batch(engine, batch, 0, NULL, &r) == HWR_ERR_INVALID_ARGUMENT, "empty batch");
+
+    /* One engine, many threads. */
+    pthread_t threads[4];
+    for (int i = 0; i < 4; i++) { pthread_create(&threads[i], NULL, recognize_many, NULL); }
+    long agreed = 0;
+    for (int i = 0; i < 4; i++) { void *v; pthread_join(threads[i], &v); agreed += (long)v; }
+    CHECK(agreed == 160, "threads agreed %ld of 160", agreed);
+
+    hwr_engine_close(engine);
+    hwr_engine_close(NULL);
+    free(png); free(rgba); free(grey);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

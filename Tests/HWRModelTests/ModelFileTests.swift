@@ -1,0 +1,83 @@
+import Foundation
+import HWRModel
+import XCTest
+
+final class ModelFileTests: XCTestCase {
+    func smallModel(seed: UInt64 = 1) throws -> Model {
+        try Model(architecture: Architecture(inputHeight: 8, inputWidth: 8, layers: [
+            .conv(2), .maxPool, .columnsToSequence, .biLSTM(3, returnSequences: false), .dense(3, relu: false),
+        ]), charset: Array("xyz"), preprocessing: .init(kind: "character", size: 8, box: 6),
+        metadata: .init(name: "small", version: "0.1", created: "2026-11-21", trainingData: "none", metrics: ["acc": 0.5]), seed: seed)
+    }
+
+    func expectBadFile(_ data: Data, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try Model(fileData: data), file: file, line: line) { error in
+            guard case let ModelError.badFile(message) = error else { return XCTFail("\(error)", file: file, line: line) }
+            XCTAssertTrue(message.contains(text), "\"\(message)\" does not mention \"\(text)\"", file: file, line: line)
+        }
+    }
+
+    func testRoundTripKeepsEverything() throws {
+        let model = try smallModel(seed: 9)
+        let loaded = try Model(fileData: try model.fileData())
+        XCTAssertEqual(loaded.architecture, model.architecture)
+        XCTAssertEqual(loaded.charset, model.charset)
+        XCTAssertEqual(loaded.metadata, model.metadata)
+        XCTAssertEqual(loaded.preprocessing, model.preprocessing)
+        XCTAssertEqual(loaded.parameters.array, model.parameters.array)
+        let x = (0..<128).map { Float($0 % 7) / 7 }
+        let (netA, netB) = (model.makeNetwork(), loaded.makeNetwork())
+        let a = netA.forward(x, batch: 2, width: 8, mode: .inference)
+        let b = netB.forward(x, batch: 2, width: 8, mode: .inference)
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: a.0, count: 6)), Array(UnsafeBufferPointer(start: b.0, count: 6)))
+    }
+
+    func testRejectsForeignTruncatedAndCorruptedFiles() throws {
+        let good = try smallModel().fileData()
+        expectBadFile(Data(), containing: "magic")
+        expectBadFile(Data([0x89, 0x50, 0x4E, 0x47, 0, 0, 0, 0, 0, 0, 0, 0, 1]), containing: "magic")
+        expectBadFile(good.prefix(good.count / 2), containing: "truncated")
+        expectBadFile(good.prefix(10), containing: "magic")
+        expectBadFile(good + Data([0]), containing: "truncated")
+        var flipped = good
+        flipped[good.count - 40] ^= 0x10
+        expectBadFile(flipped, containing: "checksum")
+        var version = good
+        version[4] = 9
+        expectBadFile(version, containing: "version 9")
+    }
+
+    func testRejectsHeaderThatDoesNotMatchItsWeights() throws {
+        // A valid file whose header claims a different architecture, with a recomputed checksum.
+        var data = try smallModel().fileData()
+        let found = try XCTUnwrap(data.range(of: Data("\"filters\":2".utf8)))
+        data[found.upperBound - 1] = UInt8(ascii: "3")
+        let crc = crc32(data.prefix(data.count - 4))
+        data.replaceSubrange((data.count - 4)..<data.count, with: withUnsafeBytes(of: crc.littleEndian) { Data($0) })
+        expectBadFile(data, containing: "tensor table")
+    }
+
+    func testRejectsNonFiniteWeights() throws {
+        let model = try smallModel()
+        model.parameters.buffer.pointer[3] = .nan
+        expectBadFile(try model.fileData(), containing: "not finite")
+    }
+
+    func testMissingFileIsAnIOError() {
+        XCTAssertThrowsError(try Model.load(path: "/nonexistent/model.hwrm")) { error in
+            guard case ModelError.io = error else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testInvalidArchitecturesAreRejected() {
+        let meta = ModelMetadata(name: "m", version: "0", created: "", trainingData: "")
+        XCTAssertThrowsError(try Model(architecture: Architecture(inputHeight: 8, inputWidth: 8, layers: [.dense(3, relu: false)]),
+                                       charset: Array("abc"), preprocessing: .mnistCharacter, metadata: meta))
+        XCTAssertThrowsError(try Model(architecture: Architecture(inputHeight: 8, inputWidth: 8, layers: [
+            .conv(2), .columnsToSequence, .biLSTM(2, returnSequences: false), .dense(4, relu: false),
+        ]), charset: Array("abc"), preprocessing: .mnistCharacter, metadata: meta), "4 classes but 3 characters")
+        XCTAssertThrowsError(try Model(architecture: Architecture(inputHeight: 8, inputWidth: 8, layers: [
+            .conv(2, kernel: 4), .columnsToSequence, .biLSTM(2, returnSequences: false), .dense(3, relu: false),
+        ]), charset: Array("abc"), preprocessing: .mnistCharacter, metadata: meta), "even kernel")
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import HWRImage
+import HWRModel
+import HWRRecognition
+import HWRTraining
+import XCTest
+
+/// The shipped model (models/hwr-char.hwrm) on the committed fixture of real images cut from the
+/// writer-disjoint validation split (scripts/make-fixture.py).
+final class RecognitionTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+    static let recognizer = Result { try Recognizer(modelPath: "\(root)/models/hwr-char.hwrm", threads: 1) }
+
+    func recognizer() throws -> Recognizer { try Self.recognizer.get() }
+
+    func fixture() throws -> [(path: String, label: Character, source: String)] {
+        let dir = "\(Self.root)/Tests/Fixtures/chars"
+        let text = try String(contentsOfFile: "\(dir)/manifest.csv", encoding: .utf8)
+        return text.split(separator: "\n").dropFirst().map { line in
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            return ("\(dir)/\(f[0])", Character(f[1].uppercased()), String(f[2]))
+        }
+    }
+
+    func testShippedModelAccuracyOnTheFixtureStaysAboveThreshold() throws {
+        let rows = try fixture()
+        XCTAssertGreaterThanOrEqual(rows.count, 300)
+        let images = try rows.map { try GrayImage(contentsOfFile: $0.path) }
+        let readings = try recognizer().recognize(images, topK: 3)
+        var top1 = 0, top3 = 0, digits = 0, digitCount = 0
+        for (row, reading) in zip(rows, readings) {
+            let r = try reading.get()
+            if r.text == String(row.label) { top1 += 1 }
+            if r.candidates.contains(where: { $0.text == String(row.label) }) { top3 += 1 }
+            if row.source == "mnist" { digitCount += 1; if r.text == String(row.label) { digits += 1 } }
+        }
+        let accuracy = Double(top1) / Double(rows.count)
+        print("fixture: top-1 \(accuracy), top-3 \(Double(top3) / Double(rows.count)), mnist \(Double(digits) / Double(digitCount))")
+        XCTAssertGreaterThanOrEqual(accuracy, 0.90)
+        XCTAssertGreaterThanOrEqual(Double(top3) / Double(rows.count), 0.97)
+        XCTAssertGreaterThanOrEqual(Double(digits) / Double(digitCount), 0.97)
+    }
+
+    func testShippedModelDescribesItself() throws {
+        let model = try recognizer().model
+        XCTAssertEqual(model.metadata.name, "hwr-char")
+        XCTAssertEqual(String(model.charset), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        XCTAssertEqual(model.architecture, .classicCharacterCRNN(classes: 36))
+        XCTAssertGreaterThan(model.metadata.metrics["validation_balanced"] ?? 0, 0.9)
+    }
+
+    func testCandidatesAreSortedProbabilitiesAndCharsetRestrictionHolds() throws {
+        let rows = try fixture().filter { $0.source == "mnist" }.prefix(20)
+        let images = try rows.map { try GrayImage(contentsOfFile: $0.path) }
+        for reading in try recognizer().recognize(images, topK: 36) {
+            let r = try reading.get()
+            XCTAssertEqual(r.candidates.count, 36)
+            XCTAssertEqual(r.candidates.map(\.probability).reduce(0, +), 1, accuracy: 1e-3)
+            XCTAssertEqual(r.candidates.map(\.probability), r.candidates.map(\.probability).sorted(by: >))
+        }
+        for reading in try recognizer().recognize(images, topK: 4, allowed: "abc") {
+            let r = try reading.get()
+            XCTAssertEqual(Set(r.candidates.map(\.text)), ["A", "B", "C"], "top-k is capped by the allowed set")
+        }
+        XCTAssertThrowsError(try recognizer().recognize(images, topK: 0))
+        XCTAssertThrowsError(try recognizer().recognize(images, topK: 37))
+        XCTAssertThrowsError(try recognizer().recognize(images, allowed: "#"))
+    }
+
+    func testABadImageInABatchDoesNotSpoilTheOthers() throws {
+        let rows = try fixture().prefix(3)
+        var images = try rows.map { try GrayImage(contentsOfFile: $0.path) }
+        let alone = try recognizer().recognize(images)
+        images.insert(try GrayImage(width: 5, height: 5, pixels: [UInt8](repeating: 255, count: 25)), at: 1)
+        let mixed = try recognizer().recognize(images)
+        XCTAssertThrowsError(try mixed[1].get())
+        for (m, a) in [(0, 0), (2, 1)] {
+            XCTAssertEqual(try mixed[m].get().text, try alone[a].get().text)
+            XCTAssertEqual(try mixed[m].get().confidence, try alone[a].get().confidence, accuracy: 1e-4)
+        }
+    }
+
+    func testConcurrentCallsGiveTheSameAnswersAsSequentialOnes() throws {
+        let images = try fixture().prefix(16).map { try GrayImage(contentsOfFile: $0.path) }
+        let r = try recognizer()
+        let expected = try images.map { try r.recognize([$0])[0].get() }
+        let answers = UnsafeMutableBufferPointer<CharacterReading?>.allocate(capacity: 64)
+        answers.initialize(repeating: nil)
+        defer { answers.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 64) { i in
+            answers[i] = try? r.recognize([images[i % 16]])[0].get()
+        }
+        for i in 0..<64 { XCTAssertEqual(answers[i], expected[i % 16]) }
+    }
+
+    func testMissingModelIsAClearError() {
+        XCTAssertThrowsError(try Recognizer(modelPath: "/nonexistent.hwrm")) { error in
+            XCTAssertTrue("\(error)".contains("/nonexistent.hwrm"))
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import HWRModel
+import HWRTraining
+import XCTest
+
+final class TrainingTests: XCTestCase {
+    func testIDXParsingAndErrors() throws {
+        let bytes: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3] + Array(1...12)
+        let idx = try IDXFile(bytes: bytes)
+        XCTAssertEqual(idx.dimensions, [2, 2, 3])
+        XCTAssertEqual(idx.bytes, Array(1...12))
+        XCTAssertThrowsError(try IDXFile(bytes: Array(bytes.dropLast())))      // truncated
+        XCTAssertThrowsError(try IDXFile(bytes: [0, 0, 0x0D, 1, 0, 0, 0, 1, 0, 0, 0, 0])) // float data
+        XCTAssertThrowsError(try IDXFile(bytes: [1, 2, 3]))                      // not IDX
+    }
+
+    func testIDXLoaderTransposesAndFoldsLabels() throws {
+        // Two 4x4 images: a vertical bar stored transposed (as EMNIST does) must come out as a bar.
+        var pixels = [UInt8](repeating: 0, count: 32)
+        for i in 0..<4 { pixels[1 * 4 + i] = 255; pixels[16 + 1 * 4 + i] = 255 } // row 1 stored = column 1 shown
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("idx-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 4] + pixels).write(to: URL(fileURLWithPath: "\(dir)/img"))
+        try Data([0, 0, 8, 1, 0, 0, 0, 2, 0, 1]).write(to: URL(fileURLWithPath: "\(dir)/lab"))
+        let loader = DataLoader()
+        let plain = try loader.loadIDX(images: "\(dir)/img", labels: "\(dir)/lab", labelCharacters: ["a", "Z"], source: "t")
+        let transposed = try loader.loadIDX(images: "\(dir)/img", labels: "\(dir)/lab", transpose: true, labelCharacters: ["a", "Z"], source: "t")
+        XCTAssertEqual(plain.labels, [Int32(Charset.classIndex(of: "A")!), Int32(Charset.classIndex(of: "Z")!)])
+        // Plain: a horizontal bar -> ink spread along a row. Transposed: along a column.
+        func spread(_ set: CharacterDataset) -> (rows: Int, cols: Int) {
+            var rows = Set<Int>(), cols = Set<Int>()
+            for y in 0..<28 { for x in 0..<28 where set.pixels[y * 28 + x] > 128 { rows.insert(y); cols.insert(x) } }
+            return (rows.count, cols.count)
+        }
+        XCTAssertGreaterThan(spread(plain).cols, spread(plain).rows)
+        XCTAssertGreaterThan(spread(transposed).rows, spread(transposed).cols)
+    }
+
+    func testWriterSplitNeverSharesAWriter() {
+        var data = CharacterDataset(side: 1)
+        for i in 0..<2000 {
+            data.pixels.append(0); data.labels.append(Int32(i % 36))
+            data.sources.append(i < 1000 ? "many" : "anon"); data.writers.append(i < 1000 ? "w\(i % 50)" : "")
+        }
+        let (train, validation) = Split.byWriter(data, validationFraction: 0.2)
+        XCTAssertEqual(train.count + validation.count, 2000)
+        let trainWriters = Set(train.filter { $0 < 1000 }.map { data.writers[$0] })
+        let validationWriters = Set(validation.filter { $0 < 1000 }.map { data.writers[$0] })
+        XCTAssertTrue(trainWriters.isDisjoint(with: validationWriters))
+        XCTAssertFalse(validationWriters.isEmpty)
+        let anonymousHeldOut = validation.filter { $0 >= 1000 }.count
+        XCTAssertGreaterThan(anonymousHeldOut, 120)
+        XCTAssertLessThan(anonymousHeldOut, 280)
+    }
+
+    func testMetricsOnAHandWorkedExample() {
+        let charset: [Character] = ["0", "1", "A"]
+        let m = ClassificationMetrics(charset: charset, top3: [[0, 1, 2], [2, 0, 1], [1, 0, 2], [2, 1, 0]],
+                                      labels: [0, 0, 1, 2], sources: ["s", "s", "t", "t"])
+        XCTAssertEqual(m.top1, 0.75)
+        XCTAssertEqual(m.top3, 1)
+        XCTAssertEqual(m.perClassAccuracy, [0.5, 1, 1])
+        XCTAssertEqual(m.balancedAccuracy, 2.5 / 3, accuracy: 1e-9)
+        XCTAssertEqual(m.confusion[0][2], 1)
+        XCTAssertEqual(m.worstPairs.first?.truth, "0")
+        XCTAssertEqual(m.worstPairs.first?.predicted, "A")
+        XCTAssertEqual(m.digitAccuracy, 2.0 / 3, accuracy: 1e-9)
+        XCTAssertEqual(m.perSourceAccuracy["s"], 0.5)
+    }
+
+    func testAugmenterWithNoDistortionIsIdentity() {
+        var a = Augmenter()
+        a.rotation = 0; a.shift = 0; a.zoom = 0; a.shear = 0; a.thicknessProbability = 0
+        var random = SeededGenerator(seed: 1)
+        let input = (0..<784).map { Float($0 % 13) / 13 }
+        var out = [Float](repeating: 0, count: 784)
+        a.apply(&out, input, side: 28, random: &random)
+        XCTAssertEqual(out, input)
+        // With distortions, ink mass is roughly preserved and the image changes.
+        a = Augmenter()
+        var glyph = [Float](repeating: 0, count: 784)
+        for y in 6..<22 { for x in 12..<16 { glyph[y * 28 + x] = 1 } }
+        a.apply(&out, glyph, side: 28, random: &random)
+        XCTAssertNotEqual(out, glyph)
+        XCTAssertEqual(out.reduce(0, +), glyph.reduce(0, +), accuracy: glyph.reduce(0, +) * 0.45)
+    }
+
+    /// Two epochs in one run and one epoch + resume give bit-identical models; and training learns.
+    func testTrainingLearnsAndResumesExactly() throws {
+        var data = CharacterDataset(side: 28)
+        var random = SeededGenerator(seed: 3)
+        for i in 0..<240 { // class 0: vertical bar, class 1: horizontal bar, with jitter
+            var img = [UInt8](repeating: 0, count: 784)
+            let o = Int(random.next() % 6) + 11
+            for k in 6..<22 { img[(i % 2 == 0 ? k * 28 + o : o * 28 + k)] = 255 }
+            data.pixels += img; data.labels.append(Int32(i % 2)); data.sources.append("synthetic"); data.writers.append("")
+        }
+        let arch = Architecture(inputHeight: 28, inputWidth: 28, layers: [
+            .conv(4), .maxPool, .dropout(0.1), .conv(4), .maxPool, .columnsToSequence,
+            .biLSTM(8, returnSequences: false), .dense(2, relu: false),
+        ])
+        var config = TrainingConfig()
+        config.epochs = 2; config.batchSize = 16; config.samplesPerClass = 64; config.warmupSteps = 2
+        config.learningRate = 5e-3; config.threads = 1
+        func fresh() throws -> Model {
+            try Model(architecture: arch, charset: ["I", "-"], preprocessing: .mnistCharacter,
+                      metadata: .init(name: "t", version: "0", created: "", trainingData: ""), seed: 5)
+        }
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("train-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let quiet = ProgressBar(quiet: true)
+        let straight = try Trainer(model: fresh(), config: config, train: data, validation: data, output: "\(base)/a", resume: false)
+        _ = try straight.run(progress: quiet)
+        XCTAssertGreaterThan(straight.history.last!.validationTop1, 0.9, "two bar orientations are learnt")
+
+        // A run interrupted after its first epoch, then resumed.
+        _ = try Trainer(model: fresh(), config: config, train: data, validation: data, output: "\(base)/b", resume: false)
+            .run(progress: quiet, stoppingAfterEpoch: 1)
+        let resumed = try Trainer(model: fresh(), config: config, train: data, validation: data, output: "\(base)/b", resume: true)
+        XCTAssertEqual(resumed.history.count, 1)
+        _ = try resumed.run(progress: quiet)
+        let difference = zip(resumed.model.parameters.array, straight.model.parameters.array).map { abs($0 - $1) }.max()
+        XCTAssertEqual(difference, 0, "resumed and straight runs end with identical weights")
+    }
+}

@@ -1,0 +1,78 @@
+"""hwr: handwriting recognition. Python binding of ``libhwr.so`` (the C API of ``hwr.h``) via ctypes.
+
+Example::
+
+    import hwr
+
+    with hwr.Engine() as engine:              # the default model (or HWR_MODEL, or model=...)
+        r = engine.recognize_char("digit.png", top_k=3, charset="0123456789")
+        print(r.text, r.confidence, [(c.text, c.probability) for c in r.candidates])
+
+Images can be paths, encoded PNG/JPEG/PGM bytes, NumPy uint8 arrays or PIL images. Errors are
+:class:`HwrError` subclasses, one per status code of the C API. The library is found through the
+``HWR_LIBRARY`` environment variable, the system loader, or a source checkout's
+``.build/release/libhwr.so``; it is loaded on first use.
+"""
+
+from __future__ import annotations
+
+from ._images import ImageLike
+from ._lib import ABI_VERSION, LibraryLoadError, get_lib, library_path
+from ._lib import decode as _decode
+from .engine import BatchErrors, Engine
+from .errors import (
+    HwrError,
+    HwrIOError,
+    ImageDecodeError,
+    ImageEmptyError,
+    ImageTooLargeError,
+    InternalError,
+    InvalidArgumentError,
+    ModelFormatError,
+    OutOfMemoryError,
+    UnsupportedError,
+)
+from .types import Candidate, CharResult
+
+#: Version of this Python package (follows the C header's HWR_VERSION_STRING).
+__version__ = "1.0.0"
+
+__all__ = [
+    "ABI_VERSION",
+    "BatchErrors",
+    "Candidate",
+    "CharResult",
+    "Engine",
+    "HwrError",
+    "HwrIOError",
+    "ImageDecodeError",
+    "ImageEmptyError",
+    "ImageLike",
+    "ImageTooLargeError",
+    "InternalError",
+    "InvalidArgumentError",
+    "LibraryLoadError",
+    "ModelFormatError",
+    "OutOfMemoryError",
+    "UnsupportedError",
+    "__version__",
+    "library_path",
+    "status_string",
+    "version",
+    "version_number",
+]
+
+
+def version() -> str:
+    """The loaded library's version, ``"MAJOR.MINOR.PATCH"`` (``hwr_version()``)."""
+    return _decode(get_lib().hwr_version())
+
+
+def version_number() -> int:
+    """The loaded library's version as ``MAJOR * 1000000 + MINOR * 1000 + PATCH``."""
+    return int(get_lib().hwr_version_number())
+
+
+def status_string(status: int) -> str:
+    """The library's fixed English description of a status code (``hwr_status_string()``)."""
+    return _decode(get_lib().hwr_status_string(status))

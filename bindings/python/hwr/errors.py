@@ -1,0 +1,148 @@
+"""Exceptions: one class per ``hwr_status`` code of ``hwr.h``.
+
+Every error the library reports is an :class:`HwrError` carrying the numeric ``status`` and the
+library's ``message`` (from ``hwr_last_error()`` or the failed batch item). Catch
+:class:`HwrError` for all of them, or a subclass for one kind.
+
+Errors detected on the Python side use the same classes: a NumPy array of the wrong dtype or
+shape, a bad ``top_k`` or an unsupported PIL mode raise :class:`InvalidArgumentError` (which is
+also a :class:`ValueError`); an object that is not an image at all raises :class:`TypeError`
+(a programming error, like any Python API given the wrong type); an unreadable image path raises
+:class:`HwrIOError`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Type
+
+from . import _lib
+
+__all__ = [
+    "HwrError",
+    "InvalidArgumentError",
+    "HwrIOError",
+    "ModelFormatError",
+    "ImageDecodeError",
+    "ImageTooLargeError",
+    "ImageEmptyError",
+    "UnsupportedError",
+    "OutOfMemoryError",
+    "InternalError",
+    "error_for_status",
+]
+
+
+class HwrError(Exception):
+    """An error reported by libhwr (or detected by the binding before calling it).
+
+    Attributes:
+        status: the ``hwr_status`` code (``HWR_ERR_*``), never 0.
+        message: what went wrong, as the library described it.
+        index: for an error of a batch item, the item's position in the batch; else ``None``.
+        results: when ``recognize_batch(errors="raise")`` raised this error, the complete list of
+            the batch's outcomes (``CharResult`` or ``HwrError`` per image); else ``None``.
+    """
+
+    #: The status code of this class (overridden by each subclass).
+    STATUS: int = _lib.HWR_ERR_INTERNAL
+
+    def __init__(self, message: str, status: Optional[int] = None, index: Optional[int] = None) -> None:
+        self.status: int = self.STATUS if status is None else status
+        self.message: str = message
+        self.index: Optional[int] = index
+        self.results: Optional[List[Any]] = None
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        where = f"item {self.index}: " if self.index is not None else ""
+        return f"{where}{self.message}" if self.message else f"{where}status {self.status}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status}, message={self.message!r}, index={self.index!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (type(self) is type(other) and isinstance(other, HwrError)
+                and (self.status, self.message, self.index) == (other.status, other.message, other.index))
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.status, self.message, self.index))
+
+
+class InvalidArgumentError(HwrError, ValueError):
+    """``HWR_ERR_INVALID_ARGUMENT``: a bad value (size, stride, option such as top_k, dtype ...)."""
+
+    STATUS = _lib.HWR_ERR_INVALID_ARGUMENT
+
+
+class HwrIOError(HwrError):
+    """``HWR_ERR_IO``: a file (model or image) could not be read."""
+
+    STATUS = _lib.HWR_ERR_IO
+
+
+class ModelFormatError(HwrError):
+    """``HWR_ERR_MODEL_FORMAT``: not an hwr model, or truncated, corrupted, unsupported."""
+
+    STATUS = _lib.HWR_ERR_MODEL_FORMAT
+
+
+class ImageDecodeError(HwrError):
+    """``HWR_ERR_IMAGE_DECODE``: the bytes are not a valid PNG, JPEG or PGM."""
+
+    STATUS = _lib.HWR_ERR_IMAGE_DECODE
+
+
+class ImageTooLargeError(HwrError):
+    """``HWR_ERR_IMAGE_TOO_LARGE``: more than 4096 x 4096 pixels or a side above 32768."""
+
+    STATUS = _lib.HWR_ERR_IMAGE_TOO_LARGE
+
+
+class ImageEmptyError(HwrError):
+    """``HWR_ERR_IMAGE_EMPTY``: zero-sized image, or nothing written on it."""
+
+    STATUS = _lib.HWR_ERR_IMAGE_EMPTY
+
+
+class UnsupportedError(HwrError):
+    """``HWR_ERR_UNSUPPORTED``: a valid request this build or model cannot serve."""
+
+    STATUS = _lib.HWR_ERR_UNSUPPORTED
+
+
+class OutOfMemoryError(HwrError, MemoryError):
+    """``HWR_ERR_OUT_OF_MEMORY``: an allocation failed."""
+
+    STATUS = _lib.HWR_ERR_OUT_OF_MEMORY
+
+
+class InternalError(HwrError):
+    """``HWR_ERR_INTERNAL`` (or an unknown status): a bug in libhwr; please report the message."""
+
+    STATUS = _lib.HWR_ERR_INTERNAL
+
+
+_BY_STATUS: Dict[int, Type[HwrError]] = {
+    cls.STATUS: cls
+    for cls in (InvalidArgumentError, HwrIOError, ModelFormatError, ImageDecodeError,
+                ImageTooLargeError, ImageEmptyError, UnsupportedError, OutOfMemoryError,
+                InternalError)
+}
+
+
+def error_for_status(status: int, message: str, index: Optional[int] = None) -> HwrError:
+    """The exception instance for a non-zero status (``InternalError`` for unknown codes)."""
+    cls = _BY_STATUS.get(status, InternalError)
+    return cls(message, status=status, index=index)
+
+
+def last_error(status: int) -> HwrError:
+    """The exception for a failed call, with ``hwr_last_error()`` of this thread as message.
+
+    Must be called on the thread that made the failing call, right after it.
+    """
+    lib = _lib.get_lib()
+    message = _lib.decode(lib.hwr_last_error())
+    if not message:
+        message = _lib.decode(lib.hwr_status_string(status))
+    return error_for_status(status, message)

@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// hwr: handwriting recognition engine. One module per concern:
-/// kernels (HWRKernels), model and file format (HWRModel), preprocessing (HWRImage),
+/// kernels (HWRKernels), model and file format (HWRModel), preprocessing (HWRImage), CTC decoding (HWRDecoding),
 /// training (HWRTraining), recognition service over a loaded model (HWRRecognition), C ABI (HWRCAPI -> libhwr.so), command line (HWRCLI -> hwr).
 let package = Package(
     name: "hwr",
@@ -29,9 +29,10 @@ let package = Package(
         .target(name: "HWRModel", dependencies: ["HWRKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "HWRImage", dependencies: ["CImageCodecs"]),
-        .target(name: "HWRTraining", dependencies: ["HWRKernels", "HWRModel", "HWRImage", "CZlib"],
+        .target(name: "HWRDecoding"),
+        .target(name: "HWRTraining", dependencies: ["HWRKernels", "HWRModel", "HWRImage", "HWRDecoding", "CZlib"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "HWRRecognition", dependencies: ["HWRModel", "HWRImage", "HWRKernels"]),
+        .target(name: "HWRRecognition", dependencies: ["HWRModel", "HWRImage", "HWRKernels", "HWRDecoding"]),
         .target(name: "HWRCAPI", dependencies: ["CHwr", "HWRRecognition", "HWRModel", "HWRImage"],
                 linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=include/hwr.exports.map"])]),
         .executableTarget(name: "HWRCLI", dependencies: [
@@ -43,6 +44,7 @@ let package = Package(
         .testTarget(name: "HWRKernelsTests", dependencies: ["HWRKernels"]),
         .testTarget(name: "HWRModelTests", dependencies: ["HWRModel", "HWRKernels"]),
         .testTarget(name: "HWRImageTests", dependencies: ["HWRImage"]),
+        .testTarget(name: "HWRDecodingTests", dependencies: ["HWRDecoding", "HWRKernels"]),
         .testTarget(name: "HWRTrainingTests", dependencies: ["HWRTraining", "HWRModel"]),
         .testTarget(name: "HWRRecognitionTests", dependencies: ["HWRRecognition", "HWRTraining"]),
         .testTarget(name: "HWRCAPITests", dependencies: []),

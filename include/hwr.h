@@ -6,7 +6,9 @@
  * CONVENTIONS
  *   - Every name starts with hwr_ / HWR_. Handles are opaque; structs passed in carry their own
  *     size (struct_size) so that fields can be appended in later versions without breaking callers:
- *     always fill a struct with its *_init function first, then set the fields you need.
+ *     always fill a struct with its *_init function first, then set the fields you need. The
+ *     *_init functions are static inline, so struct_size is the size your code was compiled with;
+ *     the library reads only the fields that size covers and never writes to these structs.
  *   - Functions that can fail return an hwr_status. HWR_OK is 0; error codes are never renumbered
  *     or reused. On failure, out-parameters are left untouched and hwr_last_error() describes the
  *     problem on the calling thread.
@@ -39,6 +41,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -117,13 +120,28 @@ typedef struct hwr_image {
 } hwr_image;
 
 /** Describes an encoded image (PNG, JPEG or PGM bytes). */
-HWR_API void hwr_image_init_encoded(hwr_image *image, const void *data, size_t size);
+static inline void hwr_image_init_encoded(hwr_image *image, const void *data, size_t size) {
+    memset(image, 0, sizeof *image);
+    image->struct_size = (uint32_t)sizeof *image;
+    image->format = HWR_IMAGE_ENCODED;
+    image->data = data;
+    image->size = size;
+}
 /** Describes a raw grey image; stride >= width, size >= stride * (height - 1) + width. */
-HWR_API void hwr_image_init_gray8(hwr_image *image, const void *data, size_t size,
-                                  int32_t width, int32_t height, int32_t stride);
+static inline void hwr_image_init_gray8(hwr_image *image, const void *data, size_t size,
+                                        int32_t width, int32_t height, int32_t stride) {
+    hwr_image_init_encoded(image, data, size);
+    image->format = HWR_IMAGE_GRAY8;
+    image->width = width;
+    image->height = height;
+    image->stride = stride;
+}
 /** Describes a raw RGBA image; stride >= 4 * width, size >= stride * (height - 1) + 4 * width. */
-HWR_API void hwr_image_init_rgba8(hwr_image *image, const void *data, size_t size,
-                                  int32_t width, int32_t height, int32_t stride);
+static inline void hwr_image_init_rgba8(hwr_image *image, const void *data, size_t size,
+                                        int32_t width, int32_t height, int32_t stride) {
+    hwr_image_init_gray8(image, data, size, width, height, stride);
+    image->format = HWR_IMAGE_RGBA8;
+}
 
 /* ---- Engine ----------------------------------------------------------------------------- */
 
@@ -141,10 +159,19 @@ typedef struct hwr_engine_options {
     const char *model_path;
     /** Threads for matrix products (0: one per core). Applies process-wide. */
     int32_t threads;
+    /**
+     * Line model file, or NULL for the default: HWR_LINE_MODEL if set, else the installed
+     * hwr-line.hwrm, else models/hwr-line.hwrm of a source checkout. When none is found the engine
+     * still opens, and line and auto requests fall back as documented at HWR_MODE_*.
+     */
+    const char *line_model_path;
 } hwr_engine_options;
 
-/** Sets every field of options to its default. */
-HWR_API void hwr_engine_options_init(hwr_engine_options *options);
+/** Sets every field of options to its default (all NULL / 0). */
+static inline void hwr_engine_options_init(hwr_engine_options *options) {
+    memset(options, 0, sizeof *options);
+    options->struct_size = (uint32_t)sizeof *options;
+}
 
 /**
  * Loads a model and creates an engine.
@@ -163,13 +190,19 @@ HWR_API const char *hwr_engine_model_name(const hwr_engine *engine);
 HWR_API const char *hwr_engine_model_version(const hwr_engine *engine);
 /** Path of the loaded model file (owned by the engine). NULL if engine is NULL. */
 HWR_API const char *hwr_engine_model_path(const hwr_engine *engine);
+/** Path of the loaded line model (owned by the engine), or NULL when none is loaded. */
+HWR_API const char *hwr_engine_line_model_path(const hwr_engine *engine);
 /** The characters the model can output, in class order (owned by the engine). NULL if engine is NULL. */
 HWR_API const char *hwr_engine_charset(const hwr_engine *engine);
 
 /* ---- Recognition ------------------------------------------------------------------------ */
 
 /** What an image holds. */
-#define HWR_MODE_CHAR 0 /**< one character */
+#define HWR_MODE_CHAR 0 /**< one character (the character model) */
+#define HWR_MODE_LINE 1 /**< a word, code or line, read without segmentation (line model + CTC);
+                             HWR_ERR_UNSUPPORTED when the engine has no line model */
+#define HWR_MODE_AUTO 2 /**< the line model, falling back to the character model when it finds at
+                             most one character (or when the engine has no line model) */
 
 /** Options of the hwr_recognize* calls. Fill with hwr_recognize_options_init. */
 typedef struct hwr_recognize_options {
@@ -182,10 +215,36 @@ typedef struct hwr_recognize_options {
      * the allowed characters.
      */
     const char *charset;
+    /** Line and sequence decoding: beam width, 1 to 1000 (1 with no constraint: greedy); default 10. */
+    int32_t beam_width;
+    /** Line and sequence decoding: only these words may be read (UTF-8, case-insensitive), or NULL. */
+    const char *const *lexicon;
+    /** Number of words in lexicon. */
+    size_t lexicon_count;
+    /**
+     * Line and sequence decoding: a fixed-length pattern, or NULL. Items: a literal character,
+     * `.` (any), `\d` (digit), `\a` (letter), a set such as `[A-F0-9]`, each optionally followed by
+     * `{n}` (n copies). Example: "\\a\\d{4}" in C source reads a letter then four digits.
+     */
+    const char *pattern;
+    /** Line and sequence decoding: alternative readings to return, 1 to 100; default 5. */
+    int32_t alternatives;
+    /**
+     * Below this probability of its best reading (0 to 1) an item is rejected: its text is ""
+     * and hwr_result_rejected returns 1; its alternatives remain readable. Default 0 (never).
+     */
+    float reject_threshold;
 } hwr_recognize_options;
 
 /** Sets every field of options to its default. */
-HWR_API void hwr_recognize_options_init(hwr_recognize_options *options);
+static inline void hwr_recognize_options_init(hwr_recognize_options *options) {
+    memset(options, 0, sizeof *options);
+    options->struct_size = (uint32_t)sizeof *options;
+    options->mode = HWR_MODE_CHAR;
+    options->top_k = 5;
+    options->beam_width = 10;
+    options->alternatives = 5;
+}
 
 /** The outcome of a recognition call: one item per image. Opaque; read with hwr_result_*. */
 typedef struct hwr_result hwr_result;
@@ -213,6 +272,17 @@ HWR_API hwr_status hwr_recognize_batch(hwr_engine *engine, const hwr_image *imag
 HWR_API hwr_status hwr_recognize_file(hwr_engine *engine, const char *path,
                                       const hwr_recognize_options *options, hwr_result **out_result);
 
+/**
+ * Reads `count` character images, in order, as the characters of one string (for callers that
+ * already segmented a word or code), in one batched pass. options->mode is ignored; charset,
+ * pattern, lexicon, beam_width, alternatives and reject_threshold apply.
+ * @param out_result receives a result with one item: the string, one entry per image in its
+ *        characters (hwr_result_char_*), and the alternative strings as its candidates.
+ * @return HWR_OK, or the first unreadable image's error (its index is in hwr_last_error()).
+ */
+HWR_API hwr_status hwr_recognize_sequence(hwr_engine *engine, const hwr_image *images, size_t count,
+                                          const hwr_recognize_options *options, hwr_result **out_result);
+
 /* ---- Results ---------------------------------------------------------------------------- */
 
 /** Number of items (one per image). 0 for NULL. */
@@ -225,12 +295,26 @@ HWR_API const char *hwr_result_error(const hwr_result *result, size_t i);
 HWR_API const char *hwr_result_text(const hwr_result *result, size_t i);
 /** Confidence of item i's text in [0, 1] (its probability); -1 if out of range. */
 HWR_API float hwr_result_confidence(const hwr_result *result, size_t i);
+/*
+ * Candidates are, in character mode, the top_k characters of the image; in line, auto and
+ * sequence modes, the alternative readings of the whole text. Scores are probabilities.
+ */
+
 /** Number of candidates of item i, best first (0 when it failed or out of range). */
 HWR_API size_t hwr_result_candidate_count(const hwr_result *result, size_t i);
 /** Text of candidate k of item i; NULL if out of range. */
 HWR_API const char *hwr_result_candidate_text(const hwr_result *result, size_t i, size_t k);
 /** Probability of candidate k of item i in [0, 1]; -1 if out of range. */
 HWR_API float hwr_result_candidate_score(const hwr_result *result, size_t i, size_t k);
+/** 1 if item i was rejected (its best reading fell below reject_threshold), else 0. */
+HWR_API int32_t hwr_result_rejected(const hwr_result *result, size_t i);
+/** Number of characters in item i's best reading (0 when it failed or out of range). */
+HWR_API size_t hwr_result_char_count(const hwr_result *result, size_t i);
+/** Character j of item i's best reading (UTF-8); NULL if out of range. */
+HWR_API const char *hwr_result_char_text(const hwr_result *result, size_t i, size_t j);
+/** Probability of character j of item i; -1 if out of range. */
+HWR_API float hwr_result_char_score(const hwr_result *result, size_t i, size_t j);
+
 /** Frees a result and every string it owns. Accepts NULL. */
 HWR_API void hwr_result_free(hwr_result *result);
 

@@ -42,48 +42,22 @@ public func capiLastError() -> UnsafePointer<CChar> {
     return staticCString("")
 }
 
-// MARK: - Images
-
-@_cdecl("hwr_image_init_encoded")
-public func capiImageInitEncoded(_ image: UnsafeMutablePointer<hwr_image>?, _ data: UnsafeRawPointer?, _ size: Int) {
-    image?.pointee = hwr_image(struct_size: UInt32(MemoryLayout<hwr_image>.size), format: HWR_IMAGE_ENCODED,
-                               data: data, size: size, width: 0, height: 0, stride: 0)
-}
-
-@_cdecl("hwr_image_init_gray8")
-public func capiImageInitGray8(_ image: UnsafeMutablePointer<hwr_image>?, _ data: UnsafeRawPointer?, _ size: Int,
-                        _ width: Int32, _ height: Int32, _ stride: Int32) {
-    image?.pointee = hwr_image(struct_size: UInt32(MemoryLayout<hwr_image>.size), format: HWR_IMAGE_GRAY8,
-                               data: data, size: size, width: width, height: height, stride: stride)
-}
-
-@_cdecl("hwr_image_init_rgba8")
-public func capiImageInitRGBA8(_ image: UnsafeMutablePointer<hwr_image>?, _ data: UnsafeRawPointer?, _ size: Int,
-                        _ width: Int32, _ height: Int32, _ stride: Int32) {
-    image?.pointee = hwr_image(struct_size: UInt32(MemoryLayout<hwr_image>.size), format: HWR_IMAGE_RGBA8,
-                               data: data, size: size, width: width, height: height, stride: stride)
-}
-
 // MARK: - Engine
-
-@_cdecl("hwr_engine_options_init")
-public func capiEngineOptionsInit(_ options: UnsafeMutablePointer<hwr_engine_options>?) {
-    options?.pointee = hwr_engine_options(struct_size: UInt32(MemoryLayout<hwr_engine_options>.size), model_path: nil, threads: 0)
-}
 
 @_cdecl("hwr_engine_open")
 public func capiEngineOpen(_ options: UnsafePointer<hwr_engine_options>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded {
         guard let out else { throw CAPIError.invalid("out_engine is NULL") }
-        var path: String?
+        var path: String?, linePath: String?
         var threads: Int32 = 0
         if let options {
             try checkStructSize(options.pointee.struct_size, MemoryLayout<hwr_engine_options>.size, "hwr_engine_options")
-            path = options.pointee.model_path.map { String(cString: $0) }
+            path = try options.pointee.model_path.map { try utf8($0, "model_path") }
+            linePath = try options.pointee.line_model_path.map { try utf8($0, "line_model_path") }
             threads = options.pointee.threads
         }
         guard threads >= 0 else { throw CAPIError.invalid("threads must be >= 0, got \(threads)") }
-        let engine = EngineBox(try Recognizer(modelPath: path, threads: Int(threads)))
+        let engine = EngineBox(try Recognizer(modelPath: path, lineModelPath: linePath, threads: Int(threads)))
         out.pointee = OpaquePointer(Unmanaged.passRetained(engine).toOpaque())
         return HWR_OK
     }
@@ -104,24 +78,20 @@ public func capiEngineModelVersion(_ engine: OpaquePointer?) -> UnsafePointer<CC
 @_cdecl("hwr_engine_model_path")
 public func capiEngineModelPath(_ engine: OpaquePointer?) -> UnsafePointer<CChar>? { engineBox(engine)?.path.pointer }
 
+@_cdecl("hwr_engine_line_model_path")
+public func capiEngineLineModelPath(_ engine: OpaquePointer?) -> UnsafePointer<CChar>? { engineBox(engine)?.linePath?.pointer }
+
 @_cdecl("hwr_engine_charset")
 public func capiEngineCharset(_ engine: OpaquePointer?) -> UnsafePointer<CChar>? { engineBox(engine)?.charset.pointer }
 
 // MARK: - Recognition
-
-@_cdecl("hwr_recognize_options_init")
-public func capiRecognizeOptionsInit(_ options: UnsafeMutablePointer<hwr_recognize_options>?) {
-    options?.pointee = hwr_recognize_options(struct_size: UInt32(MemoryLayout<hwr_recognize_options>.size),
-                                             mode: HWR_MODE_CHAR, top_k: 5, charset: nil)
-}
 
 @_cdecl("hwr_recognize")
 public func capiRecognize(_ engine: OpaquePointer?, _ image: UnsafePointer<hwr_image>?,
                    _ options: UnsafePointer<hwr_recognize_options>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded {
         guard let image else { throw CAPIError.invalid("image is NULL") }
-        let result = try recognizeBatch(engine, UnsafeBufferPointer(start: image, count: 1), options, out)
-        if case let .failure(error) = result.first! { throw error }
+        try recognizeBatch(engine, UnsafeBufferPointer(start: image, count: 1), options, out)
         return HWR_OK
     }
 }
@@ -132,7 +102,7 @@ public func capiRecognizeBatch(_ engine: OpaquePointer?, _ images: UnsafePointer
     guarded {
         guard let images, count > 0 else { throw CAPIError.invalid("images is NULL or count is 0") }
         guard count <= maximumBatch else { throw CAPIError.invalid("count \(count) exceeds the batch limit \(maximumBatch)") }
-        _ = try recognizeBatch(engine, UnsafeBufferPointer(start: images, count: count), options, out, keepFailures: true)
+        try recognizeBatch(engine, UnsafeBufferPointer(start: images, count: count), options, out, keepFailures: true)
         return HWR_OK
     }
 }
@@ -145,14 +115,24 @@ public func capiRecognizeFile(_ engine: OpaquePointer?, _ path: UnsafePointer<CC
         let name = String(cString: path)
         guard let data = FileManager.default.contents(atPath: name) else { throw CAPIError.io("\(name): cannot read file") }
         return try data.withUnsafeBytes { bytes in
-            var image = hwr_image()
-            capiImageInitEncoded(&image, bytes.baseAddress, bytes.count)
-            let result = try withUnsafePointer(to: &image) {
+            var image = hwr_image(struct_size: UInt32(MemoryLayout<hwr_image>.size), format: HWR_IMAGE_ENCODED,
+                                  data: bytes.baseAddress, size: bytes.count, width: 0, height: 0, stride: 0)
+            try withUnsafePointer(to: &image) {
                 try recognizeBatch(engine, UnsafeBufferPointer(start: $0, count: 1), options, out)
             }
-            if case let .failure(error) = result.first! { throw error }
             return HWR_OK
         }
+    }
+}
+
+@_cdecl("hwr_recognize_sequence")
+public func capiRecognizeSequence(_ engine: OpaquePointer?, _ images: UnsafePointer<hwr_image>?, _ count: Int,
+                                  _ options: UnsafePointer<hwr_recognize_options>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guarded {
+        guard let images, count > 0 else { throw CAPIError.invalid("images is NULL or count is 0") }
+        guard count <= maximumBatch else { throw CAPIError.invalid("count \(count) exceeds the batch limit \(maximumBatch)") }
+        try recognizeSequence(engine, UnsafeBufferPointer(start: images, count: count), options, out)
+        return HWR_OK
     }
 }
 
@@ -186,6 +166,24 @@ public func capiResultCandidateText(_ result: OpaquePointer?, _ i: Int, _ k: Int
 public func capiResultCandidateScore(_ result: OpaquePointer?, _ i: Int, _ k: Int) -> Float {
     guard let it = item(result, i), k >= 0, k < it.candidates.count else { return -1 }
     return it.candidates[k].probability
+}
+
+@_cdecl("hwr_result_rejected")
+public func capiResultRejected(_ result: OpaquePointer?, _ i: Int) -> Int32 { item(result, i)?.rejected == true ? 1 : 0 }
+
+@_cdecl("hwr_result_char_count")
+public func capiResultCharCount(_ result: OpaquePointer?, _ i: Int) -> Int { item(result, i)?.characters.count ?? 0 }
+
+@_cdecl("hwr_result_char_text")
+public func capiResultCharText(_ result: OpaquePointer?, _ i: Int, _ j: Int) -> UnsafePointer<CChar>? {
+    guard let it = item(result, i), j >= 0, j < it.characters.count else { return nil }
+    return it.characters[j].text.pointer
+}
+
+@_cdecl("hwr_result_char_score")
+public func capiResultCharScore(_ result: OpaquePointer?, _ i: Int, _ j: Int) -> Float {
+    guard let it = item(result, i), j >= 0, j < it.characters.count else { return -1 }
+    return it.characters[j].probability
 }
 
 @_cdecl("hwr_result_free")

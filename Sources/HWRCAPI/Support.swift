@@ -27,6 +27,7 @@ final class OwnedCString {
 final class EngineBox {
     let recognizer: Recognizer
     let name: OwnedCString, version: OwnedCString, path: OwnedCString, charset: OwnedCString
+    let linePath: OwnedCString?
 
     init(_ recognizer: Recognizer) {
         self.recognizer = recognizer
@@ -34,6 +35,7 @@ final class EngineBox {
         version = OwnedCString(recognizer.model.metadata.version)
         path = OwnedCString(recognizer.modelPath)
         charset = OwnedCString(String(recognizer.model.charset))
+        linePath = recognizer.lineModelPath.map(OwnedCString.init)
     }
 }
 
@@ -44,7 +46,9 @@ final class ResultBox {
         var error: OwnedCString
         var text: OwnedCString
         var confidence: Float
+        var rejected: Bool
         var candidates: [(text: OwnedCString, probability: Float)]
+        var characters: [(text: OwnedCString, probability: Float)]
     }
     let items: [Item]
     init(_ items: [Item]) { self.items = items }
@@ -103,7 +107,12 @@ func statusAndMessage(_ error: Error) -> (Int32, String) {
         case .badInput: return (HWR_ERR_INVALID_ARGUMENT, e.description)
         }
     case let e as RecognitionError:
+        if case .noLineModel = e { return (HWR_ERR_UNSUPPORTED, e.description) }
         return (HWR_ERR_INVALID_ARGUMENT, e.description)
+    case let e as SequenceImageError:
+        return (statusAndMessage(e.underlying).0, e.description)
+    case let e as StatusError:
+        return (e.status, e.message)
     default:
         return (HWR_ERR_INTERNAL, "\(error)")
     }
@@ -146,50 +155,136 @@ func grayImage(_ image: hwr_image) throws -> GrayImage {
     }
 }
 
-/// Shared body of the recognise calls: validates, recognises, stores the result in `out`.
-/// - Parameter keepFailures: store a result even when items failed (batch); otherwise a failed single
-///   item stores nothing.
-@discardableResult
-func recognizeBatch(_ engine: OpaquePointer?, _ images: UnsafeBufferPointer<hwr_image>,
-                    _ options: UnsafePointer<hwr_recognize_options>?, _ out: UnsafeMutablePointer<OpaquePointer?>?,
-                    keepFailures: Bool = false) throws -> [Result<CharacterReading, Error>] {
-    guard let box = engineBox(engine) else { throw CAPIError.invalid("engine is NULL") }
-    guard let out else { throw CAPIError.invalid("out_result is NULL") }
+/// Options of a recognition call, read from hwr_recognize_options.
+struct RequestOptions {
+    var mode = HWR_MODE_CHAR
     var topK = 5
-    var allowed: String?
-    if let options {
-        try checkStructSize(options.pointee.struct_size, MemoryLayout<hwr_recognize_options>.size, "hwr_recognize_options")
-        guard options.pointee.mode == HWR_MODE_CHAR else {
-            throw CAPIError.unsupported("mode \(options.pointee.mode) is not supported by this library")
+    var text = TextOptions()
+
+    init(_ options: UnsafePointer<hwr_recognize_options>?) throws {
+        guard let options else { return }
+        let o = options.pointee
+        try checkStructSize(o.struct_size, MemoryLayout<hwr_recognize_options>.size, "hwr_recognize_options")
+        guard [HWR_MODE_CHAR, HWR_MODE_LINE, HWR_MODE_AUTO].contains(o.mode) else {
+            throw CAPIError.unsupported("mode \(o.mode) is not supported by this library")
         }
-        topK = Int(options.pointee.top_k)
-        if let cs = options.pointee.charset {
-            guard let s = String(validatingCString: cs) else { throw CAPIError.invalid("charset is not valid UTF-8") }
-            allowed = s
+        mode = o.mode
+        topK = Int(o.top_k)
+        text.beamWidth = Int(o.beam_width)
+        text.alternatives = Int(o.alternatives)
+        text.rejectThreshold = o.reject_threshold
+        text.charset = try o.charset.map { try utf8($0, "charset") }
+        text.pattern = try o.pattern.map { try utf8($0, "pattern") }
+        if o.lexicon_count > 0 {
+            guard let words = o.lexicon else { throw CAPIError.invalid("lexicon is NULL but lexicon_count is \(o.lexicon_count)") }
+            guard o.lexicon_count <= 1_000_000 else { throw CAPIError.invalid("lexicon_count \(o.lexicon_count) exceeds 1000000") }
+            text.lexicon = try (0..<o.lexicon_count).map { i in
+                guard let w = words[i] else { throw CAPIError.invalid("lexicon word \(i) is NULL") }
+                return try utf8(w, "lexicon word \(i)")
+            }
         }
     }
-    var decoded: [Result<GrayImage, Error>] = []
-    for image in images { decoded.append(Result { try grayImage(image) }) }
+}
+
+func utf8(_ p: UnsafePointer<CChar>, _ what: String) throws -> String {
+    guard let s = String(validatingCString: p) else { throw CAPIError.invalid("\(what) is not valid UTF-8") }
+    return s
+}
+
+/// Decodes every image, remembering failures.
+func decodeAll(_ images: UnsafeBufferPointer<hwr_image>) -> [Result<GrayImage, Error>] {
+    images.map { image in Result { try grayImage(image) } }
+}
+
+extension ResultBox.Item {
+    init(_ r: Result<CharacterReading, Error>) {
+        switch r {
+        case let .success(reading):
+            self.init(status: HWR_OK, error: OwnedCString(""), text: OwnedCString(reading.text), confidence: reading.confidence,
+                      rejected: false, candidates: reading.candidates.map { (OwnedCString($0.text), $0.probability) },
+                      characters: [(OwnedCString(reading.text), reading.confidence)])
+        case let .failure(error): self.init(error)
+        }
+    }
+
+    init(_ r: Result<TextReading, Error>) {
+        switch r {
+        case let .success(reading):
+            self.init(status: HWR_OK, error: OwnedCString(""), text: OwnedCString(reading.text), confidence: reading.confidence,
+                      rejected: reading.rejected, candidates: reading.alternatives.map { (OwnedCString($0.text), $0.probability) },
+                      characters: reading.characters.map { (OwnedCString($0.text), $0.probability) })
+        case let .failure(error): self.init(error)
+        }
+    }
+
+    init(_ error: Error) {
+        let (status, message) = statusAndMessage(error)
+        self.init(status: status, error: OwnedCString(message), text: OwnedCString(""), confidence: 0, rejected: false,
+                  candidates: [], characters: [])
+    }
+}
+
+/// Shared body of hwr_recognize, hwr_recognize_batch and hwr_recognize_file: validates, recognises
+/// every image in the requested mode, and stores the result in `out`.
+/// - Parameter keepFailures: store a result even when items failed (batch); otherwise a failed single
+///   item throws its error and stores nothing.
+func recognizeBatch(_ engine: OpaquePointer?, _ images: UnsafeBufferPointer<hwr_image>,
+                    _ options: UnsafePointer<hwr_recognize_options>?, _ out: UnsafeMutablePointer<OpaquePointer?>?,
+                    keepFailures: Bool = false) throws {
+    guard let box = engineBox(engine) else { throw CAPIError.invalid("engine is NULL") }
+    guard let out else { throw CAPIError.invalid("out_result is NULL") }
+    let request = try RequestOptions(options)
+    let recognizer = box.recognizer
+    let decoded = decodeAll(images)
     let good = decoded.compactMap { try? $0.get() }
-    let readings = try box.recognizer.recognize(good, topK: topK, allowed: allowed)
+    var items: [ResultBox.Item] = []
+    switch request.mode {
+    case HWR_MODE_CHAR:
+        let readings = try recognizer.recognize(good, topK: request.topK, allowed: request.text.charset)
+        items = merge(decoded, readings).map(ResultBox.Item.init)
+    case HWR_MODE_LINE:
+        guard recognizer.lineModel != nil else { throw CAPIError.unsupported("line mode: the engine has no line model") }
+        items = merge(decoded, try recognizer.recognizeLines(good, options: request.text)).map(ResultBox.Item.init)
+    default:
+        items = merge(decoded, try recognizer.recognizeAuto(good, options: request.text)).map(ResultBox.Item.init)
+    }
+    if !keepFailures, items[0].status != HWR_OK {
+        let (_, message) = (items[0].status, String(cString: items[0].error.pointer))
+        throw StatusError(status: items[0].status, message: message)
+    }
+    out.pointee = OpaquePointer(Unmanaged.passRetained(ResultBox(items)).toOpaque())
+}
+
+/// Recognises a sequence of character images as one string.
+func recognizeSequence(_ engine: OpaquePointer?, _ images: UnsafeBufferPointer<hwr_image>,
+                       _ options: UnsafePointer<hwr_recognize_options>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) throws {
+    guard let box = engineBox(engine) else { throw CAPIError.invalid("engine is NULL") }
+    guard let out else { throw CAPIError.invalid("out_result is NULL") }
+    let request = try RequestOptions(options)
+    var grays: [GrayImage] = []
+    for (i, d) in decodeAll(images).enumerated() {
+        switch d {
+        case let .success(g): grays.append(g)
+        case let .failure(e): throw SequenceImageError(index: i, underlying: e)
+        }
+    }
+    let reading = try box.recognizer.recognizeSequence(grays, options: request.text)
+    out.pointee = OpaquePointer(Unmanaged.passRetained(ResultBox([ResultBox.Item(.success(reading))])).toOpaque())
+}
+
+/// Puts per-image results back in the order of the images, failures included.
+func merge<T>(_ decoded: [Result<GrayImage, Error>], _ readings: [Result<T, Error>]) -> [Result<T, Error>] {
     var next = 0
-    let results: [Result<CharacterReading, Error>] = decoded.map { d in
+    return decoded.map { d in
         switch d {
         case let .failure(e): return .failure(e)
         case .success: defer { next += 1 }; return readings[next]
         }
     }
-    if !keepFailures, case .failure = results.first! { return results }
-    let items = results.map { r -> ResultBox.Item in
-        switch r {
-        case let .success(reading):
-            return .init(status: HWR_OK, error: OwnedCString(""), text: OwnedCString(reading.text), confidence: reading.confidence,
-                         candidates: reading.candidates.map { (OwnedCString($0.text), $0.probability) })
-        case let .failure(error):
-            let (status, message) = statusAndMessage(error)
-            return .init(status: status, error: OwnedCString(message), text: OwnedCString(""), confidence: 0, candidates: [])
-        }
-    }
-    out.pointee = OpaquePointer(Unmanaged.passRetained(ResultBox(items)).toOpaque())
-    return results
+}
+
+/// An error that already carries its status (a failed single item).
+struct StatusError: Error {
+    let status: Int32
+    let message: String
 }

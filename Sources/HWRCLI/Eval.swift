@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import HWRImage
 import HWRModel
+import HWRRecognition
 import HWRTraining
 
 struct Eval: ParsableCommand {
@@ -8,7 +10,10 @@ struct Eval: ParsableCommand {
         abstract: "Evaluate a model on a data set and print its metrics.",
         discussion: """
         DATA is a corpus folder laid out like ../shared/data (its writer-disjoint validation split is \
-        used unless --all), a manifest CSV (path,label,source,writer), or a folder with one sub-folder per label.
+        used unless --all), a manifest CSV (path,label,source,writer), or a folder with one sub-folder per label. \
+        For a line model: a corpus folder (composed validation lines and OCR words folds 6-7) or a CSV \
+        (path,text[,source]); it prints CER and WER, greedy, with beam search, and with a lexicon of the \
+        reference texts.
         """)
 
     @Argument(help: "Model file.") var model: String
@@ -19,6 +24,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let loaded = try Model.load(path: model)
+        if loaded.preprocessing.kind == "line" { return try evaluateLines() }
         let loader = DataLoader(normalizer: .init(size: loaded.preprocessing.size, box: loaded.preprocessing.box),
                                 charset: loaded.charset)
         var isDirectory: ObjCBool = false
@@ -42,6 +48,59 @@ struct Eval: ParsableCommand {
             print(String(data: try encoder.encode(metrics), encoding: .utf8)!)
         } else {
             print(metrics.summary)
+        }
+    }
+}
+
+extension Eval {
+    func evaluateLines() throws {
+        let recognizer = try Recognizer(lineModelPath: model, threads: 0)
+        var sets: [(String, [(GrayImage?, String)])] = []
+        if data.hasSuffix(".csv") {
+            let folder = (data as NSString).deletingLastPathComponent
+            let rows = try String(contentsOfFile: data, encoding: .utf8).split(whereSeparator: \.isNewline).dropFirst()
+            sets.append((data, rows.map { row in
+                let f = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                return (try? GrayImage(contentsOfFile: "\(folder)/\(f[0])"), f.count > 1 ? f[1].uppercased() : "")
+            }))
+        } else {
+            let corpus = try LineCorpus.load(root: data, validationLines: 600, seed: 7)
+            func asImages(_ samples: [LineSample]) -> [(GrayImage?, String)] {
+                samples.map { s in
+                    (try? GrayImage(width: s.width, height: s.pixels.count / s.width,
+                                    pixels: s.pixels.map { UInt8(max(0, min(255, $0 * 255))) }), s.text)
+                }
+            }
+            sets = [("composed lines, unseen writers", asImages(corpus.syntheticValidation)),
+                    ("OCR words folds 6-7", asImages(corpus.validationWords))]
+        }
+        var report: [String: [String: Double]] = [:]
+        for (name, items) in sets {
+            let references = items.map(\.1)
+            let images = items.compactMap(\.0)
+            guard images.count == items.count else { throw ValidationError("\(name): some images cannot be read") }
+            let lexicon = Array(Set(references))
+            var rows: [String: Double] = [:]
+            for (label, beam, useLexicon) in [("greedy", 1, false), ("beam 10", 10, false), ("beam 10 + lexicon", 10, true)] {
+                var options = TextOptions()
+                options.beamWidth = beam; options.alternatives = 1
+                if useLexicon { options.lexicon = lexicon }
+                let hypotheses = try recognizer.recognizeLines(images, options: options).map { (try? $0.get().text) ?? "" }
+                let m = TranscriptionMetrics(references: references, hypotheses: hypotheses)
+                rows["\(label) CER"] = m.characterErrorRate; rows["\(label) WER"] = m.wordErrorRate
+                rows["\(label) exact"] = m.lineAccuracy
+                if !json {
+                    print(String(format: "%@ (%d): %@: CER %.2f%%  WER %.2f%%  exact %.2f%%%@", name, items.count, label,
+                                 m.characterErrorRate * 100, m.wordErrorRate * 100, m.lineAccuracy * 100,
+                                 useLexicon ? " (lexicon of \(lexicon.count) words)" : ""))
+                }
+            }
+            report[name] = rows
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(data: try encoder.encode(report), encoding: .utf8)!)
         }
     }
 }

@@ -41,8 +41,9 @@ struct Train: ParsableCommand {
         let metrics = Evaluator.evaluate(model: best, data: validation)
         best.metadata.metrics = [
             "validation_top1": metrics.top1, "validation_top3": metrics.top3,
-            "validation_balanced": metrics.balancedAccuracy, "validation_mnist": metrics.perSourceAccuracy["mnist"] ?? 0,
-            "validation_letters": metrics.letterAccuracy, "validation_images": Double(metrics.count),
+            "validation_balanced": metrics.balancedAccuracy, "validation_mnist": metrics.mnistAccuracy,
+            "validation_mnist_digits_only": metrics.mnistAccuracyDigitsOnly, "validation_letters": metrics.letterAccuracy,
+            "validation_letters_letters_only": metrics.letterAccuracyLettersOnly, "validation_images": Double(metrics.count),
         ]
         try best.write(to: model)
         try Report.write(metrics: metrics, history: trainer.history, to: out)

@@ -143,3 +143,46 @@ public struct CharacterNormalizer: Sendable {
         return out
     }
 }
+
+/// Turns a word or line image into the input of a line model: crop to the ink, scale so the ink is
+/// `box` pixels high keeping the aspect ratio, centre it vertically in a band `height` pixels high,
+/// with a margin of `height / 7` columns on each side. The same code runs at training and at
+/// recognition time.
+public struct LineNormalizer: Sendable {
+    /// Height of the output (28).
+    public let height: Int
+    /// Height the ink is scaled to (20).
+    public let box: Int
+    /// Widest output accepted, in pixels; longer lines are an error.
+    public let maximumWidth: Int
+
+    /// Creates a normaliser.
+    public init(height: Int = 28, box: Int = 20, maximumWidth: Int = 4096) {
+        precondition(height > 0 && box > 0 && box <= height && maximumWidth > height, "invalid normaliser sizes")
+        self.height = height; self.box = box; self.maximumWidth = maximumWidth
+    }
+
+    /// Normalises a line image.
+    /// - Returns: the pixels (`height` rows of `width` floats) and the width.
+    /// - Throws: `ImageError.empty` when there is no ink, `.invalidArgument` for images under 4 pixels
+    ///   high, `.tooLarge` when the normalised line would exceed `maximumWidth`.
+    public func normalize(_ image: GrayImage) throws -> (pixels: [Float], width: Int) {
+        guard image.height >= 4 else { throw ImageError.invalidArgument("\(image.height) pixels high: too small for a line (at least 4)") }
+        let ink = try InkMap(image)
+        guard let (x0, y0, x1, y1) = ink.inkBounds(threshold: InkMap.cropThreshold) else { throw ImageError.empty("no ink") }
+        let cw = x1 - x0, ch = y1 - y0
+        let scale = Float(box) / Float(ch)
+        let inkWidth = max(1, Int((Float(cw) * scale).rounded()))
+        let margin = height / 7
+        let width = inkWidth + 2 * margin
+        guard width <= maximumWidth else {
+            throw ImageError.tooLarge("the line would be \(width) pixels wide once \(height) high (limit \(maximumWidth))")
+        }
+        let fitted = CharacterNormalizer(size: height, box: box)
+            .resample(ink, x0: x0, y0: y0, w: cw, h: ch, outWidth: inkWidth, outHeight: box)
+        var out = [Float](repeating: 0, count: height * width)
+        let top = (height - box) / 2
+        for y in 0..<box { for x in 0..<inkWidth { out[(y + top) * width + x + margin] = fitted[y * inkWidth + x] } }
+        return (out, width)
+    }
+}

@@ -1,20 +1,22 @@
-/// 2x2 max pooling, stride 2, NHWC. Odd trailing rows/columns are dropped (floor), as in Keras.
+/// Max pooling over 2 x `poolWidth` windows (poolWidth 2, or 1 to pool rows only), stride equal to
+/// the window, NHWC. Odd trailing rows/columns are dropped (floor), as in Keras.
 /// - Parameters:
-///   - out: [b, h/2, w/2, c]
-///   - argmax: [b, h/2, w/2, c], index into `input` of each maximum, kept for backward (may be nil)
+///   - out: [b, h/2, w/poolWidth, c]
+///   - argmax: same shape as out, index into `input` of each maximum, kept for backward (may be nil)
 ///   - input: [b, h, w, c]
 public func maxPool2Forward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?,
-                            input: UnsafePointer<Float>, b: Int, h: Int, w: Int, c: Int) {
-    let oh = h / 2, ow = w / 2
+                            input: UnsafePointer<Float>, b: Int, h: Int, w: Int, c: Int, poolWidth: Int = 2) {
+    let oh = h / 2, ow = w / poolWidth
+    let window = poolWidth == 2 ? [(0, 1), (1, 0), (1, 1)] : [(1, 0)]
     var o = 0
     for n in 0..<b {
         for y in 0..<oh {
             for x in 0..<ow {
-                let base = ((n * h + 2 * y) * w + 2 * x) * c
+                let base = ((n * h + 2 * y) * w + poolWidth * x) * c
                 for ch in 0..<c {
                     var best = base + ch
                     var value = input[best]
-                    for (dy, dx) in [(0, 1), (1, 0), (1, 1)] {
+                    for (dy, dx) in window {
                         let i = base + (dy * w + dx) * c + ch
                         if input[i] > value { value = input[i]; best = i }
                     }

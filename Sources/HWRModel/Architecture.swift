@@ -23,7 +23,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public enum Kind: String, Codable, Sendable {
         /// 'same' convolution, stride 1, followed by batch norm and ReLU (`filters`, `kernel`).
         case conv
-        /// 2x2 max pooling, stride 2.
+        /// Max pooling over 2 rows and `poolWidth` (default 2) columns, stride equal to the window.
         case maxPool = "max_pool"
         /// Dropout at training time (`rate`); identity at inference.
         case dropout
@@ -49,6 +49,8 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var returnSequences: Bool?
     /// Whether a dense layer applies ReLU.
     public var relu: Bool?
+    /// Columns a max pooling spans (2, or 1 to keep the horizontal resolution of a line model).
+    public var poolWidth: Int?
 
     /// A convolution + batch norm + ReLU block.
     public static func conv(_ filters: Int, kernel: Int = 3) -> LayerSpec {
@@ -56,6 +58,8 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     }
     /// 2x2 max pooling.
     public static let maxPool = LayerSpec(kind: .maxPool)
+    /// 2x1 max pooling (halves the height only).
+    public static let maxPoolRows = LayerSpec(kind: .maxPool, poolWidth: 1)
     /// Dropout with the given rate.
     public static func dropout(_ rate: Float) -> LayerSpec { LayerSpec(kind: .dropout, rate: rate) }
     /// Reshape of the feature map into a sequence over its columns.
@@ -96,6 +100,21 @@ public struct Architecture: Codable, Equatable, Sendable {
         ])
     }
 
+    /// The line model: the character CRNN's layers with the second pooling over rows only, so a line
+    /// of width w becomes w/2 steps of 448 features, and a per-step dense head of `classes` (the
+    /// characters plus the CTC blank). Reads images 28 pixels high and of any width.
+    public static func lineCRNN(classes: Int) -> Architecture {
+        Architecture(inputHeight: 28, inputWidth: nil, layers: [
+            .conv(32), .maxPool, .dropout(0.2),
+            .conv(64), .maxPoolRows, .dropout(0.2),
+            .columnsToSequence,
+            .biLSTM(128, returnSequences: true),
+            .biLSTM(64, returnSequences: true),
+            .dropout(0.2),
+            .dense(classes, relu: false),
+        ])
+    }
+
     /// Shapes after each layer for an input of the given width, or an error for an impossible stack.
     /// - Throws: `ModelError.invalidArchitecture`.
     public func shapes(width: Int) throws -> [Shape] {
@@ -129,8 +148,10 @@ extension LayerSpec {
             guard k % 2 == 1 else { throw bad("kernel must be odd") }
             return .image(height: h, width: w, channels: try positive(filters, "filters", max: 4096))
         case let (.maxPool, .image(h, w, c)):
-            guard h >= 2, w >= 2 else { throw bad("input smaller than 2x2") }
-            return .image(height: h / 2, width: w / 2, channels: c)
+            let pw = poolWidth ?? 2
+            guard pw == 1 || pw == 2 else { throw bad("poolWidth must be 1 or 2") }
+            guard h >= 2, w >= pw else { throw bad("input smaller than the pooling window") }
+            return .image(height: h / 2, width: w / pw, channels: c)
         case (.dropout, _):
             guard let rate, rate >= 0, rate < 1 else { throw bad("rate must be in [0, 1)") }
             return input

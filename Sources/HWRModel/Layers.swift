@@ -90,19 +90,23 @@ final class ConvLayer: Layer {
     }
 }
 
-/// 2x2 max pooling.
+/// Max pooling over 2 x poolWidth windows.
 final class MaxPoolLayer: Layer {
+    let poolWidth: Int
     var needsInputGradient = true
     private let out = FloatBuffer(), dx = FloatBuffer(), argmax = IndexBuffer()
     private var inCount = 0, outCount = 0
 
+    init(poolWidth: Int) { self.poolWidth = poolWidth }
+
     func forward(_ x: UnsafeMutablePointer<Float>, shape: Shape, batch: Int, mode: PassMode,
                  parameters: UnsafeMutablePointer<Float>, random: inout SeededGenerator) -> (UnsafeMutablePointer<Float>, Shape) {
         guard case let .image(h, w, c) = shape else { fatalError("pool expects an image") }
-        let outShape = Shape.image(height: h / 2, width: w / 2, channels: c)
+        let outShape = Shape.image(height: h / 2, width: w / poolWidth, channels: c)
         inCount = batch * shape.count; outCount = batch * outShape.count
         let y = out.reserve(outCount)
-        maxPool2Forward(out: y, argmax: mode == .training ? argmax.reserve(outCount) : nil, input: x, b: batch, h: h, w: w, c: c)
+        maxPool2Forward(out: y, argmax: mode == .training ? argmax.reserve(outCount) : nil, input: x,
+                        b: batch, h: h, w: w, c: c, poolWidth: poolWidth)
         return (y, outShape)
     }
 

@@ -15,6 +15,8 @@ public struct PreprocessingSpec: Codable, Equatable, Sendable {
 
     /// The MNIST convention: 20x20 box centred by mass in 28x28.
     public static let mnistCharacter = PreprocessingSpec(kind: "character", size: 28, box: 20)
+    /// Lines: ink scaled to 20 pixels high in a band 28 high.
+    public static let line = PreprocessingSpec(kind: "line", size: 28, box: 20)
 }
 
 /// Facts about how a model was made, kept in the file.
@@ -41,7 +43,8 @@ public struct ModelMetadata: Codable, Equatable, Sendable {
 public final class Model: @unchecked Sendable {
     /// The network architecture.
     public let architecture: Architecture
-    /// One character per output class, in class order (a CTC model adds the blank after them).
+    /// One character per output class, in class order. A line (CTC) model has one more output
+    /// class than characters: the blank, last.
     public let charset: [Character]
     /// Preprocessing settings.
     public let preprocessing: PreprocessingSpec
@@ -65,10 +68,16 @@ public final class Model: @unchecked Sendable {
     /// Checks that an architecture is a valid stack whose classes match the charset.
     /// - Throws: `ModelError.invalidArchitecture`.
     static func validate(architecture: Architecture, charset: [Character]) throws {
-        _ = try architecture.shapes(width: architecture.inputWidth ?? architecture.inputHeight * 4)
-        guard architecture.classes == charset.count else {
+        let shapes = try architecture.shapes(width: architecture.inputWidth ?? architecture.inputHeight * 4)
+        let expected: Int
+        switch shapes.last {
+        case .sequence?: expected = charset.count + 1 // the CTC blank
+        default: expected = charset.count
+        }
+        guard architecture.classes == expected else {
             throw ModelError.invalidArchitecture("\(architecture.classes) output classes but \(charset.count) characters")
         }
+        guard Set(charset).count == charset.count else { throw ModelError.invalidArchitecture("the charset repeats characters") }
     }
 
     init(unchecked architecture: Architecture, charset: [Character], preprocessing: PreprocessingSpec,

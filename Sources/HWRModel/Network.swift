@@ -71,7 +71,7 @@ public final class Network {
         layers = architecture.layers.enumerated().map { i, spec -> Layer in
             switch spec.kind {
             case .conv: return ConvLayer(spec: spec, index: i, layout: layout)
-            case .maxPool: return MaxPoolLayer()
+            case .maxPool: return MaxPoolLayer(poolWidth: spec.poolWidth ?? 2)
             case .dropout: return DropoutLayer(rate: spec.rate ?? 0)
             case .columnsToSequence: return ColumnsToSequenceLayer()
             case .biLSTM: return BiLSTMLayer(spec: spec, index: i, layout: layout)

@@ -25,35 +25,63 @@ public struct CharacterReading: Equatable, Sendable {
 public enum RecognitionError: Error, Equatable, CustomStringConvertible {
     /// An option is out of range.
     case invalidOption(String)
+    /// Line mode was asked for but no line model is loaded.
+    case noLineModel
 
     /// A readable message.
     public var description: String {
-        switch self { case let .invalidOption(m): return "invalid option: \(m)" }
+        switch self {
+        case let .invalidOption(m): return "invalid option: \(m)"
+        case .noLineModel: return "no line model is loaded (install models/hwr-line.hwrm or give its path)"
+        }
     }
 }
 
-/// Loads a character model and recognises images with it. Thread-safe: the model is immutable and
-/// each call borrows a network instance (with its own workspaces) from a pool.
+/// An image of a sequence could not be read; `underlying` is its image error.
+public struct SequenceImageError: Error, CustomStringConvertible {
+    /// Position of the image in the sequence.
+    public let index: Int
+    /// Why it could not be read.
+    public let underlying: Error
+    /// A readable message.
+    public var description: String { "image \(index) of the sequence: \(underlying)" }
+
+    /// Wraps the error of image `index`.
+    public init(index: Int, underlying: Error) { self.index = index; self.underlying = underlying }
+}
+
+/// Loads the character model (and, when available, the line model) and recognises images with them.
+/// Thread-safe: the models are immutable and each call borrows a network instance (with its own
+/// workspaces) from a pool.
 public final class Recognizer: @unchecked Sendable {
-    /// The loaded model.
+    /// The character model.
     public let model: Model
     /// Where it was loaded from.
     public let modelPath: String
-    private let normalizer: CharacterNormalizer
-    private let lock = NSLock()
-    private var idle: [Network] = []
+    /// The line (CTC) model, if one was found or given.
+    public let lineModel: Model?
+    /// Where the line model was loaded from.
+    public let lineModelPath: String?
+    let normalizer: CharacterNormalizer
+    let lineNormalizer: LineNormalizer
+    let charNetworks: NetworkPool
+    let lineNetworks: NetworkPool?
 
-    /// Name of the default model file.
+    /// Name of the default character model file.
     public static let defaultModelFile = "hwr-char.hwrm"
+    /// Name of the default line model file.
+    public static let defaultLineModelFile = "hwr-line.hwrm"
 
-    /// Loads a model.
+    /// Loads the models.
     /// - Parameters:
-    ///   - modelPath: a model file, or nil for `defaultModelPath()`
+    ///   - modelPath: a character model file, or nil for the default (`$HWR_MODEL`, then the search paths)
+    ///   - lineModelPath: a line model file, or nil for the default (`$HWR_LINE_MODEL`, then the search
+    ///     paths; no line model when none is found)
     ///   - threads: matrix-product threads (0: one per core)
-    /// - Throws: `ModelError` if no model is found or it is invalid.
-    public init(modelPath: String? = nil, threads: Int = 0) throws {
-        guard let path = modelPath ?? Self.defaultModelPath() else {
-            throw ModelError.io("no model given and none found (set HWR_MODEL, or install hwr: searched \(Self.searchPaths().joined(separator: ", ")))")
+    /// - Throws: `ModelError` if a model is missing, invalid, or of the wrong kind.
+    public init(modelPath: String? = nil, lineModelPath: String? = nil, threads: Int = 0) throws {
+        guard let path = modelPath ?? Self.defaultPath(file: Self.defaultModelFile, environment: "HWR_MODEL") else {
+            throw ModelError.io("no model given and none found (set HWR_MODEL, or install hwr: searched \(Self.searchPaths(file: Self.defaultModelFile).joined(separator: ", ")))")
         }
         model = try Model.load(path: path)
         self.modelPath = path
@@ -61,27 +89,42 @@ public final class Recognizer: @unchecked Sendable {
             throw ModelError.badFile("\(path) is not a character model")
         }
         normalizer = CharacterNormalizer(size: model.preprocessing.size, box: model.preprocessing.box)
+        charNetworks = NetworkPool(model)
+        let linePath = lineModelPath ?? Self.defaultPath(file: Self.defaultLineModelFile, environment: "HWR_LINE_MODEL")
+        if let linePath {
+            let line = try Model.load(path: linePath)
+            guard line.architecture.inputWidth == nil, line.preprocessing.kind == "line" else {
+                throw ModelError.badFile("\(linePath) is not a line model")
+            }
+            lineModel = line
+            lineNetworks = NetworkPool(line)
+            lineNormalizer = LineNormalizer(height: line.preprocessing.size, box: line.preprocessing.box)
+        } else {
+            lineModel = nil; lineNetworks = nil; lineNormalizer = LineNormalizer()
+        }
+        self.lineModelPath = lineModel == nil ? nil : linePath
         setKernelThreads(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount)
     }
 
-    /// The default model: `$HWR_MODEL`, else the first of `searchPaths()` that exists.
-    public static func defaultModelPath() -> String? {
-        if let env = ProcessInfo.processInfo.environment["HWR_MODEL"], !env.isEmpty { return env }
-        return searchPaths().first { FileManager.default.isReadableFile(atPath: $0) }
+    /// The default path of a model file: the environment variable if set, else the first of
+    /// `searchPaths(file:)` that exists.
+    public static func defaultPath(file: String, environment: String) -> String? {
+        if let env = ProcessInfo.processInfo.environment[environment], !env.isEmpty { return env }
+        return searchPaths(file: file).first { FileManager.default.isReadableFile(atPath: $0) }
     }
 
     /// Where an installed or checked-out model is looked for: `<prefix>/share/hwr/models` beside the
     /// binary's `<prefix>/lib` or `<prefix>/bin`, the standard prefixes, and a source checkout's `models/`
     /// (from `.build/<config>/`).
-    public static func searchPaths() -> [String] {
+    public static func searchPaths(file: String) -> [String] {
         var paths: [String] = []
         if let binary = loadedImagePath(containing: #dsohandle) {
             let dir = URL(fileURLWithPath: binary).resolvingSymlinksInPath().deletingLastPathComponent()
-            paths.append(dir.appendingPathComponent("../share/hwr/models/\(defaultModelFile)").standardized.path)
-            paths.append(dir.appendingPathComponent("../../models/\(defaultModelFile)").standardized.path)
+            paths.append(dir.appendingPathComponent("../share/hwr/models/\(file)").standardized.path)
+            paths.append(dir.appendingPathComponent("../../models/\(file)").standardized.path)
         }
-        paths += ["/usr/local/share/hwr/models/\(defaultModelFile)", "/usr/share/hwr/models/\(defaultModelFile)",
-                  FileManager.default.currentDirectoryPath + "/models/\(defaultModelFile)"]
+        paths += ["/usr/local/share/hwr/models/\(file)", "/usr/share/hwr/models/\(file)",
+                  FileManager.default.currentDirectoryPath + "/models/\(file)"]
         var seen = Set<String>()
         return paths.filter { seen.insert($0).inserted }
     }
@@ -105,16 +148,15 @@ public final class Recognizer: @unchecked Sendable {
             do { inputs += try normalizer.normalize(image); rows.append(i) } catch { results[i] = .failure(error) }
         }
         guard !rows.isEmpty else { return results }
-        let network = borrow()
-        defer { giveBack(network) }
-        let (logits, _) = network.forward(inputs, batch: rows.count, width: normalizer.size, mode: .inference)
-        for (r, i) in rows.enumerated() {
-            results[i] = .success(reading(logits + r * classes, mask: mask, topK: topK))
+        let probabilities = charNetworks.withNetwork { network -> [[Float]] in
+            let (logits, _) = network.forward(inputs, batch: rows.count, width: normalizer.size, mode: .inference)
+            return (0..<rows.count).map { self.probabilities(logits + $0 * classes, mask: mask) }
         }
+        for (r, i) in rows.enumerated() { results[i] = .success(reading(probabilities[r], mask: mask, topK: topK)) }
         return results
     }
 
-    private func allowedMask(_ allowed: String?) throws -> [Bool]? {
+    func allowedMask(_ allowed: String?) throws -> [Bool]? {
         guard let allowed else { return nil }
         var mask = [Bool](repeating: false, count: model.charset.count)
         for ch in allowed {
@@ -127,29 +169,39 @@ public final class Recognizer: @unchecked Sendable {
         return mask
     }
 
-    private func reading(_ logits: UnsafeMutablePointer<Float>, mask: [Bool]?, topK: Int) -> CharacterReading {
+    /// Softmax over the allowed classes (others get 0).
+    func probabilities(_ logits: UnsafeMutablePointer<Float>, mask: [Bool]?) -> [Float] {
         let classes = model.charset.count
         var maxLogit = -Float.infinity
         for c in 0..<classes where mask?[c] ?? true { maxLogit = max(maxLogit, logits[c]) }
-        var probabilities = [Float](repeating: 0, count: classes)
+        var p = [Float](repeating: 0, count: classes)
         var sum: Float = 0
-        for c in 0..<classes where mask?[c] ?? true { probabilities[c] = expf(logits[c] - maxLogit); sum += probabilities[c] }
-        let order = (0..<classes).filter { mask?[$0] ?? true }.sorted { probabilities[$0] > probabilities[$1] }
-        return CharacterReading(candidates: order.prefix(topK).map {
-            Candidate(text: String(model.charset[$0]), probability: probabilities[$0] / sum)
-        })
+        for c in 0..<classes where mask?[c] ?? true { p[c] = expf(logits[c] - maxLogit); sum += p[c] }
+        for c in 0..<classes { p[c] /= sum }
+        return p
     }
 
-    private func borrow() -> Network {
-        lock.lock()
-        defer { lock.unlock() }
-        return idle.popLast() ?? model.makeNetwork()
+    private func reading(_ p: [Float], mask: [Bool]?, topK: Int) -> CharacterReading {
+        let order = (0..<p.count).filter { mask?[$0] ?? true }.sorted { p[$0] > p[$1] }
+        return CharacterReading(candidates: order.prefix(topK).map { Candidate(text: String(model.charset[$0]), probability: p[$0]) })
     }
+}
 
-    private func giveBack(_ network: Network) {
+/// Network instances over one model, lent to one caller at a time.
+final class NetworkPool: @unchecked Sendable {
+    private let model: Model
+    private let lock = NSLock()
+    private var idle: [Network] = []
+
+    init(_ model: Model) { self.model = model }
+
+    /// Runs `body` with a network no other thread uses meanwhile.
+    func withNetwork<T>(_ body: (Network) throws -> T) rethrows -> T {
         lock.lock()
-        idle.append(network)
+        let network = idle.popLast() ?? model.makeNetwork()
         lock.unlock()
+        defer { lock.lock(); idle.append(network); lock.unlock() }
+        return try body(network)
     }
 }
 

@@ -15,8 +15,13 @@ public struct ClassificationMetrics: Codable {
     public var balancedAccuracy: Double
     /// Top-1 accuracy per class (NaN-free: -1 when the class has no images).
     public var perClassAccuracy: [Double]
-    /// Top-1 accuracy on digits only (labels 0-9), and on letters only.
+    /// Top-1 accuracy (36-way) on images of digits, and on images of letters.
     public var digitAccuracy: Double, letterAccuracy: Double
+    /// Top-1 accuracy on images of digits read with the charset restricted to digits, and on letters
+    /// read with the charset restricted to letters (what a caller who knows the field type gets).
+    public var digitAccuracyDigitsOnly: Double, letterAccuracyLettersOnly: Double
+    /// MNIST validation digits: 36-way and digits-only accuracy (0 when there are none).
+    public var mnistAccuracy: Double, mnistAccuracyDigitsOnly: Double
     /// Top-1 accuracy per data source.
     public var perSourceAccuracy: [String: Double]
     /// `confusion[truth][predicted]` counts.
@@ -34,17 +39,19 @@ public struct ClassificationMetrics: Codable {
         public var count: Int
     }
 
-    /// Computes metrics from top-3 predictions.
+    /// Computes metrics from predictions.
     /// - Parameters:
-    ///   - top3: three class indices per image, best first
+    ///   - predictions: per image, the top-3 classes and the best class within its own kind (digit or letter)
     ///   - labels: true class per image
     ///   - sources: source per image
-    public init(charset: [Character], top3 predictions: [[Int]], labels: [Int32], sources: [String]) {
+    public init(charset: [Character], predictions all: [Prediction], labels: [Int32], sources: [String]) {
+        let predictions = all.map(\.top3)
         let k = charset.count
         self.charset = String(charset)
         count = labels.count
         confusion = Array(repeating: Array(repeating: 0, count: k), count: k)
         var hit1 = 0, hit3 = 0, digitHit = 0, digitN = 0, letterHit = 0, letterN = 0
+        var digitOnlyHit = 0, letterOnlyHit = 0, mnistHit = 0, mnistOnlyHit = 0, mnistN = 0
         var sourceHit: [String: Int] = [:], sourceN: [String: Int] = [:]
         for i in 0..<labels.count {
             let y = Int(labels[i]), p = predictions[i]
@@ -52,13 +59,25 @@ public struct ClassificationMetrics: Codable {
             let ok = p[0] == y
             if ok { hit1 += 1 }
             if p.prefix(3).contains(y) { hit3 += 1 }
-            if charset[y].isNumber { digitN += 1; if ok { digitHit += 1 } } else { letterN += 1; if ok { letterHit += 1 } }
+            let kindOK = all[i].bestOfSameKind == y
+            if charset[y].isNumber {
+                digitN += 1
+                if ok { digitHit += 1 }
+                if kindOK { digitOnlyHit += 1 }
+            } else {
+                letterN += 1
+                if ok { letterHit += 1 }
+                if kindOK { letterOnlyHit += 1 }
+            }
+            if sources[i] == "mnist" { mnistN += 1; if ok { mnistHit += 1 }; if kindOK { mnistOnlyHit += 1 } }
             sourceN[sources[i], default: 0] += 1
             if ok { sourceHit[sources[i], default: 0] += 1 }
         }
         func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
         top1 = ratio(hit1, count); top3 = ratio(hit3, count)
         digitAccuracy = ratio(digitHit, digitN); letterAccuracy = ratio(letterHit, letterN)
+        digitAccuracyDigitsOnly = ratio(digitOnlyHit, digitN); letterAccuracyLettersOnly = ratio(letterOnlyHit, letterN)
+        mnistAccuracy = ratio(mnistHit, mnistN); mnistAccuracyDigitsOnly = ratio(mnistOnlyHit, mnistN)
         let matrix = confusion
         perClassAccuracy = (0..<k).map { c in
             let n = matrix[c].reduce(0, +)
@@ -78,21 +97,34 @@ public struct ClassificationMetrics: Codable {
     /// A short human-readable summary.
     public var summary: String {
         let pct = { (v: Double) in String(format: "%.2f%%", v * 100) }
-        var s = "images \(count)  top-1 \(pct(top1))  top-3 \(pct(top3))  balanced \(pct(balancedAccuracy))  " +
-            "digits \(pct(digitAccuracy))  letters \(pct(letterAccuracy))\n"
+        var s = "images \(count)  top-1 \(pct(top1))  top-3 \(pct(top3))  balanced (36 classes) \(pct(balancedAccuracy))\n" +
+            "digits \(pct(digitAccuracy)) (digits-only charset \(pct(digitAccuracyDigitsOnly)))  " +
+            "letters \(pct(letterAccuracy)) (letters-only charset \(pct(letterAccuracyLettersOnly)))  " +
+            "MNIST \(pct(mnistAccuracy)) (digits-only charset \(pct(mnistAccuracyDigitsOnly)))\n"
         s += "per source: " + perSourceAccuracy.keys.sorted().map { "\($0) \(pct(perSourceAccuracy[$0]!))" }.joined(separator: ", ") + "\n"
         s += "worst pairs (truth->predicted): " + worstPairs.prefix(8).map { "\($0.truth)->\($0.predicted) \($0.count)" }.joined(separator: ", ")
         return s
     }
 }
 
+/// What a model predicted for one image.
+public struct Prediction: Sendable {
+    /// The three most likely classes, best first.
+    public var top3: [Int]
+    /// The most likely class among those of the same kind (digit or letter) as the true class.
+    public var bestOfSameKind: Int
+
+    /// Creates a prediction.
+    public init(top3: [Int], bestOfSameKind: Int) { self.top3 = top3; self.bestOfSameKind = bestOfSameKind }
+}
+
 /// Runs a model over a data set in inference mode.
 public enum Evaluator {
-    /// Top-3 class predictions for every image.
-    public static func predictTop3(model: Model, data: CharacterDataset, batchSize: Int = 256) -> [[Int]] {
+    /// Predictions for every image.
+    public static func predict(model: Model, data: CharacterDataset, batchSize: Int = 256) -> [Prediction] {
         let network = model.makeNetwork()
         let side = data.side, n = side * side, k = model.charset.count
-        var predictions: [[Int]] = []
+        var predictions: [Prediction] = []
         predictions.reserveCapacity(data.count)
         let input = UnsafeMutablePointer<Float>.allocate(capacity: batchSize * n)
         defer { input.deallocate() }
@@ -109,7 +141,10 @@ public enum Evaluator {
                     if best.count > 3 { best.sort { $0.1 > $1.1 }; best.removeLast() }
                 }
                 best.sort { $0.1 > $1.1 }
-                predictions.append(best.map { $0.0 })
+                let digit = model.charset[Int(data.labels[start + j])].isNumber
+                var kindBest = -1
+                for c in 0..<k where model.charset[c].isNumber == digit && (kindBest < 0 || row[c] > row[kindBest]) { kindBest = c }
+                predictions.append(Prediction(top3: best.map { $0.0 }, bestOfSameKind: kindBest))
             }
             start += b
         }
@@ -118,7 +153,7 @@ public enum Evaluator {
 
     /// Metrics of a model on a data set.
     public static func evaluate(model: Model, data: CharacterDataset) -> ClassificationMetrics {
-        ClassificationMetrics(charset: model.charset, top3: predictTop3(model: model, data: data),
+        ClassificationMetrics(charset: model.charset, predictions: predict(model: model, data: data),
                               labels: data.labels, sources: data.sources)
     }
 }

@@ -47,14 +47,42 @@ public struct EpochRecord: Codable, Sendable {
     public var seconds: Double
 }
 
-/// The state saved beside a checkpoint model so a run can resume.
-struct TrainerState: Codable {
-    var config: TrainingConfig
+/// The state saved beside a checkpoint model so a run can resume: settings, progress, history, and
+/// the optimizer's moments. File: "HWRS" | u32 JSON length | JSON | m floats | v floats.
+struct TrainerState<Config: Codable, Record: Codable>: Codable {
+    var config: Config
     var epoch: Int
-    var bestBalanced: Double
+    var best: Double
     var bestEpoch: Int
-    var history: [EpochRecord]
+    var history: [Record]
     var adamStep: Int
+
+    func write(_ path: String, adam: Adam) throws {
+        var data = Data("HWRS".utf8)
+        let json = try JSONEncoder().encode(self)
+        data.appendLittleEndianU32(UInt32(json.count))
+        data.append(json)
+        for x in adam.m { data.appendLittleEndianU32(x.bitPattern) }
+        for x in adam.v { data.appendLittleEndianU32(x.bitPattern) }
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    static func read(_ path: String, adam: inout Adam) throws -> TrainerState {
+        guard let data = FileManager.default.contents(atPath: path), data.count > 8, data.prefix(4) == Data("HWRS".utf8) else {
+            throw DataError.badFile("\(path): not a trainer state file")
+        }
+        let bytes = [UInt8](data)
+        func u32(_ o: Int) -> UInt32 { UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24 }
+        let jsonLength = Int(u32(4))
+        let n = adam.m.count
+        guard bytes.count == 8 + jsonLength + 8 * n else { throw DataError.badFile("\(path): size does not match the model") }
+        let state = try JSONDecoder().decode(TrainerState.self, from: Data(bytes[8..<(8 + jsonLength)]))
+        var o = 8 + jsonLength
+        for i in 0..<n { adam.m[i] = Float(bitPattern: u32(o)); o += 4 }
+        for i in 0..<n { adam.v[i] = Float(bitPattern: u32(o)); o += 4 }
+        adam.step = state.adamStep
+        return state
+    }
 }
 
 /// Trains a character model with class-balanced sampling, augmentation, Adam, a cosine schedule,
@@ -85,11 +113,11 @@ public final class Trainer {
         let statePath = "\(output)/checkpoint.state"
         if resume, FileManager.default.fileExists(atPath: statePath) {
             model = try Model.load(path: "\(output)/checkpoint.hwrm")
-            let state = try Self.readState(statePath, adam: &adam)
+            let state = try TrainerState<TrainingConfig, EpochRecord>.read(statePath, adam: &adam)
             let epochs = config.epochs
             config = state.config
             config.epochs = epochs
-            epoch = state.epoch; bestBalanced = state.bestBalanced; bestEpoch = state.bestEpoch; history = state.history
+            epoch = state.epoch; bestBalanced = state.best; bestEpoch = state.bestEpoch; history = state.history
         }
         self.model = model; self.config = config; self.adam = adam
     }
@@ -160,7 +188,7 @@ public final class Trainer {
             epoch += 1
             let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(seen), trainAccuracy: Double(hits) / Double(seen),
                                      validationTop1: metrics.top1, validationBalanced: metrics.balancedAccuracy,
-                                     validationDigits: metrics.perSourceAccuracy["mnist"] ?? metrics.digitAccuracy,
+                                     validationDigits: metrics.mnistAccuracy,
                                      validationLetters: metrics.letterAccuracy, learningRate: Double(lr),
                                      imagesPerSecond: Double(seen) / trainSeconds, seconds: Date().timeIntervalSince(started))
             history.append(record)
@@ -173,7 +201,8 @@ public final class Trainer {
                 try model.write(to: "\(output)/best.hwrm")
             }
             try model.write(to: "\(output)/checkpoint.hwrm")
-            try writeState("\(output)/checkpoint.state")
+            try TrainerState(config: config, epoch: epoch, best: bestBalanced, bestEpoch: bestEpoch, history: history,
+                             adamStep: adam.step).write("\(output)/checkpoint.state", adam: adam)
             if epoch - bestEpoch >= config.patience {
                 progress.log("early stop: no gain in balanced accuracy for \(config.patience) epochs (best epoch \(bestEpoch))")
                 break
@@ -181,35 +210,6 @@ public final class Trainer {
             if let stop = stoppingAfterEpoch, epoch >= stop { break }
         }
         return try Model.load(path: "\(output)/best.hwrm")
-    }
-
-    private func writeState(_ path: String) throws {
-        let state = TrainerState(config: config, epoch: epoch, bestBalanced: bestBalanced, bestEpoch: bestEpoch,
-                                 history: history, adamStep: adam.step)
-        var data = Data("HWRS".utf8)
-        let json = try JSONEncoder().encode(state)
-        data.appendLittleEndianU32(UInt32(json.count))
-        data.append(json)
-        for x in adam.m { data.appendLittleEndianU32(x.bitPattern) }
-        for x in adam.v { data.appendLittleEndianU32(x.bitPattern) }
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-    }
-
-    private static func readState(_ path: String, adam: inout Adam) throws -> TrainerState {
-        guard let data = FileManager.default.contents(atPath: path), data.count > 8, data.prefix(4) == Data("HWRS".utf8) else {
-            throw DataError.badFile("\(path): not a trainer state file")
-        }
-        let bytes = [UInt8](data)
-        func u32(_ o: Int) -> UInt32 { UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24 }
-        let jsonLength = Int(u32(4))
-        let n = adam.m.count
-        guard bytes.count == 8 + jsonLength + 8 * n else { throw DataError.badFile("\(path): size does not match the model") }
-        let state = try JSONDecoder().decode(TrainerState.self, from: Data(bytes[8..<(8 + jsonLength)]))
-        var o = 8 + jsonLength
-        for i in 0..<n { adam.m[i] = Float(bitPattern: u32(o)); o += 4 }
-        for i in 0..<n { adam.v[i] = Float(bitPattern: u32(o)); o += 4 }
-        adam.step = state.adamStep
-        return state
     }
 }
 

@@ -1,6 +1,7 @@
 /* Exercises the C ABI of libhwr.so as a C host would. Built and run by Tests/HWRCAPITests/CAPITests.swift:
- *   abi_test FIXTURES_DIR
- * with HWR_MODEL pointing at the shipped model. Prints "N passed, M failed" and exits non-zero on
+ *   abi_test FIXTURES_DIR WORD
+ * with HWR_MODEL and HWR_LINE_MODEL pointing at the shipped models; WORD is the transcription of
+ * FIXTURES_DIR/lines/word-000.png. Prints "N passed, M failed" and exits non-zero on
  * any failure. */
 #include "hwr.h"
 
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int passed, failed;
 #define CHECK(cond, ...) do { if (cond) { passed++; } else { failed++; \
@@ -28,6 +30,7 @@ static unsigned char *read_file(const char *path, size_t *size) {
 static hwr_engine *engine;
 static char fixtures[4096];
 static const char *expected_text;
+static char expected_word[64];
 
 static void *recognize_many(void *arg) {
     (void)arg;
@@ -47,6 +50,8 @@ static void *recognize_many(void *arg) {
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: abi_test FIXTURES_DIR\n"); return 2; }
     snprintf(fixtures, sizeof fixtures, "%s", argv[1]);
+    /* The transcription of lines/word-000.png, from the fixture manifest. */
+    snprintf(expected_word, sizeof expected_word, "%s", argc > 2 ? argv[2] : "");
     char path[4200];
 
     /* Versions and status strings. */
@@ -63,7 +68,8 @@ int main(int argc, char **argv) {
     /* Opening: missing file, corrupt file, bad options; out-parameters untouched on failure. */
     hwr_engine_options options;
     hwr_engine_options_init(&options);
-    CHECK(options.struct_size == sizeof options && options.model_path == NULL && options.threads == 0, "defaults");
+    CHECK(options.struct_size == sizeof options && options.model_path == NULL && options.threads == 0 &&
+          options.line_model_path == NULL, "defaults");
     hwr_engine *sentinel = (hwr_engine *)&options;
     hwr_engine *e = sentinel;
     options.model_path = "/nonexistent/model.hwrm";
@@ -215,6 +221,89 @@ int main(int argc, char **argv) {
     CHECK(hwr_result_candidate_count(r, 1) == 0, "no candidates for the failed item");
     hwr_result_free(r);
     CHECK(hwr_recognize_batch(engine, batch, 0, NULL, &r) == HWR_ERR_INVALID_ARGUMENT, "empty batch");
+
+    /* Lines: a real handwritten word read without segmentation, with and without a lexicon. */
+    CHECK(hwr_engine_line_model_path(engine) != NULL, "line model loaded by default");
+    snprintf(path, sizeof path, "%s/lines/word-000.png", fixtures);
+    const char *words[] = {expected_word, "ommanding", "xylophone", "ecognize"};
+    hwr_recognize_options_init(&ro);
+    ro.mode = HWR_MODE_LINE;
+    ro.lexicon = words;
+    ro.lexicon_count = 4;
+    ro.alternatives = 3;
+    r = NULL;
+    CHECK(hwr_recognize_file(engine, path, &ro, &r) == HWR_OK, "line: %s", hwr_last_error());
+    CHECK(strcmp(hwr_result_text(r, 0), expected_word) == 0, "lexicon reading %s, expected %s", hwr_result_text(r, 0), expected_word);
+    CHECK(hwr_result_char_count(r, 0) == strlen(expected_word), "one entry per character");
+    CHECK(hwr_result_candidate_count(r, 0) >= 1 && hwr_result_candidate_count(r, 0) <= 3, "alternatives");
+    for (size_t k = 0; k < hwr_result_candidate_count(r, 0); k++) {
+        const char *t = hwr_result_candidate_text(r, 0, k);
+        int in_lexicon = 0;
+        for (int w = 0; w < 4; w++) { if (strcasecmp(t, words[w]) == 0) { in_lexicon = 1; } }
+        CHECK(in_lexicon, "alternative %s is a lexicon word", t);
+    }
+    CHECK(hwr_result_rejected(r, 0) == 0, "not rejected");
+    hwr_result_free(r);
+    ro.lexicon = NULL;
+    ro.lexicon_count = 0;
+    ro.reject_threshold = 1.0f;
+    r = NULL;
+    CHECK(hwr_recognize_file(engine, path, &ro, &r) == HWR_OK, "reject");
+    CHECK(hwr_result_rejected(r, 0) == 1 && strcmp(hwr_result_text(r, 0), "") == 0, "rejected below threshold");
+    CHECK(hwr_result_candidate_count(r, 0) >= 1, "alternatives of a rejected item remain");
+    hwr_result_free(r);
+    hwr_recognize_options_init(&ro);
+    ro.mode = HWR_MODE_LINE;
+    ro.pattern = "\\d{3}";
+    r = NULL;
+    CHECK(hwr_recognize_file(engine, path, &ro, &r) == HWR_OK, "pattern: %s", hwr_last_error());
+    CHECK(strlen(hwr_result_text(r, 0)) == 3 && hwr_result_text(r, 0)[0] >= '0' && hwr_result_text(r, 0)[0] <= '9', "pattern obeyed: %s", hwr_result_text(r, 0));
+    hwr_result_free(r);
+    ro.pattern = "[A-";
+    CHECK(hwr_recognize_file(engine, path, &ro, &r) == HWR_ERR_INVALID_ARGUMENT, "bad pattern");
+    ro.pattern = NULL;
+    ro.beam_width = 0;
+    CHECK(hwr_recognize_file(engine, path, &ro, &r) == HWR_ERR_INVALID_ARGUMENT, "beam 0");
+    hwr_recognize_options_init(&ro);
+    ro.mode = HWR_MODE_LINE;
+    ro.lexicon_count = 2;
+    CHECK(hwr_recognize_file(engine, path, &ro, &r) == HWR_ERR_INVALID_ARGUMENT, "lexicon NULL with a count");
+    hwr_image_init_gray8(&image, white, sizeof white, 64, 1, 64);
+    CHECK(hwr_recognize(engine, &image, &ro, &r) == HWR_ERR_INVALID_ARGUMENT, "1-pixel-high line");
+    CHECK(r == rs, "out untouched");
+
+    /* Auto mode: a single character goes to the character model. */
+    hwr_recognize_options_init(&ro);
+    ro.mode = HWR_MODE_AUTO;
+    hwr_image_init_encoded(&image, png, size);
+    r = NULL;
+    CHECK(hwr_recognize(engine, &image, &ro, &r) == HWR_OK && strcmp(hwr_result_text(r, 0), "K") == 0, "auto on a K: %s", r ? hwr_result_text(r, 0) : hwr_last_error());
+    hwr_result_free(r);
+
+    /* A sequence of character images read as one string. */
+    hwr_image sequence[3];
+    hwr_image_init_encoded(&sequence[0], png, size);
+    hwr_image_init_rgba8(&sequence[1], rgba, (size_t)w * h * 4, w, h, 4 * w);
+    hwr_image_init_gray8(&sequence[2], grey, (size_t)w * h, w, h, w);
+    hwr_recognize_options_init(&ro);
+    ro.alternatives = 4;
+    r = NULL;
+    CHECK(hwr_recognize_sequence(engine, sequence, 3, &ro, &r) == HWR_OK, "sequence: %s", hwr_last_error());
+    CHECK(hwr_result_count(r) == 1 && strcmp(hwr_result_text(r, 0), "KKK") == 0, "KKK: %s", hwr_result_text(r, 0));
+    CHECK(hwr_result_char_count(r, 0) == 3 && hwr_result_char_score(r, 0, 2) > 0.5f, "per-image confidences");
+    CHECK(hwr_result_candidate_count(r, 0) == 4, "4 alternatives");
+    CHECK(hwr_result_candidate_score(r, 0, 0) >= hwr_result_candidate_score(r, 0, 3), "sorted alternatives");
+    CHECK(hwr_result_char_text(r, 0, 3) == NULL && hwr_result_char_score(r, 1, 0) < 0, "char getters out of range");
+    hwr_result_free(r);
+    ro.charset = "digits";
+    r = NULL;
+    CHECK(hwr_recognize_sequence(engine, sequence, 3, &ro, &r) == HWR_OK, "digits sequence");
+    CHECK(strspn(hwr_result_text(r, 0), "0123456789") == 3, "digits only: %s", hwr_result_text(r, 0));
+    hwr_result_free(r);
+    hwr_image_init_encoded(&sequence[1], "junk", 4);
+    r = rs;
+    CHECK(hwr_recognize_sequence(engine, sequence, 3, NULL, &r) == HWR_ERR_IMAGE_DECODE && r == rs, "bad image in a sequence");
+    CHECK(strstr(hwr_last_error(), "image 1") != NULL, "names the image: %s", hwr_last_error());
 
     /* One engine, many threads. */
     pthread_t threads[4];

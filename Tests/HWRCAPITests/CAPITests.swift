@@ -72,7 +72,11 @@ final class CAPITests: XCTestCase {
                              "\(Self.root)/Tests/CHost/abi_test.c", "-o", exe, "-L\(lib)", "-lhwr",
                              "-Wl,-rpath,\(lib)", "-lpthread"])
         XCTAssertEqual(build.status, 0, build.output)
-        let result = try run([exe, "\(Self.root)/Tests/Fixtures"], environment: ["HWR_MODEL": "\(Self.root)/models/hwr-char.hwrm"])
+        let manifest = try String(contentsOfFile: "\(Self.root)/Tests/Fixtures/lines/manifest.csv", encoding: .utf8)
+        let word = try XCTUnwrap(manifest.split(separator: "\n").first { $0.hasPrefix("word-000.png,") }?.split(separator: ",")[1])
+        let result = try run([exe, "\(Self.root)/Tests/Fixtures", String(word)],
+                             environment: ["HWR_MODEL": "\(Self.root)/models/hwr-char.hwrm",
+                                           "HWR_LINE_MODEL": "\(Self.root)/models/hwr-line.hwrm"])
         XCTAssertEqual(result.status, 0, result.output)
         XCTAssertTrue(result.output.contains(" passed, 0 failed"), result.output)
     }

@@ -56,8 +56,10 @@ final class TrainingTests: XCTestCase {
 
     func testMetricsOnAHandWorkedExample() {
         let charset: [Character] = ["0", "1", "A"]
-        let m = ClassificationMetrics(charset: charset, top3: [[0, 1, 2], [2, 0, 1], [1, 0, 2], [2, 1, 0]],
-                                      labels: [0, 0, 1, 2], sources: ["s", "s", "t", "t"])
+        let m = ClassificationMetrics(charset: charset, predictions: [
+            Prediction(top3: [0, 1, 2], bestOfSameKind: 0), Prediction(top3: [2, 0, 1], bestOfSameKind: 0),
+            Prediction(top3: [1, 0, 2], bestOfSameKind: 1), Prediction(top3: [2, 1, 0], bestOfSameKind: 2),
+        ], labels: [0, 0, 1, 2], sources: ["s", "s", "t", "t"])
         XCTAssertEqual(m.top1, 0.75)
         XCTAssertEqual(m.top3, 1)
         XCTAssertEqual(m.perClassAccuracy, [0.5, 1, 1])
@@ -66,6 +68,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(m.worstPairs.first?.truth, "0")
         XCTAssertEqual(m.worstPairs.first?.predicted, "A")
         XCTAssertEqual(m.digitAccuracy, 2.0 / 3, accuracy: 1e-9)
+        XCTAssertEqual(m.digitAccuracyDigitsOnly, 1, "the digit read as A is a 0 among digits")
         XCTAssertEqual(m.perSourceAccuracy["s"], 0.5)
     }
 

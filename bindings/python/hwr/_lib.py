@@ -174,7 +174,7 @@ def _declare(lib: ctypes.CDLL, path: str) -> None:
         try:
             fn = getattr(lib, name)
         except AttributeError:
-            raise LibraryLoadError(f"{path} does not export {name}: not an hwr {ABI_VERSION}.x library")
+            raise LibraryLoadError(f"{path} does not export {name}: not an hwr {ABI_VERSION}.x library") from None
         fn.restype = restype
         fn.argtypes = argtypes
 
@@ -188,19 +188,17 @@ def _check_struct_sizes(lib: ctypes.CDLL) -> bool:
     which the append-only ABI accepts.
     """
     scratch = (ctypes.c_uint8 * 1024)()
-    checks = [
-        (lambda p: lib.hwr_image_init_encoded(ctypes.cast(p, ctypes.POINTER(HwrImage)), None, 0), HwrImage),
-        (lambda p: lib.hwr_engine_options_init(ctypes.cast(p, ctypes.POINTER(HwrEngineOptions))),
-         HwrEngineOptions),
-        (lambda p: lib.hwr_recognize_options_init(ctypes.cast(p, ctypes.POINTER(HwrRecognizeOptions))),
-         HwrRecognizeOptions),
-    ]
     ok = True
-    for init, struct in checks:
+    for struct in (HwrImage, HwrEngineOptions, HwrRecognizeOptions):
         ctypes.memset(scratch, 0, ctypes.sizeof(scratch))
-        init(scratch)
-        size = ctypes.c_uint32.from_buffer(scratch).value
-        if size != ctypes.sizeof(struct):
+        ptr = ctypes.cast(scratch, ctypes.POINTER(struct))
+        if struct is HwrImage:
+            lib.hwr_image_init_encoded(ptr, None, 0)
+        elif struct is HwrEngineOptions:
+            lib.hwr_engine_options_init(ptr)
+        else:
+            lib.hwr_recognize_options_init(ptr)
+        if ctypes.c_uint32.from_buffer(scratch).value != ctypes.sizeof(struct):
             ok = False
     return ok
 

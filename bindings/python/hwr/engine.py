@@ -164,7 +164,7 @@ class Engine:
         opts.charset = encoded
         return opts, encoded
 
-    def _item(self, result: int, i: int) -> Union[CharResult, HwrError]:
+    def _item(self, result: ctypes.c_void_p, i: int) -> Union[CharResult, HwrError]:
         lib = self._lib
         status = lib.hwr_result_status(result, i)
         if status != _lib.HWR_OK:

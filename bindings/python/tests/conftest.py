@@ -4,8 +4,10 @@
   is ``<checkout>/bindings/python/tests/conftest.py``) when it exists, else the system loader.
 * The package: the installed ``hwr`` (``pip install ./bindings/python``), else the source next to
   this directory.
-* The model: the library's default (``HWR_MODEL``, the installed model, or the checkout's
-  ``models/hwr-char.hwrm``). A missing model makes the tests fail, not skip.
+* The model: ``HWR_MODEL`` if set; else, when the library is the checkout's build, the checkout's
+  ``models/hwr-char.hwrm`` (set explicitly here because the library's own checkout fallback is not
+  reliable from another working directory: see ``test_default_model_of_a_checkout`` which checks
+  that fallback on its own); else the library's default. A missing model makes the tests fail.
 """
 
 from __future__ import annotations
@@ -21,10 +23,16 @@ TESTS = Path(__file__).resolve().parent
 CHECKOUT = TESTS.parents[2]
 FIXTURES = CHECKOUT / "Tests" / "Fixtures" / "chars"
 
-if "HWR_LIBRARY" not in os.environ:
-    _built = CHECKOUT / ".build" / "release" / "libhwr.so"
-    if _built.is_file():
-        os.environ["HWR_LIBRARY"] = str(_built)
+BUILT_LIBRARY = CHECKOUT / ".build" / "release" / "libhwr.so"
+CHECKOUT_MODEL = CHECKOUT / "models" / "hwr-char.hwrm"
+#: The environment as the user gave it, before the fallbacks below.
+ORIGINAL_HWR_MODEL = os.environ.get("HWR_MODEL")
+
+if "HWR_LIBRARY" not in os.environ and BUILT_LIBRARY.is_file():
+    os.environ["HWR_LIBRARY"] = str(BUILT_LIBRARY)
+if ("HWR_MODEL" not in os.environ and CHECKOUT_MODEL.is_file()
+        and os.path.realpath(os.environ.get("HWR_LIBRARY", "")) == os.path.realpath(BUILT_LIBRARY)):
+    os.environ["HWR_MODEL"] = str(CHECKOUT_MODEL)
 
 try:
     import hwr  # noqa: F401

@@ -215,3 +215,45 @@ def test_missing_path_raises_io_error(engine: hwr.Engine, tmp_path: pathlib.Path
 def test_directory_path_raises_io_error(engine: hwr.Engine, tmp_path: pathlib.Path) -> None:
     with pytest.raises(hwr.HwrIOError):
         engine.recognize_char(str(tmp_path))
+
+
+def test_strided_views_are_passed_without_copy(gray: np.ndarray) -> None:
+    from hwr import _images, _lib
+
+    view = _padded_view(gray)
+    p = _images.prepare(view)
+    assert p.format == _lib.HWR_IMAGE_GRAY8
+    assert (p.width, p.height, p.stride) == (gray.shape[1], gray.shape[0], view.strides[0])
+    assert p.data == view.ctypes.data  # the caller's memory, no copy
+    assert p.size == view.strides[0] * (gray.shape[0] - 1) + gray.shape[1]  # never past the last pixel
+    rgba = _rgba_view(gray)
+    q = _images.prepare(rgba)
+    assert q.format == _lib.HWR_IMAGE_RGBA8 and q.data == rgba.ctypes.data and q.stride == rgba.strides[0]
+    assert q.size == rgba.strides[0] * (gray.shape[0] - 1) + 4 * gray.shape[1]
+
+
+def test_one_row_and_one_column_images(engine: hwr.Engine) -> None:
+    row = np.full((1, 50), 255, np.uint8)
+    row[0, 10:40] = 0
+    col = np.ascontiguousarray(row.T)
+    # A dash and a bar: whatever is read, it must be a valid result, identical for a view.
+    r1 = engine.recognize_char(row)
+    big = np.full((3, 60), 255, np.uint8)
+    big[1, 5:55] = row[0]
+    r2 = engine.recognize_char(big[1:2, 5:55])
+    assert r1 == r2
+    assert engine.recognize_char(col, charset="0123456789").text == "1"
+
+
+def test_structs_filled_without_init_functions(engine: hwr.Engine, gray: np.ndarray, reference: hwr.CharResult,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # The path taken with a newer library whose structs grew: the binding fills them itself.
+    from hwr import _lib
+
+    assert _lib.structs_match  # this library's init functions fill structs of our size
+    monkeypatch.setattr(_lib, "structs_match", False)
+    assert_same(engine.recognize_char(gray, top_k=5), reference)
+    assert_same(engine.recognize_char(_rgba(gray), top_k=5), reference)
+    assert engine.recognize_char(png_bytes(gray), top_k=2, charset="0123456789").text == CHAR
+    out = engine.recognize_batch([gray, b"junk"], errors="return")
+    assert out[0].text == CHAR and isinstance(out[1], hwr.ImageDecodeError)

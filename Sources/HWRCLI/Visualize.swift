@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import HWRImage
+import HWRRecognition
+
+struct Visualize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw a line image as the line model sees it, with the recognised characters and their CTC alignment under it (SVG).")
+
+    @Option(help: "Line model (default: $HWR_LINE_MODEL, the installed model, or models/hwr-line.hwrm).") var lineModel: String?
+    @Option(help: "Character model.") var model: String?
+    @Option(help: "Output SVG file (default: IMAGE with .svg).") var out: String?
+    @Option(help: "Beam width.") var beam = 10
+    @Argument(help: "A word or line image.") var image: String
+
+    func run() throws {
+        let recognizer: Recognizer
+        let reading: TextReading
+        let line: (pixels: [Float], width: Int)
+        do {
+            recognizer = try Recognizer(modelPath: model, lineModelPath: lineModel, threads: 0)
+            let gray = try GrayImage(contentsOfFile: image)
+            var options = TextOptions()
+            options.beamWidth = beam
+            reading = try recognizer.recognizeLines([gray], options: options)[0].get()
+            line = try LineNormalizer().normalize(gray)
+        } catch { throw CLIError("\(image): \(error)") }
+        let path = out ?? (image as NSString).deletingPathExtension + ".svg"
+        try alignmentSVG(line: line, reading: reading).write(toFile: path, atomically: true, encoding: .utf8)
+        print("\(path)\t\(reading.text)\t\(String(format: "%.3f", reading.confidence))")
+    }
+
+    /// The normalised line scaled up, each character's aligned span as a bracket with its text and
+    /// probability under it, and the alternatives.
+    func alignmentSVG(line: (pixels: [Float], width: Int), reading: TextReading) throws -> String {
+        let scale = 4, height = line.pixels.count / line.width
+        let bytes = line.pixels.map { UInt8(max(0, min(255, 255 - $0 * 255))) } // dark ink on white for print
+        let png = try encodePNG(bytes, width: line.width, height: height, channels: 1).base64EncodedString()
+        let w = line.width * scale, h = height * scale
+        let stepWidth = Double(line.width) / Double(max(1, reading.steps)) * Double(scale)
+        var s = "<svg xmlns='http://www.w3.org/2000/svg' width='\(w + 40)' height='\(h + 150)' font-family='sans-serif'>\n"
+        s += "<rect width='100%' height='100%' fill='white'/>\n"
+        s += "<image x='20' y='20' width='\(w)' height='\(h)' style='image-rendering:pixelated' href='data:image/png;base64,\(png)'/>\n"
+        s += "<rect x='20' y='20' width='\(w)' height='\(h)' fill='none' stroke='#999'/>\n"
+        for (i, c) in reading.characters.enumerated() {
+            let x0 = 20 + Double(c.firstStep) * stepWidth, x1 = 20 + Double(c.lastStep + 1) * stepWidth
+            let colour = i % 2 == 0 ? "#c0392b" : "#2471a3"
+            let y = Double(h + 28)
+            s += "<rect x='\(x0)' y='20' width='\(x1 - x0)' height='\(h)' fill='\(colour)' fill-opacity='0.12'/>\n"
+            s += "<path d='M\(x0) \(y - 6) V\(y) H\(x1) V\(y - 6)' fill='none' stroke='\(colour)' stroke-width='2'/>\n"
+            s += "<text x='\((x0 + x1) / 2)' y='\(y + 24)' text-anchor='middle' font-size='22' fill='\(colour)'>\(escape(c.text))</text>\n"
+            s += "<text x='\((x0 + x1) / 2)' y='\(y + 42)' text-anchor='middle' font-size='11' fill='#555'>\(String(format: "%.2f", c.probability))</text>\n"
+        }
+        let alternatives = reading.alternatives.map { "\(escape($0.text)) (\(String(format: "%.3f", $0.probability)))" }.joined(separator: ", ")
+        s += "<text x='20' y='\(h + 100)' font-size='14'>read: \(escape(reading.text)) - probability \(String(format: "%.3f", reading.confidence)); \(reading.steps) CTC steps</text>\n"
+        s += "<text x='20' y='\(h + 122)' font-size='12' fill='#555'>alternatives: \(alternatives)</text>\n"
+        return s + "</svg>\n"
+    }
+
+    private func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}

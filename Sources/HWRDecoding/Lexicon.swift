@@ -1,0 +1,31 @@
+/// A word list as a prefix tree over class indices, for lexicon-constrained beam search.
+public final class Lexicon: @unchecked Sendable {
+    private var children: [[Int: Int]] = [[:]]
+    private var terminal: [Bool] = [false]
+    /// Number of distinct words.
+    public private(set) var count = 0
+
+    /// Builds the tree. Words with characters outside `charset` (after folding to upper case) are
+    /// skipped, as are empty words.
+    /// - Parameter classOf: maps a character to its class, or nil.
+    public init<S: Sequence>(words: S, classOf: (Character) -> Int?) where S.Element == String {
+        for word in words {
+            let classes = word.compactMap { classOf(Character($0.uppercased())) }
+            guard !classes.isEmpty, classes.count == word.count else { continue }
+            var node = 0
+            for k in classes {
+                if let next = children[node][k] { node = next } else {
+                    children.append([:]); terminal.append(false)
+                    children[node][k] = children.count - 1
+                    node = children.count - 1
+                }
+            }
+            if !terminal[node] { terminal[node] = true; count += 1 }
+        }
+    }
+
+    /// The node reached from `node` by class `k`, or nil.
+    public func child(of node: Int, _ k: Int) -> Int? { children[node][k] }
+    /// Whether `node` ends a word.
+    public func isWord(_ node: Int) -> Bool { terminal[node] }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import HWRDecoding
+import HWRKernels
+import XCTest
+
+final class CTCTests: XCTestCase {
+    /// P(label) by enumerating every path of length T and collapsing it: the definition of CTC.
+    func bruteForceLogLikelihood(_ probs: [[Float]], label: [Int], blank: Int) -> Double {
+        let t = probs.count, c = probs[0].count
+        var total = 0.0
+        var path = [Int](repeating: 0, count: t)
+        func collapse(_ p: [Int]) -> [Int] {
+            var out: [Int] = [], prev = -1
+            for k in p { if k != prev && k != blank { out.append(k) }; prev = k }
+            return out
+        }
+        func visit(_ i: Int, _ p: Double) {
+            if i == t { if collapse(path) == label { total += p }; return }
+            for k in 0..<c { path[i] = k; visit(i + 1, p * Double(probs[i][k])) }
+        }
+        visit(0, 1)
+        return log(total)
+    }
+
+    func randomLogits(_ t: Int, _ c: Int, seed: UInt64) -> [Float] {
+        var s = seed
+        return (0..<(t * c)).map { _ in
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int(s >> 40) % 2000) / 500 - 2
+        }
+    }
+
+    func softmax(_ logits: [Float], _ t: Int, _ c: Int) -> [[Float]] {
+        var p = [Float](repeating: 0, count: t * c)
+        softmaxRows(&p, logits, rows: t, cols: c)
+        return (0..<t).map { Array(p[($0 * c)..<($0 * c + c)]) }
+    }
+
+    func testLossEqualsBruteForceIncludingRepeatsAndEmptyLabels() {
+        let (t, c) = (5, 4) // classes 0, 1, 2 and blank 3
+        for (seed, label) in [(1, [0, 1]), (2, [1, 1]), (3, [2]), (4, []), (5, [0, 2, 0]), (6, [1, 1, 1])] as [(UInt64, [Int])] {
+            let logits = randomLogits(t, c, seed: seed)
+            var d = [Float](repeating: 0, count: t * c)
+            let loss = ctcLoss(dLogits: &d, logits: logits, label: label.map(Int32.init), steps: t, classes: c, rowStride: c, scale: 1)
+            let expected = -bruteForceLogLikelihood(softmax(logits, t, c), label: label, blank: 3)
+            XCTAssertEqual(Double(loss), expected, accuracy: 1e-4, "label \(label)")
+        }
+        // A label that cannot fit (3 repeats need 5 steps) is infinite, with a zero gradient.
+        var d = [Float](repeating: 1, count: 4 * 4)
+        XCTAssertEqual(ctcLoss(dLogits: &d, logits: randomLogits(4, 4, seed: 9), label: [1, 1, 1], steps: 4, classes: 4, rowStride: 4, scale: 1), .infinity)
+        XCTAssertEqual(d, [Float](repeating: 0, count: 16))
+    }
+
+    func testGradientMatchesFiniteDifferences() {
+        let (t, c) = (6, 5)
+        let label: [Int32] = [1, 3, 3, 0]
+        var logits = randomLogits(t, c, seed: 11)
+        var d = [Float](repeating: 0, count: t * c)
+        _ = ctcLoss(dLogits: &d, logits: logits, label: label, steps: t, classes: c, rowStride: c, scale: 1)
+        var scratch = d
+        for i in 0..<(t * c) {
+            let eps: Float = 1e-2
+            let saved = logits[i]
+            logits[i] = saved + eps
+            let plus = ctcLoss(dLogits: &scratch, logits: logits, label: label, steps: t, classes: c, rowStride: c, scale: 1)
+            logits[i] = saved - eps
+            let minus = ctcLoss(dLogits: &scratch, logits: logits, label: label, steps: t, classes: c, rowStride: c, scale: 1)
+            logits[i] = saved
+            XCTAssertEqual(d[i], (plus - minus) / (2 * eps), accuracy: 2e-3, "logit \(i)")
+        }
+        // Each step's gradient sums to zero (softmax minus a distribution).
+        for s in 0..<t { XCTAssertEqual(d[(s * c)..<(s * c + c)].reduce(0, +), 0, accuracy: 1e-5) }
+    }
+
+    /// A hand-worked example: blank = class 3, characters "ab" + "c".
+    let charset: [Character] = ["A", "B", "C"]
+    func posteriors(_ rows: [[Float]]) -> CTCPosteriors {
+        CTCPosteriors(steps: rows.count, classes: rows[0].count, probabilities: rows.flatMap { $0 })
+    }
+
+    func testGreedyMergesRepeatsAndDropsBlanks() {
+        // Best path: A A - B - B B  ->  "ABB"
+        let x = posteriors([
+            [0.9, 0.05, 0.0, 0.05], [0.8, 0.1, 0.0, 0.1], [0.1, 0.1, 0.0, 0.8], [0.1, 0.7, 0.1, 0.1],
+            [0.0, 0.2, 0.0, 0.8], [0.1, 0.8, 0.0, 0.1], [0.0, 0.6, 0.0, 0.4],
+        ])
+        let r = CTCDecoder.greedy(x, charset: charset)
+        XCTAssertEqual(r.text, "ABB")
+        XCTAssertEqual(r.characters.map(\.text), ["A", "B", "B"])
+        XCTAssertEqual(r.characters[0].probability, 0.9, accuracy: 1e-6)
+        XCTAssertEqual(r.characters[0].firstStep, 0)
+        XCTAssertEqual(r.characters[0].lastStep, 1)
+        XCTAssertEqual(r.characters[2].firstStep, 5)
+        XCTAssertLessThan(r.logProbability, 0)
+    }
+
+    func testBeamSearchFindsTheMostProbableLabellingThatGreedyMisses() {
+        // Two steps. The best path is blank, blank (p = 0.36) -> "", but "A" collects three paths.
+        let x = posteriors([[0.3, 0.0, 0.1, 0.6], [0.3, 0.0, 0.1, 0.6]])
+        XCTAssertEqual(CTCDecoder.greedy(x, charset: charset).text, "")
+        // P("") = .36; P("A") = .3*.6 + .6*.3 + .3*.3 = .45; P("C") = .1*.6*2 + .01 = .13
+        let beams = CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8, alternatives: 3)
+        XCTAssertEqual(beams.map(\.text), ["A", "", "C"])
+        XCTAssertEqual(beams[0].probability, 0.45, accuracy: 1e-4)
+        XCTAssertEqual(beams[1].probability, 0.36, accuracy: 1e-4)
+    }
+
+    func testLexiconPatternAndCharsetConstraints() {
+        let classOf = { (ch: Character) in ["A": 0, "B": 1, "C": 2][ch] }
+        let x = posteriors([[0.6, 0.3, 0.05, 0.05], [0.05, 0.05, 0.3, 0.6], [0.3, 0.6, 0.05, 0.05]])
+        XCTAssertEqual(CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8).first?.text, "AB")
+        let lexicon = Lexicon(words: ["cab", "bb", "zz"], classOf: classOf)
+        XCTAssertEqual(lexicon.count, 2, "zz has characters outside the charset")
+        let withLexicon = CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8, constraint: .init(lexicon: lexicon), alternatives: 5)
+        XCTAssertEqual(Set(withLexicon.map(\.text)), ["CAB", "BB"])
+        XCTAssertEqual(withLexicon.first?.text, "BB")
+        let onlyC = CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8, constraint: .init(allowedClasses: [2]))
+        XCTAssertTrue(onlyC.allSatisfy { $0.text.allSatisfy { $0 == "C" } })
+        let pattern = CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8, constraint: .init(pattern: [[1, 2], [0], [1]]))
+        XCTAssertEqual(pattern.first?.text, "BAB", "P(BAB) = .3 * .05 * .6 beats P(CAB) = .05 * .05 * .6")
+    }
+
+    func testAlignmentSpansAreOrdered() {
+        let x = posteriors([[0.9, 0.05, 0.0, 0.05], [0.1, 0.1, 0.0, 0.8], [0.1, 0.8, 0.0, 0.1]])
+        let r = CTCDecoder.greedy(x, charset: charset)
+        XCTAssertEqual(r.text, "AB")
+        XCTAssertLessThanOrEqual(r.characters[0].lastStep, r.characters[1].firstStep)
+    }
+}

@@ -1,0 +1,134 @@
+/*
+ * recognize.c - recognise the character on each image file given on the command line.
+ *
+ *   recognize [-m MODEL] [-k TOP_K] [-c CHARSET] FILE...
+ *
+ * For each file that succeeds, prints one line to stdout, fields separated by tabs:
+ *
+ *   FILE <TAB> CHAR <TAB> PROBABILITY <TAB> CAND1:P1 <TAB> CAND2:P2 ...
+ *
+ * with the TOP_K candidates best first (the first is CHAR itself) and probabilities printed with
+ * four decimals. For each file that fails, prints "FILE: STATUS STRING: MESSAGE" to stderr and goes
+ * on with the next file. Exit status: 0 if every file was recognised, 1 if any file failed, 2 for
+ * a usage error or when the engine cannot be created.
+ *
+ * Build: see the Makefile next to this directory (make all), or
+ *   cc -o recognize recognize.c $(pkg-config --cflags --libs hwr)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hwr.h"
+
+static void usage(FILE *out, const char *argv0) {
+    fprintf(out,
+            "usage: %s [-m MODEL] [-k TOP_K] [-c CHARSET] FILE...\n"
+            "  -m MODEL    model file (default: HWR_MODEL, the installed model, or the checkout's)\n"
+            "  -k TOP_K    candidates per file, 1 to the charset size (default 5)\n"
+            "  -c CHARSET  only these characters may be returned, e.g. 0123456789\n",
+            argv0);
+}
+
+/* Prints the failure of the last call on this thread. */
+static void print_error(const char *what, hwr_status status) {
+    fprintf(stderr, "%s: %s: %s\n", what, hwr_status_string(status), hwr_last_error());
+}
+
+int main(int argc, char **argv) {
+    const char *model = NULL, *charset = NULL;
+    long top_k = 5;
+    int first = 1;
+
+    if (hwr_abi_version() != HWR_ABI_VERSION) {
+        fprintf(stderr, "%s: libhwr has ABI version %d, this program was built for %d\n", argv[0],
+                (int)hwr_abi_version(), HWR_ABI_VERSION);
+        return 2;
+    }
+
+    while (first < argc && argv[first][0] == '-' && argv[first][1] != '\0') {
+        const char *opt = argv[first];
+        if (strcmp(opt, "--") == 0) {
+            first++;
+            break;
+        }
+        if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) {
+            usage(stdout, argv[0]);
+            return 0;
+        }
+        if ((strcmp(opt, "-m") == 0 || strcmp(opt, "-k") == 0 || strcmp(opt, "-c") == 0) && first + 1 < argc) {
+            const char *value = argv[first + 1];
+            if (opt[1] == 'm') {
+                model = value;
+            } else if (opt[1] == 'c') {
+                charset = value;
+            } else {
+                char *end = NULL;
+                top_k = strtol(value, &end, 10);
+                if (end == value || *end != '\0' || top_k < 1 || top_k > 1000000) {
+                    fprintf(stderr, "%s: bad top-k '%s'\n", argv[0], value);
+                    return 2;
+                }
+            }
+            first += 2;
+            continue;
+        }
+        usage(stderr, argv[0]);
+        return 2;
+    }
+    if (first >= argc) {
+        usage(stderr, argv[0]);
+        return 2;
+    }
+
+    hwr_engine_options engine_options;
+    hwr_engine_options_init(&engine_options);
+    engine_options.model_path = model;
+
+    hwr_engine *engine = NULL;
+    hwr_status status = hwr_engine_open(&engine_options, &engine);
+    if (status != HWR_OK) {
+        print_error(model ? model : "default model", status);
+        return 2;
+    }
+
+    hwr_recognize_options options;
+    hwr_recognize_options_init(&options);
+    options.mode = HWR_MODE_CHAR;
+    options.top_k = (int32_t)top_k;
+    options.charset = charset;
+
+    int failures = 0;
+    for (int i = first; i < argc; i++) {
+        const char *path = argv[i];
+        hwr_result *result = NULL;
+        status = hwr_recognize_file(engine, path, &options, &result);
+        if (status != HWR_OK) {
+            print_error(path, status);
+            failures++;
+            continue;
+        }
+        if (hwr_result_count(result) != 1 || hwr_result_status(result, 0) != HWR_OK) {
+            fprintf(stderr, "%s: %s: %s\n", path, hwr_status_string(hwr_result_status(result, 0)),
+                    hwr_result_error(result, 0) ? hwr_result_error(result, 0) : "no result item");
+            hwr_result_free(result);
+            failures++;
+            continue;
+        }
+        printf("%s\t%s\t%.4f", path, hwr_result_text(result, 0), (double)hwr_result_confidence(result, 0));
+        size_t n = hwr_result_candidate_count(result, 0);
+        for (size_t k = 0; k < n; k++) {
+            printf("\t%s:%.4f", hwr_result_candidate_text(result, 0, k),
+                   (double)hwr_result_candidate_score(result, 0, k));
+        }
+        printf("\n");
+        hwr_result_free(result);
+    }
+
+    hwr_engine_close(engine);
+    if (fflush(stdout) != 0) {
+        perror("stdout");
+        return 2;
+    }
+    return failures ? 1 : 0;
+}

@@ -208,7 +208,8 @@ HWR_API const char *hwr_engine_charset(const hwr_engine *engine);
 typedef struct hwr_recognize_options {
     uint32_t struct_size; /**< sizeof(hwr_recognize_options), set by init */
     int32_t mode;         /**< HWR_MODE_*; default HWR_MODE_CHAR */
-    int32_t top_k;        /**< candidates per image, 1 to the charset size; default 5 */
+    int32_t top_k;        /**< candidates per image in character mode, 1 to the model's 36
+                               classes; default 5 (fewer when `charset` allows fewer) */
     /**
      * Only these characters may be returned (UTF-8, for example "0123456789"), or NULL for all.
      * Lower-case letters stand for their upper-case class. Probabilities are renormalised over
@@ -230,8 +231,9 @@ typedef struct hwr_recognize_options {
     /** Line and sequence decoding: alternative readings to return, 1 to 100; default 5. */
     int32_t alternatives;
     /**
-     * Below this probability of its best reading (0 to 1) an item is rejected: its text is ""
-     * and hwr_result_rejected returns 1; its alternatives remain readable. Default 0 (never).
+     * All modes: below this probability of its best reading (0 to 1) an item is rejected: its
+     * text is "", it has no characters, hwr_result_rejected returns 1, and its candidates remain
+     * readable. Default 0 (never).
      */
     float reject_threshold;
 } hwr_recognize_options;

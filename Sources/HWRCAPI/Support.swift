@@ -172,6 +172,9 @@ struct RequestOptions {
         topK = Int(o.top_k)
         text.beamWidth = Int(o.beam_width)
         text.alternatives = Int(o.alternatives)
+        guard o.reject_threshold >= 0, o.reject_threshold <= 1 else {
+            throw CAPIError.invalid("reject_threshold must be in [0, 1], got \(o.reject_threshold)")
+        }
         text.rejectThreshold = o.reject_threshold
         text.charset = try o.charset.map { try utf8($0, "charset") }
         text.pattern = try o.pattern.map { try utf8($0, "pattern") }
@@ -197,12 +200,14 @@ func decodeAll(_ images: UnsafeBufferPointer<hwr_image>) -> [Result<GrayImage, E
 }
 
 extension ResultBox.Item {
-    init(_ r: Result<CharacterReading, Error>) {
+    init(_ r: Result<CharacterReading, Error>, rejectThreshold: Float) {
         switch r {
         case let .success(reading):
-            self.init(status: HWR_OK, error: OwnedCString(""), text: OwnedCString(reading.text), confidence: reading.confidence,
-                      rejected: false, candidates: reading.candidates.map { (OwnedCString($0.text), $0.probability) },
-                      characters: [(OwnedCString(reading.text), reading.confidence)])
+            let rejected = reading.confidence < rejectThreshold
+            self.init(status: HWR_OK, error: OwnedCString(""), text: OwnedCString(rejected ? "" : reading.text),
+                      confidence: reading.confidence, rejected: rejected,
+                      candidates: reading.candidates.map { (OwnedCString($0.text), $0.probability) },
+                      characters: rejected ? [] : [(OwnedCString(reading.text), reading.confidence)])
         case let .failure(error): self.init(error)
         }
     }
@@ -241,7 +246,7 @@ func recognizeBatch(_ engine: OpaquePointer?, _ images: UnsafeBufferPointer<hwr_
     switch request.mode {
     case HWR_MODE_CHAR:
         let readings = try recognizer.recognize(good, topK: request.topK, allowed: request.text.charset)
-        items = merge(decoded, readings).map(ResultBox.Item.init)
+        items = merge(decoded, readings).map { ResultBox.Item($0, rejectThreshold: request.text.rejectThreshold) }
     case HWR_MODE_LINE:
         guard recognizer.lineModel != nil else { throw CAPIError.unsupported("line mode: the engine has no line model") }
         items = merge(decoded, try recognizer.recognizeLines(good, options: request.text)).map(ResultBox.Item.init)

@@ -81,13 +81,14 @@ struct Recognize: ParsableCommand {
     }
 
     private func formatChar(_ path: String, _ r: CharacterReading) -> String {
+        let rejected = r.confidence < reject
         if json {
             let candidates = r.candidates.map { "{\"text\": \(jsonString($0.text)), \"p\": \(number($0.probability))}" }
-            return "{\"file\": \(jsonString(path)), \"text\": \(jsonString(r.text)), \"confidence\": \(number(r.confidence)), " +
-                "\"candidates\": [\(candidates.joined(separator: ", "))]}"
+            return "{\"file\": \(jsonString(path)), \"text\": \(jsonString(rejected ? "" : r.text)), \"confidence\": \(number(r.confidence)), " +
+                (reject > 0 ? "\"rejected\": \(rejected), " : "") + "\"candidates\": [\(candidates.joined(separator: ", "))]}"
         }
         let rest = r.candidates.dropFirst().map { "\($0.text) \(String(format: "%.3f", $0.probability))" }
-        return "\(path)\t\(r.text)\t\(String(format: "%.3f", r.confidence))" + (rest.isEmpty ? "" : "\t(" + rest.joined(separator: ", ") + ")")
+        return "\(path)\t\(rejected ? "(rejected)" : r.text)\t\(String(format: "%.3f", r.confidence))" + (rest.isEmpty ? "" : "\t(" + rest.joined(separator: ", ") + ")")
     }
 
     private func formatText(_ path: String, _ r: TextReading) -> String {

@@ -14,6 +14,12 @@ public func gemm(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int,
     let lda = lda ?? (transA ? m : k)
     let ldb = ldb ?? (transB ? k : n)
     let ldc = ldc ?? n
+    if m == 1 && !transA {
+        // A single row (batch 1): a matrix-vector product avoids sgemm's packing overhead.
+        cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
+                    alpha, b, Int32(ldb), a, 1, beta, c, 1)
+        return
+    }
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }

@@ -7,7 +7,8 @@
 public func maxPool2Forward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?,
                             input: UnsafePointer<Float>, b: Int, h: Int, w: Int, c: Int, poolWidth: Int = 2) {
     let oh = h / 2, ow = w / poolWidth
-    let window = poolWidth == 2 ? [(0, 1), (1, 0), (1, 1)] : [(1, 0)]
+    // Offsets of the other window cells from the top-left one.
+    let right = poolWidth == 2 ? c : 0, below = w * c, diagonal = below + right
     var o = 0
     for n in 0..<b {
         for y in 0..<oh {
@@ -16,9 +17,12 @@ public func maxPool2Forward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMuta
                 for ch in 0..<c {
                     var best = base + ch
                     var value = input[best]
-                    for (dy, dx) in window {
-                        let i = base + (dy * w + dx) * c + ch
-                        if input[i] > value { value = input[i]; best = i }
+                    let b = base + ch + below
+                    if input[b] > value { value = input[b]; best = b }
+                    if poolWidth == 2 {
+                        let r = base + ch + right, d = base + ch + diagonal
+                        if input[r] > value { value = input[r]; best = r }
+                        if input[d] > value { value = input[d]; best = d }
                     }
                     out[o] = value
                     argmax?[o] = Int32(best)

@@ -131,6 +131,30 @@ public struct Architecture: Codable, Equatable, Sendable {
         return result
     }
 
+    /// Multiply-adds times two (FLOPs) of one forward pass on an image of the given width, counting
+    /// convolutions, LSTMs (input and recurrent products) and dense layers.
+    public func flops(width: Int) throws -> Int {
+        var shape = Shape.image(height: inputHeight, width: width, channels: 1)
+        var total = 0
+        for (i, layer) in layers.enumerated() {
+            let next = try layer.outputShape(for: shape, index: i)
+            switch (layer.kind, shape, next) {
+            case let (.conv, .image(h, w, cin), .image(_, _, cout)):
+                total += 2 * h * w * layer.kernel! * layer.kernel! * cin * cout
+            case let (.biLSTM, .sequence(t, f), _):
+                let u = layer.units!
+                total += 2 * 2 * t * (f + u) * 4 * u
+            case let (.dense, .vector(f), _):
+                total += 2 * f * layer.units!
+            case let (.dense, .sequence(t, f), _):
+                total += 2 * t * f * layer.units!
+            default: break
+            }
+            shape = next
+        }
+        return total
+    }
+
     /// Number of output classes (units of the last layer).
     public var classes: Int { layers.last?.units ?? 0 }
 }

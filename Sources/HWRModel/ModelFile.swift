@@ -55,7 +55,8 @@ extension Model {
         let size = (try? handle.seekToEnd()) ?? 0
         guard size <= UInt64(maximumFileSize) else { throw ModelError.badFile("\(path): larger than \(maximumFileSize) bytes") }
         try? handle.seek(toOffset: 0)
-        guard let data = try? handle.readToEnd() else { throw ModelError.io("\(path): read failed") }
+        let data: Data
+        do { data = try handle.readToEnd() ?? Data() } catch { throw ModelError.io("\(path): read failed: \(error)") }
         return try Model(fileData: data)
     }
 
@@ -99,11 +100,11 @@ extension Model {
         }
         let parameters = ParameterStore(layout: layout)
         let p = parameters.buffer.pointer
-        for i in 0..<Int(count) {
-            let v = Float(bitPattern: try reader.u32())
-            guard v.isFinite else { throw ModelError.badFile("weight \(i) is not finite") }
-            p[i] = v
+        let weights = try reader.take(Int(count) * 4)
+        weights.withUnsafeBytes { raw in
+            for i in 0..<Int(count) { p[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
         }
+        if let bad = (0..<Int(count)).first(where: { !p[$0].isFinite }) { throw ModelError.badFile("weight \(bad) is not finite") }
         self.init(unchecked: header.architecture, charset: Array(header.charset), preprocessing: header.preprocessing,
                   metadata: header.metadata, parameters: parameters)
     }
@@ -146,6 +147,13 @@ private let crcTable: [UInt32] = (0..<256).map { n -> UInt32 in
 /// CRC-32 (IEEE 802.3, as zlib computes it).
 public func crc32<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
     var c: UInt32 = 0xFFFF_FFFF
-    for b in bytes { c = crcTable[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+    let contiguous: Void? = bytes.withContiguousStorageIfAvailable { buffer -> Void in
+        crcTable.withUnsafeBufferPointer { table in
+            for b in buffer { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+        }
+    }
+    if contiguous == nil {
+        for b in bytes { c = crcTable[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+    }
     return c ^ 0xFFFF_FFFF
 }

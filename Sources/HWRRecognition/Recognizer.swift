@@ -119,9 +119,12 @@ public final class Recognizer: @unchecked Sendable {
     public static func searchPaths(file: String) -> [String] {
         var paths: [String] = []
         if let binary = loadedImagePath(containing: #dsohandle) {
-            let dir = URL(fileURLWithPath: binary).resolvingSymlinksInPath().deletingLastPathComponent()
+            // <prefix>/lib/libhwr.so or <prefix>/bin/hwr -> <prefix>/share/hwr/models; a checkout's
+            // .build/<triple>/<config>/ (what .build/<config> links to) -> models/.
+            let dir = URL(fileURLWithPath: binary).deletingLastPathComponent()
             paths.append(dir.appendingPathComponent("../share/hwr/models/\(file)").standardized.path)
             paths.append(dir.appendingPathComponent("../../models/\(file)").standardized.path)
+            paths.append(dir.appendingPathComponent("../../../models/\(file)").standardized.path)
         }
         paths += ["/usr/local/share/hwr/models/\(file)", "/usr/share/hwr/models/\(file)",
                   FileManager.default.currentDirectoryPath + "/models/\(file)"]
@@ -205,9 +208,12 @@ final class NetworkPool: @unchecked Sendable {
     }
 }
 
-/// The file of the loaded executable or shared library that contains `address` (from /proc/self/maps).
+/// The file of the loaded executable or shared library that contains `address` (from /proc/self/maps,
+/// read with a file handle: the file reports a size of 0, so whole-file reads come back empty).
 func loadedImagePath(containing address: UnsafeRawPointer) -> String? {
-    guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
+    guard let handle = FileHandle(forReadingAtPath: "/proc/self/maps"),
+          let data = try? handle.readToEnd(), let maps = String(data: data, encoding: .utf8) else { return nil }
+    try? handle.close()
     let target = UInt(bitPattern: address)
     for line in maps.split(separator: "\n") {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)

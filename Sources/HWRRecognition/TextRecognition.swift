@@ -41,7 +41,7 @@ public struct TextReading: Equatable, Sendable {
     /// Probability of the best reading.
     public var confidence: Float
     /// The characters of the best reading, with probabilities and positions (CTC steps for lines,
-    /// image indices for sequences).
+    /// image indices for sequences); empty when rejected.
     public var characters: [DecodedCharacter]
     /// Alternative readings with their probabilities, best first (the best reading included).
     public var alternatives: [Candidate]
@@ -59,7 +59,7 @@ public struct TextReading: Equatable, Sendable {
         rejected = best.probability < options.rejectThreshold
         text = rejected ? "" : best.text
         confidence = best.probability
-        characters = best.characters
+        characters = rejected ? [] : best.characters
         alternatives = readings.map { Candidate(text: $0.text, probability: $0.probability) }
         self.mode = mode
         self.steps = steps

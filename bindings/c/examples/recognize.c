@@ -1,14 +1,16 @@
 /*
- * recognize.c - recognise the character on each image file given on the command line.
+ * recognize.c - recognise the character (or, with -M line|auto, the text) on each image file
+ * given on the command line.
  *
- *   recognize [-m MODEL] [-k TOP_K] [-c CHARSET] FILE...
+ *   recognize [-m MODEL] [-M char|line|auto] [-k TOP_K] [-c CHARSET] FILE...
  *
  * For each file that succeeds, prints one line to stdout, fields separated by tabs:
  *
  *   FILE <TAB> CHAR <TAB> PROBABILITY <TAB> CAND1:P1 <TAB> CAND2:P2 ...
  *
  * with the TOP_K candidates best first (the first is CHAR itself) and probabilities printed with
- * four decimals. For each file that fails, prints "FILE: STATUS STRING: MESSAGE" to stderr and goes
+ * four decimals. In line and auto modes CHAR is the text read and the candidates are alternative
+ * readings of the whole text (at most TOP_K of them). For each file that fails, prints "FILE: STATUS STRING: MESSAGE" to stderr and goes
  * on with the next file. Exit status: 0 if every file was recognised, 1 if any file failed, 2 for
  * a usage error or when the engine cannot be created.
  *
@@ -23,9 +25,11 @@
 
 static void usage(FILE *out, const char *argv0) {
     fprintf(out,
-            "usage: %s [-m MODEL] [-k TOP_K] [-c CHARSET] FILE...\n"
-            "  -m MODEL    model file (default: HWR_MODEL, the installed model, or the checkout's)\n"
-            "  -k TOP_K    candidates per file, 1 to the charset size (default 5)\n"
+            "usage: %s [-m MODEL] [-M char|line|auto] [-k TOP_K] [-c CHARSET] FILE...\n"
+            "  -m MODEL    character model file (default: HWR_MODEL, the installed model, or the checkout's)\n"
+            "  -M MODE     char (default): one character per image; line: a word or line (line model);\n"
+            "              auto: the line model, or the character model for a single character\n"
+            "  -k TOP_K    candidates (char mode) or alternative readings (line modes) per file (default 5)\n"
             "  -c CHARSET  only these characters may be returned, e.g. 0123456789\n",
             argv0);
 }
@@ -38,6 +42,7 @@ static void print_error(const char *what, hwr_status status) {
 int main(int argc, char **argv) {
     const char *model = NULL, *charset = NULL;
     long top_k = 5;
+    int32_t mode = HWR_MODE_CHAR;
     int first = 1;
 
     if (hwr_abi_version() != HWR_ABI_VERSION) {
@@ -56,16 +61,28 @@ int main(int argc, char **argv) {
             usage(stdout, argv[0]);
             return 0;
         }
-        if ((strcmp(opt, "-m") == 0 || strcmp(opt, "-k") == 0 || strcmp(opt, "-c") == 0) && first + 1 < argc) {
+        if ((strcmp(opt, "-m") == 0 || strcmp(opt, "-M") == 0 || strcmp(opt, "-k") == 0 ||
+             strcmp(opt, "-c") == 0) && first + 1 < argc) {
             const char *value = argv[first + 1];
             if (opt[1] == 'm') {
                 model = value;
+            } else if (opt[1] == 'M') {
+                if (strcmp(value, "char") == 0) {
+                    mode = HWR_MODE_CHAR;
+                } else if (strcmp(value, "line") == 0) {
+                    mode = HWR_MODE_LINE;
+                } else if (strcmp(value, "auto") == 0) {
+                    mode = HWR_MODE_AUTO;
+                } else {
+                    fprintf(stderr, "%s: bad mode '%s' (char, line or auto)\n", argv[0], value);
+                    return 2;
+                }
             } else if (opt[1] == 'c') {
                 charset = value;
             } else {
                 char *end = NULL;
                 top_k = strtol(value, &end, 10);
-                if (end == value || *end != '\0' || top_k < 1 || top_k > 1000000) {
+                if (end == value || *end != '\0' || top_k < 1 || top_k > 1000) {
                     fprintf(stderr, "%s: bad top-k '%s'\n", argv[0], value);
                     return 2;
                 }
@@ -94,9 +111,13 @@ int main(int argc, char **argv) {
 
     hwr_recognize_options options;
     hwr_recognize_options_init(&options);
-    options.mode = HWR_MODE_CHAR;
-    options.top_k = (int32_t)top_k;
+    options.mode = mode;
     options.charset = charset;
+    if (mode == HWR_MODE_CHAR) {
+        options.top_k = (int32_t)top_k;
+    } else {
+        options.alternatives = (int32_t)top_k;
+    }
 
     int failures = 0;
     for (int i = first; i < argc; i++) {

@@ -10,15 +10,17 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 fail=0
 error() { echo "check-example: FAIL: $*" >&2; fail=1; }
 
-# Format of one output line: $1 line, $2 expected file, $3 expected char, $4 expected candidates,
-# $5 allowed candidate characters (an awk regex).
+# Format of one output line: $1 line, $2 expected file, $3 expected char ("*": any text matching
+# $5), $4 expected number of candidates ("<=N": 1 to N), $5 allowed candidate texts (an awk regex).
 check_line() {
     printf '%s\n' "$1" | awk -F '\t' -v file="$2" -v char="$3" -v k="$4" -v allowed="$5" '
         function prob(p) { return p ~ /^(0\.[0-9][0-9][0-9][0-9]|1\.0000)$/ }
         {
-            if (NF != 3 + k) { print "expected " 3 + k " fields, got " NF; bad = 1 }
+            if (k ~ /^<=/) { max = substr(k, 3) + 0; if (NF < 4 || NF > 3 + max) { print "expected 4 to " 3 + max " fields, got " NF; bad = 1 } }
+            else if (NF != 3 + k) { print "expected " 3 + k " fields, got " NF; bad = 1 }
             if ($1 != file) { print "field 1 is \"" $1 "\", expected \"" file "\""; bad = 1 }
-            if ($2 != char) { print "recognised \"" $2 "\", expected \"" char "\""; bad = 1 }
+            if (char == "*" && $2 !~ allowed) { print "text \"" $2 "\" outside " allowed; bad = 1 }
+            if (char != "*" && $2 != char) { print "recognised \"" $2 "\", expected \"" char "\""; bad = 1 }
             if (!prob($3)) { print "bad probability \"" $3 "\""; bad = 1 }
             last = 2
             for (i = 4; i <= NF; i++) {
@@ -46,7 +48,18 @@ out=$("$exe" -k 3 -c 0123456789 "$data/four.png" "$data/seven.png" 2>"$tmp/err")
 check_line "$(printf '%s\n' "$out" | sed -n 1p)" "$data/four.png" 4 3 '^[0-9]$'
 check_line "$(printf '%s\n' "$out" | sed -n 2p)" "$data/seven.png" 7 3 '^[0-9]$'
 
-# 3. Failing files are reported on stderr, the others still processed, exit status 1.
+# 3. Line and auto modes: the text of a word, its alternative readings (format only: the accuracy
+#    of the line model is measured elsewhere).
+out=$("$exe" -M line -k 3 "$data/word.png" 2>"$tmp/err"); rc=$?
+[ $rc -eq 0 ] || error "exit status $rc with -M line: $(cat "$tmp/err")"
+check_line "$out" "$data/word.png" '*' '<=3' '^[0-9A-Z]+$'
+out=$("$exe" -M auto "$data/seven.png" 2>"$tmp/err"); rc=$?
+[ $rc -eq 0 ] || error "exit status $rc with -M auto: $(cat "$tmp/err")"
+check_line "$out" "$data/seven.png" 7 '<=5' '^[0-9A-Z]+$'
+"$exe" -M nonsense "$data/seven.png" >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || error "exit status $rc for a bad mode, expected 2"
+
+# 4. Failing files are reported on stderr, the others still processed, exit status 1.
 printf 'not an image' > "$tmp/garbage.png"
 out=$("$exe" "$data/seven.png" "$tmp/missing.png" "$tmp/garbage.png" "$data/four.png" 2>"$tmp/err"); rc=$?
 [ $rc -eq 1 ] || error "exit status $rc with failing files, expected 1"
@@ -57,7 +70,7 @@ check_line "$(printf '%s\n' "$out" | sed -n 2p)" "$data/four.png" 4 5 '^[0-9A-Z]
 grep -q "^$tmp/missing.png: .\{1,\}: .\{1,\}" "$tmp/err" || error "no 'file: status: message' line for the missing file"
 grep -q "^$tmp/garbage.png: .\{1,\}: .\{1,\}" "$tmp/err" || error "no 'file: status: message' line for the garbage file"
 
-# 4. Engine errors and usage errors: exit status 2.
+# 5. Engine errors and usage errors: exit status 2.
 "$exe" -m "$tmp/no-model.hwrm" "$data/seven.png" >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] || error "exit status $rc for a missing model, expected 2"
 grep -q "no-model.hwrm: .\{1,\}: .\{1,\}" "$tmp/err" || error "missing model not reported: $(cat "$tmp/err")"

@@ -4,9 +4,11 @@ Example::
 
     import hwr
 
-    with hwr.Engine() as engine:              # the default model (or HWR_MODEL, or model=...)
+    with hwr.Engine() as engine:              # the default models (or HWR_MODEL, or model=...)
         r = engine.recognize_char("digit.png", top_k=3, charset="0123456789")
         print(r.text, r.confidence, [(c.text, c.probability) for c in r.candidates])
+        line = engine.recognize_line("word.png", pattern=r"\a\\d{4}")
+        print(line.text, [(c.text, c.probability) for c in line.chars])
 
 Images can be paths, encoded PNG/JPEG/PGM bytes, NumPy uint8 arrays or PIL images. Errors are
 :class:`HwrError` subclasses, one per status code of the C API. The library is found through the
@@ -32,7 +34,7 @@ from .errors import (
     OutOfMemoryError,
     UnsupportedError,
 )
-from .types import Candidate, CharResult
+from .types import Candidate, CharResult, LineResult
 
 #: Version of this Python package (follows the C header's HWR_VERSION_STRING).
 __version__ = "1.0.0"
@@ -52,6 +54,7 @@ __all__ = [
     "InternalError",
     "InvalidArgumentError",
     "LibraryLoadError",
+    "LineResult",
     "ModelFormatError",
     "OutOfMemoryError",
     "UnsupportedError",

@@ -179,19 +179,5 @@ def prepare(image: Any) -> Prepared:
 
 
 def fill(struct: _lib.HwrImage, p: Prepared) -> None:
-    """Fills an ``hwr_image`` (with the library's init function when its struct size matches)."""
-    lib = _lib.get_lib()
-    if _lib.structs_match:
-        ref = ctypes.byref(struct)
-        if p.format == _lib.HWR_IMAGE_ENCODED:
-            lib.hwr_image_init_encoded(ref, p.data, p.size)
-        elif p.format == _lib.HWR_IMAGE_GRAY8:
-            lib.hwr_image_init_gray8(ref, p.data, p.size, p.width, p.height, p.stride)
-        else:
-            lib.hwr_image_init_rgba8(ref, p.data, p.size, p.width, p.height, p.stride)
-    else:
-        struct.struct_size = ctypes.sizeof(_lib.HwrImage)
-        struct.format = p.format
-        struct.data = p.data or None
-        struct.size = p.size
-        struct.width, struct.height, struct.stride = p.width, p.height, p.stride
+    """Fills an ``hwr_image`` as the ``hwr_image_init_*`` functions of hwr.h do."""
+    _lib.image_init(p.format, p.data, p.size, p.width, p.height, p.stride, into=struct)

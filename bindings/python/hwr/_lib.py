@@ -57,6 +57,8 @@ HWR_MAX_IMAGE_SIDE = 32768
 
 # Recognition modes (hwr.h).
 HWR_MODE_CHAR = 0
+HWR_MODE_LINE = 1
+HWR_MODE_AUTO = 2
 
 INT32_MAX = 2**31 - 1
 
@@ -86,6 +88,7 @@ class HwrEngineOptions(ctypes.Structure):
         ("struct_size", ctypes.c_uint32),
         ("model_path", ctypes.c_char_p),
         ("threads", ctypes.c_int32),
+        ("line_model_path", ctypes.c_char_p),
     ]
 
 
@@ -97,7 +100,47 @@ class HwrRecognizeOptions(ctypes.Structure):
         ("mode", ctypes.c_int32),
         ("top_k", ctypes.c_int32),
         ("charset", ctypes.c_char_p),
+        ("beam_width", ctypes.c_int32),
+        ("lexicon", ctypes.POINTER(ctypes.c_char_p)),
+        ("lexicon_count", ctypes.c_size_t),
+        ("pattern", ctypes.c_char_p),
+        ("alternatives", ctypes.c_int32),
+        ("reject_threshold", ctypes.c_float),
     ]
+
+
+# The *_init functions of hwr.h are static inline (not exported): these are their equivalents.
+# struct_size is the size of the structs above, so the library reads exactly the fields we know.
+
+def image_init(fmt: int, data: int, size: int, width: int = 0, height: int = 0, stride: int = 0,
+               into: Optional[HwrImage] = None) -> HwrImage:
+    """``hwr_image_init_encoded`` / ``_gray8`` / ``_rgba8``: a zeroed image with these fields."""
+    image = HwrImage() if into is None else into
+    ctypes.memset(ctypes.byref(image), 0, ctypes.sizeof(HwrImage))
+    image.struct_size = ctypes.sizeof(HwrImage)
+    image.format = fmt
+    image.data = data or None
+    image.size = size
+    image.width, image.height, image.stride = width, height, stride
+    return image
+
+
+def engine_options_init() -> HwrEngineOptions:
+    """``hwr_engine_options_init``: every field NULL / 0."""
+    options = HwrEngineOptions()
+    options.struct_size = ctypes.sizeof(HwrEngineOptions)
+    return options
+
+
+def recognize_options_init() -> HwrRecognizeOptions:
+    """``hwr_recognize_options_init``: char mode, top_k 5, beam width 10, 5 alternatives."""
+    options = HwrRecognizeOptions()
+    options.struct_size = ctypes.sizeof(HwrRecognizeOptions)
+    options.mode = HWR_MODE_CHAR
+    options.top_k = 5
+    options.beam_width = 10
+    options.alternatives = 5
+    return options
 
 
 _c_engine_p = ctypes.c_void_p  # hwr_engine *
@@ -113,20 +156,14 @@ _SIGNATURES = {
     "hwr_abi_version": (_i32, []),
     "hwr_status_string": (_str, [_i32]),
     "hwr_last_error": (_str, []),
-    "hwr_image_init_encoded": (None, [ctypes.POINTER(HwrImage), ctypes.c_void_p, _size]),
-    "hwr_image_init_gray8": (
-        None, [ctypes.POINTER(HwrImage), ctypes.c_void_p, _size, _i32, _i32, _i32]),
-    "hwr_image_init_rgba8": (
-        None, [ctypes.POINTER(HwrImage), ctypes.c_void_p, _size, _i32, _i32, _i32]),
-    "hwr_engine_options_init": (None, [ctypes.POINTER(HwrEngineOptions)]),
     "hwr_engine_open": (
         _i32, [ctypes.POINTER(HwrEngineOptions), ctypes.POINTER(_c_engine_p)]),
     "hwr_engine_close": (None, [_c_engine_p]),
     "hwr_engine_model_name": (_str, [_c_engine_p]),
     "hwr_engine_model_version": (_str, [_c_engine_p]),
     "hwr_engine_model_path": (_str, [_c_engine_p]),
+    "hwr_engine_line_model_path": (_str, [_c_engine_p]),
     "hwr_engine_charset": (_str, [_c_engine_p]),
-    "hwr_recognize_options_init": (None, [ctypes.POINTER(HwrRecognizeOptions)]),
     "hwr_recognize": (
         _i32, [_c_engine_p, ctypes.POINTER(HwrImage), ctypes.POINTER(HwrRecognizeOptions),
                ctypes.POINTER(_c_result_p)]),
@@ -135,6 +172,9 @@ _SIGNATURES = {
                ctypes.POINTER(_c_result_p)]),
     "hwr_recognize_file": (
         _i32, [_c_engine_p, _str, ctypes.POINTER(HwrRecognizeOptions), ctypes.POINTER(_c_result_p)]),
+    "hwr_recognize_sequence": (
+        _i32, [_c_engine_p, ctypes.POINTER(HwrImage), _size, ctypes.POINTER(HwrRecognizeOptions),
+               ctypes.POINTER(_c_result_p)]),
     "hwr_result_count": (_size, [_c_result_p]),
     "hwr_result_status": (_i32, [_c_result_p, _size]),
     "hwr_result_error": (_str, [_c_result_p, _size]),
@@ -143,14 +183,16 @@ _SIGNATURES = {
     "hwr_result_candidate_count": (_size, [_c_result_p, _size]),
     "hwr_result_candidate_text": (_str, [_c_result_p, _size, _size]),
     "hwr_result_candidate_score": (ctypes.c_float, [_c_result_p, _size, _size]),
+    "hwr_result_rejected": (_i32, [_c_result_p, _size]),
+    "hwr_result_char_count": (_size, [_c_result_p, _size]),
+    "hwr_result_char_text": (_str, [_c_result_p, _size, _size]),
+    "hwr_result_char_score": (ctypes.c_float, [_c_result_p, _size, _size]),
     "hwr_result_free": (None, [_c_result_p]),
 }
 
 _lock = threading.Lock()
 _lib: Optional[ctypes.CDLL] = None
 _lib_path: Optional[str] = None
-#: Whether the library's *_init functions write exactly the structs declared above (checked at load).
-structs_match = False
 
 
 def _candidates() -> List[str]:
@@ -179,32 +221,8 @@ def _declare(lib: ctypes.CDLL, path: str) -> None:
         fn.argtypes = argtypes
 
 
-def _check_struct_sizes(lib: ctypes.CDLL) -> bool:
-    """Whether the library's init functions fill structs of exactly our size.
-
-    The init functions write into caller memory without knowing its size, so they are called
-    here on an over-sized scratch buffer first. A newer library with appended fields reports a
-    larger struct_size; the binding then fills structs itself with its own (smaller) struct_size,
-    which the append-only ABI accepts.
-    """
-    scratch = (ctypes.c_uint8 * 1024)()
-    ok = True
-    for struct in (HwrImage, HwrEngineOptions, HwrRecognizeOptions):
-        ctypes.memset(scratch, 0, ctypes.sizeof(scratch))
-        ptr = ctypes.cast(scratch, ctypes.POINTER(struct))
-        if struct is HwrImage:
-            lib.hwr_image_init_encoded(ptr, None, 0)
-        elif struct is HwrEngineOptions:
-            lib.hwr_engine_options_init(ptr)
-        else:
-            lib.hwr_recognize_options_init(ptr)
-        if ctypes.c_uint32.from_buffer(scratch).value != ctypes.sizeof(struct):
-            ok = False
-    return ok
-
-
 def _load() -> ctypes.CDLL:
-    global _lib, _lib_path, structs_match
+    global _lib, _lib_path
     explicit = os.environ.get("HWR_LIBRARY")
     tried: List[str] = []
     lib: Optional[ctypes.CDLL] = None
@@ -239,7 +257,6 @@ def _load() -> ctypes.CDLL:
             f"{path} has ABI version {found}, but this hwr Python package needs ABI version "
             f"{ABI_VERSION}: install matching versions of libhwr and the hwr package")
     _declare(lib, path)
-    structs_match = _check_struct_sizes(lib)
     _lib, _lib_path = lib, path
     return lib
 

@@ -1,62 +1,100 @@
-"""The :class:`Engine`: a loaded model that recognises character images."""
+"""The :class:`Engine`: loaded models that read character images and lines of text."""
 
 from __future__ import annotations
 
 import ctypes
 import os
 import threading
-from typing import Any, Iterable, List, Literal, Optional, Sequence, Tuple, Union, overload
+from typing import (Any, Callable, Iterable, List, Literal, Optional, Sequence, Type, TypeVar, Union,
+                    overload)
 
 from . import _images, _lib
 from .errors import HwrError, InvalidArgumentError, error_for_status, last_error
-from .types import Candidate, CharResult
+from .types import Candidate, CharResult, LineResult
 
 __all__ = ["Engine", "BatchErrors"]
 
-#: How ``recognize_batch`` reports failed items.
+#: How ``recognize_batch`` and ``recognize_lines`` report failed items.
 BatchErrors = Literal["raise", "return"]
+
+PathLike = Union[str, "os.PathLike[str]", "os.PathLike[bytes]"]
+R = TypeVar("R", CharResult, LineResult)
+T = TypeVar("T")
+
+
+class _Options:
+    """An ``hwr_recognize_options`` and the Python objects its pointers point into."""
+
+    def __init__(self, mode: int) -> None:
+        self.struct = _lib.recognize_options_init()
+        self.struct.mode = mode
+        self.keep: List[Any] = []
+
+    def ref(self) -> Any:
+        return ctypes.byref(self.struct)
+
+
+def _check_int(name: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if not -(2**31) <= value <= _lib.INT32_MAX:
+        raise InvalidArgumentError(f"{name} is out of range: {value}")
+    return value
+
+
+def _check_str(name: str, value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if "\0" in value:
+        raise InvalidArgumentError(f"{name} must not contain NUL characters")
+    return value.encode("utf-8")
 
 
 class Engine:
-    """A handwriting recognition engine: a loaded model plus its workspaces.
+    """A handwriting recognition engine: the character model, optionally the line model, and
+    their workspaces.
 
     One engine may be shared by any number of threads: the recognition calls release the GIL and
     run concurrently in the library. Use it as a context manager, or call :meth:`close`::
 
         with hwr.Engine() as engine:
             print(engine.recognize_char("digit.png").text)
+            print(engine.recognize_line("word.png").text)
 
     Args:
-        model: the model file (``.hwrm``), or ``None`` for the library's default: the file named by
-            the ``HWR_MODEL`` environment variable, else the installed model, else
-            ``models/hwr-char.hwrm`` of a source checkout.
+        model: the character model file (``.hwrm``), or ``None`` for the library's default: the
+            file named by ``HWR_MODEL``, else the installed model, else ``models/hwr-char.hwrm`` of
+            a source checkout.
         threads: threads for the matrix products (``None`` or 0: one per core). Applies to the
             whole process.
+        line_model: the line model file, or ``None`` for the default: ``HWR_LINE_MODEL``, else
+            the installed ``hwr-line.hwrm``, else the checkout's. When no default line model is
+            found the engine still opens; :meth:`recognize_line` then raises
+            :class:`UnsupportedError` (and ``auto=True`` uses the character model).
 
     Raises:
-        HwrIOError: the model file cannot be read.
-        ModelFormatError: the file is not a valid hwr model.
+        HwrIOError: a model file cannot be read.
+        ModelFormatError: a file is not a valid hwr model of the right kind.
         InvalidArgumentError: a bad option.
         hwr.LibraryLoadError: ``libhwr.so`` not found, or of another ABI version.
     """
 
-    def __init__(self, model: Optional[Union[str, "os.PathLike[str]", "os.PathLike[bytes]"]] = None,
-                 threads: Optional[int] = None) -> None:
+    def __init__(self, model: Optional[PathLike] = None, threads: Optional[int] = None,
+                 line_model: Optional[PathLike] = None) -> None:
         self._handle: Optional[int] = None  # set first: __del__ runs even if __init__ fails
         self._cond = threading.Condition(threading.Lock())
         self._active = 0
-        if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool)):
-            raise TypeError(f"threads must be an int or None, not {type(threads).__name__}")
-        if threads is not None and not 0 <= threads <= _lib.INT32_MAX:
-            raise InvalidArgumentError(f"threads must be >= 0 (0 for one per core), not {threads}")
+        if threads is not None:
+            _check_int("threads", threads)
+            if threads < 0:
+                raise InvalidArgumentError(f"threads must be >= 0 (0 for one per core), not {threads}")
         lib = _lib.get_lib()
         self._lib = lib
-        opts = _lib.HwrEngineOptions()
-        if _lib.structs_match:
-            lib.hwr_engine_options_init(ctypes.byref(opts))
-        opts.struct_size = ctypes.sizeof(_lib.HwrEngineOptions)
-        path_bytes = None if model is None else os.fsencode(model)
-        opts.model_path = path_bytes
+        opts = _lib.engine_options_init()
+        model_bytes = None if model is None else os.fsencode(model)
+        line_bytes = None if line_model is None else os.fsencode(line_model)
+        opts.model_path = model_bytes
+        opts.line_model_path = line_bytes
         opts.threads = 0 if threads is None else threads
         handle = ctypes.c_void_p()
         status = lib.hwr_engine_open(ctypes.byref(opts), ctypes.byref(handle))
@@ -70,6 +108,8 @@ class Engine:
         self._model_version = _lib.decode(lib.hwr_engine_model_version(handle))
         self._model_path = _lib.decode(lib.hwr_engine_model_path(handle))
         self._charset = _lib.decode(lib.hwr_engine_charset(handle))
+        line = lib.hwr_engine_line_model_path(handle)
+        self._line_model_path = None if line is None else _lib.decode(line)
 
     # ---- lifetime -------------------------------------------------------------------------
 
@@ -106,7 +146,7 @@ class Engine:
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return (f"<hwr.Engine {state} model={self._model_name!r} version={self._model_version!r} "
-                f"path={self._model_path!r}>")
+                f"path={self._model_path!r} line_model={self._line_model_path!r}>")
 
     def _acquire(self) -> int:
         with self._cond:
@@ -125,62 +165,169 @@ class Engine:
 
     @property
     def model_name(self) -> str:
-        """Name of the loaded model, for example ``"hwr-char"``."""
+        """Name of the loaded character model, for example ``"hwr-char"``."""
         return self._model_name
 
     @property
     def model_version(self) -> str:
-        """Version of the loaded model."""
+        """Version of the loaded character model."""
         return self._model_version
 
     @property
     def model_path(self) -> str:
-        """Path of the loaded model file."""
+        """Path of the loaded character model file."""
         return self._model_path
 
     @property
+    def line_model_path(self) -> Optional[str]:
+        """Path of the loaded line model file, or ``None`` when the engine has no line model."""
+        return self._line_model_path
+
+    @property
     def charset(self) -> str:
-        """The characters the model can output, in class order (for example ``"0123...XYZ"``)."""
+        """The characters the character model can output, in class order (``"0123...XYZ"``)."""
         return self._charset
 
-    # ---- recognition -----------------------------------------------------------------------
+    # ---- options -----------------------------------------------------------------------------
 
-    def _options(self, top_k: int, charset: Optional[str]) -> Tuple[_lib.HwrRecognizeOptions, Any]:
-        if not isinstance(top_k, int) or isinstance(top_k, bool):
-            raise TypeError(f"top_k must be an int, not {type(top_k).__name__}")
-        if not -(2**31) <= top_k <= _lib.INT32_MAX:
-            raise InvalidArgumentError(f"top_k must be between 1 and the charset size, not {top_k}")
-        if charset is not None and not isinstance(charset, str):
-            raise TypeError(f"charset must be a str or None, not {type(charset).__name__}")
-        if charset is not None and "\0" in charset:
-            raise InvalidArgumentError("charset must not contain NUL characters")
-        opts = _lib.HwrRecognizeOptions()
-        if _lib.structs_match:
-            self._lib.hwr_recognize_options_init(ctypes.byref(opts))
-        opts.struct_size = ctypes.sizeof(_lib.HwrRecognizeOptions)
-        opts.mode = _lib.HWR_MODE_CHAR
-        opts.top_k = top_k
-        encoded = None if charset is None else charset.encode("utf-8")
-        opts.charset = encoded
-        return opts, encoded
+    @staticmethod
+    def _common(opts: _Options, charset: Optional[str], reject_threshold: float) -> None:
+        if charset is not None:
+            encoded = _check_str("charset", charset)
+            opts.keep.append(encoded)
+            opts.struct.charset = encoded
+        if not isinstance(reject_threshold, (int, float)) or isinstance(reject_threshold, bool):
+            raise TypeError(f"reject_threshold must be a float, not {type(reject_threshold).__name__}")
+        if not 0.0 <= reject_threshold <= 1.0:  # also refuses NaN
+            raise InvalidArgumentError(f"reject_threshold must be in [0, 1], not {reject_threshold}")
+        opts.struct.reject_threshold = reject_threshold
 
-    def _item(self, result: ctypes.c_void_p, i: int) -> Union[CharResult, HwrError]:
+    def _char_options(self, top_k: int, charset: Optional[str], reject_threshold: float) -> _Options:
+        opts = _Options(_lib.HWR_MODE_CHAR)
+        opts.struct.top_k = _check_int("top_k", top_k)
+        self._common(opts, charset, reject_threshold)
+        return opts
+
+    def _line_options(self, mode: int, charset: Optional[str], beam_width: int,
+                      lexicon: Optional[Iterable[str]], pattern: Optional[str], alternatives: int,
+                      reject_threshold: float) -> _Options:
+        opts = _Options(mode)
+        self._common(opts, charset, reject_threshold)
+        opts.struct.beam_width = _check_int("beam_width", beam_width)
+        opts.struct.alternatives = _check_int("alternatives", alternatives)
+        if pattern is not None:
+            encoded = _check_str("pattern", pattern)
+            opts.keep.append(encoded)
+            opts.struct.pattern = encoded
+        if lexicon is not None:
+            if isinstance(lexicon, (str, bytes)):
+                raise TypeError("lexicon must be a collection of words (for example a list of str), not a string")
+            words = [_check_str("lexicon word", w) for w in lexicon]
+            if not words:
+                raise InvalidArgumentError("lexicon is empty: pass None for no lexicon")
+            array = (ctypes.c_char_p * len(words))(*words)
+            opts.keep += [words, array]
+            opts.struct.lexicon = ctypes.cast(array, ctypes.POINTER(ctypes.c_char_p))
+            opts.struct.lexicon_count = len(words)
+        return opts
+
+    # ---- calls -------------------------------------------------------------------------------
+
+    def _item(self, result: ctypes.c_void_p, i: int, cls: Type[R]) -> Union[R, HwrError]:
         lib = self._lib
         status = lib.hwr_result_status(result, i)
         if status != _lib.HWR_OK:
             message = _lib.decode(lib.hwr_result_error(result, i)) or _lib.decode(lib.hwr_status_string(status))
             return error_for_status(status, message)
-        count = lib.hwr_result_candidate_count(result, i)
         candidates = tuple(
             Candidate(_lib.decode(lib.hwr_result_candidate_text(result, i, k)),
                       float(lib.hwr_result_candidate_score(result, i, k)))
-            for k in range(count))
-        return CharResult(_lib.decode(lib.hwr_result_text(result, i)),
-                          float(lib.hwr_result_confidence(result, i)), candidates)
+            for k in range(lib.hwr_result_candidate_count(result, i)))
+        chars = tuple(
+            Candidate(_lib.decode(lib.hwr_result_char_text(result, i, j)),
+                      float(lib.hwr_result_char_score(result, i, j)))
+            for j in range(lib.hwr_result_char_count(result, i)))
+        return cls(_lib.decode(lib.hwr_result_text(result, i)), float(lib.hwr_result_confidence(result, i)),
+                   candidates, chars, bool(lib.hwr_result_rejected(result, i)))
 
-    def recognize_char(self, image: _images.ImageLike, top_k: int = 5,
-                       charset: Optional[str] = None) -> CharResult:
-        """Recognises the single character written on ``image``.
+    def _call(self, fn: Any, images: Any, count: Optional[int], opts: _Options, expected: int,
+              read: Callable[[ctypes.c_void_p], T]) -> T:
+        """Runs one library call and ``read`` on its result (``expected`` items), then frees it,
+        all with the engine held open (``close`` waits)."""
+        handle = self._acquire()
+        try:
+            result = ctypes.c_void_p()
+            if count is None:
+                status = fn(handle, ctypes.byref(images), opts.ref(), ctypes.byref(result))
+            else:
+                status = fn(handle, images, count, opts.ref(), ctypes.byref(result))
+            if status != _lib.HWR_OK:
+                raise last_error(status)
+            try:
+                got = self._lib.hwr_result_count(result)
+                if got != expected:
+                    raise error_for_status(_lib.HWR_ERR_INTERNAL,
+                                           f"the library returned {got} result items, expected {expected}")
+                return read(result)
+            finally:
+                self._lib.hwr_result_free(result)
+        finally:
+            self._release()
+
+    def _single(self, image: _images.ImageLike, opts: _Options, cls: Type[R]) -> R:
+        prepared = _images.prepare(image)
+        struct = _lib.HwrImage()
+        _images.fill(struct, prepared)
+        item = self._call(self._lib.hwr_recognize, struct, None, opts, 1, lambda r: self._item(r, 0, cls))
+        del prepared
+        if isinstance(item, HwrError):
+            raise item
+        return item
+
+    def _many(self, images: Iterable[_images.ImageLike], opts: _Options, cls: Type[R],
+              errors: str) -> List[Union[R, HwrError]]:
+        if errors not in ("raise", "return"):
+            raise InvalidArgumentError(f"errors must be 'raise' or 'return', not {errors!r}")
+        items = list(images)
+        out: List[Union[R, HwrError, None]] = [None] * len(items)
+        prepared: List[_images.Prepared] = []
+        positions: List[int] = []
+        for i, image in enumerate(items):
+            try:
+                prepared.append(_images.prepare(image))
+                positions.append(i)
+            except (InvalidArgumentError, TypeError):
+                raise
+            except HwrError as e:  # unreadable path: an item error like a bad image
+                e.index = i
+                out[i] = e
+        if prepared:
+            array = (_lib.HwrImage * len(prepared))()
+            for struct, p in zip(array, prepared):
+                _images.fill(struct, p)
+
+            def read(result: ctypes.c_void_p) -> None:
+                for j, i in enumerate(positions):
+                    item = self._item(result, j, cls)
+                    if isinstance(item, HwrError):
+                        item.index = i
+                    out[i] = item
+
+            self._call(self._lib.hwr_recognize_batch, array, len(prepared), opts, len(prepared), read)
+        del prepared
+        results: List[Union[R, HwrError]] = [r for r in out if r is not None]
+        if errors == "raise":
+            for r in results:
+                if isinstance(r, HwrError):
+                    r.results = results
+                    raise r
+        return results
+
+    # ---- characters --------------------------------------------------------------------------
+
+    def recognize_char(self, image: _images.ImageLike, top_k: int = 5, charset: Optional[str] = None, *,
+                       reject_threshold: float = 0.0) -> CharResult:
+        """Recognises the single character written on ``image`` (character model).
 
         Args:
             image: a path, encoded PNG/JPEG/PGM bytes, a NumPy uint8 array or a PIL image
@@ -189,6 +336,8 @@ class Engine:
             charset: only these characters may be returned (for example ``"0123456789"``), or
                 ``None`` for all. Lower-case letters stand for their upper-case class.
                 Probabilities are renormalised over the allowed characters.
+            reject_threshold: below this probability of its best reading (0 to 1) the result is
+                marked ``rejected`` and its ``text`` is ``""``. Default 0: never.
 
         Returns:
             The best reading and the ``top_k`` candidates.
@@ -197,43 +346,24 @@ class Engine:
             ImageDecodeError, ImageEmptyError, ImageTooLargeError: a bad image.
             HwrIOError: an unreadable path.
             InvalidArgumentError: a bad option or array; also when the engine is closed.
-            TypeError: ``image`` is not an image type hwr accepts.
+            TypeError: ``image`` is not an image type hwr accepts, or an option has the wrong type.
         """
-        opts, keep_charset = self._options(top_k, charset)
-        prepared = _images.prepare(image)
-        img = _lib.HwrImage()
-        _images.fill(img, prepared)
-        handle = self._acquire()
-        result = ctypes.c_void_p()
-        try:
-            status = self._lib.hwr_recognize(handle, ctypes.byref(img), ctypes.byref(opts), ctypes.byref(result))
-            if status != _lib.HWR_OK:
-                raise last_error(status)
-            try:
-                if self._lib.hwr_result_count(result) != 1:
-                    raise error_for_status(_lib.HWR_ERR_INTERNAL, "hwr_recognize returned a result without one item")
-                item = self._item(result, 0)
-            finally:
-                self._lib.hwr_result_free(result)
-        finally:
-            self._release()
-        del keep_charset, prepared
-        if isinstance(item, HwrError):
-            raise item
-        return item
+        opts = self._char_options(top_k, charset, reject_threshold)
+        return self._single(image, opts, CharResult)
 
     @overload
     def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: int = ...,
-                        charset: Optional[str] = ..., errors: Literal["raise"] = ...) -> List[CharResult]: ...
+                        charset: Optional[str] = ..., errors: Literal["raise"] = ..., *,
+                        reject_threshold: float = ...) -> List[CharResult]: ...
 
     @overload
     def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: int = ...,
-                        charset: Optional[str] = ..., *,
-                        errors: Literal["return"]) -> List[Union[CharResult, HwrError]]: ...
+                        charset: Optional[str] = ..., *, errors: Literal["return"],
+                        reject_threshold: float = ...) -> List[Union[CharResult, HwrError]]: ...
 
     def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: int = 5,
-                        charset: Optional[str] = None,
-                        errors: BatchErrors = "raise") -> Sequence[Union[CharResult, HwrError]]:
+                        charset: Optional[str] = None, errors: BatchErrors = "raise", *,
+                        reject_threshold: float = 0.0) -> Sequence[Union[CharResult, HwrError]]:
         """Recognises many character images in one batched pass (faster than one by one).
 
         A bad image does not stop the batch: every other image is still recognised. What happens
@@ -255,59 +385,107 @@ class Engine:
         Args:
             images: the images (any type :meth:`recognize_char` accepts). An empty iterable gives
                 an empty list.
-            top_k, charset: as for :meth:`recognize_char`.
+            top_k, charset, reject_threshold: as for :meth:`recognize_char`.
             errors: ``"raise"`` or ``"return"``.
 
         Returns:
             One entry per image, in order.
         """
-        if errors not in ("raise", "return"):
-            raise InvalidArgumentError(f"errors must be 'raise' or 'return', not {errors!r}")
-        opts, keep_charset = self._options(top_k, charset)
-        items = list(images)
-        out: List[Union[CharResult, HwrError, None]] = [None] * len(items)
+        opts = self._char_options(top_k, charset, reject_threshold)
+        return self._many(images, opts, CharResult, errors)
+
+    # ---- lines ----------------------------------------------------------------------------------
+
+    def recognize_line(self, image: _images.ImageLike, charset: Optional[str] = None, *, auto: bool = False,
+                       beam_width: int = 10, lexicon: Optional[Iterable[str]] = None,
+                       pattern: Optional[str] = None, alternatives: int = 5,
+                       reject_threshold: float = 0.0) -> LineResult:
+        """Reads a word, code or line of text written on ``image`` (line model, no segmentation).
+
+        Args:
+            image: any image type :meth:`recognize_char` accepts.
+            charset: only these characters may be read, or ``None`` for all.
+            auto: ``False``: the line model (:class:`UnsupportedError` if the engine has none).
+                ``True``: the line model, falling back to the character model when it finds at
+                most one character or when the engine has no line model.
+            beam_width: beam search width, 1 to 1000 (1 with no constraint: greedy decoding).
+            lexicon: only these words may be read (case-insensitive), or ``None``. Must not be
+                empty.
+            pattern: a fixed-length pattern, or ``None``: literal characters, ``.`` (any),
+                ``\\d`` (digit), ``\\a`` (letter), sets such as ``[A-F0-9]``, each optionally
+                followed by ``{n}``. Example: ``r"\\a\\d{4}"`` reads a letter then four digits.
+            alternatives: alternative readings to return, 1 to 100.
+            reject_threshold: below this probability of the best reading (0 to 1) the result is
+                marked ``rejected`` and its ``text`` is ``""``.
+
+        Returns:
+            The best reading, its per-character probabilities and the alternative readings.
+
+        Raises:
+            UnsupportedError: no line model and ``auto`` is false.
+            the image errors and :class:`InvalidArgumentError` as :meth:`recognize_char`.
+        """
+        mode = _lib.HWR_MODE_AUTO if auto else _lib.HWR_MODE_LINE
+        opts = self._line_options(mode, charset, beam_width, lexicon, pattern, alternatives, reject_threshold)
+        return self._single(image, opts, LineResult)
+
+    @overload
+    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ...,
+                        errors: Literal["raise"] = ..., *, auto: bool = ..., beam_width: int = ...,
+                        lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
+                        alternatives: int = ..., reject_threshold: float = ...) -> List[LineResult]: ...
+
+    @overload
+    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ..., *,
+                        errors: Literal["return"], auto: bool = ..., beam_width: int = ...,
+                        lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
+                        alternatives: int = ...,
+                        reject_threshold: float = ...) -> List[Union[LineResult, HwrError]]: ...
+
+    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = None,
+                        errors: BatchErrors = "raise", *, auto: bool = False, beam_width: int = 10,
+                        lexicon: Optional[Iterable[str]] = None, pattern: Optional[str] = None,
+                        alternatives: int = 5,
+                        reject_threshold: float = 0.0) -> Sequence[Union[LineResult, HwrError]]:
+        """Reads many line images in one batched pass: :meth:`recognize_line` for each, with the
+        per-item error handling of :meth:`recognize_batch` (``errors="raise"`` or ``"return"``)."""
+        mode = _lib.HWR_MODE_AUTO if auto else _lib.HWR_MODE_LINE
+        opts = self._line_options(mode, charset, beam_width, lexicon, pattern, alternatives, reject_threshold)
+        return self._many(images, opts, LineResult, errors)
+
+    def recognize_sequence(self, images: Iterable[_images.ImageLike], charset: Optional[str] = None, *,
+                           beam_width: int = 10, lexicon: Optional[Iterable[str]] = None,
+                           pattern: Optional[str] = None, alternatives: int = 5,
+                           reject_threshold: float = 0.0) -> LineResult:
+        """Reads already segmented character images, in order, as the characters of one string.
+
+        ``chars`` of the result has one entry per image; ``candidates`` are alternative strings.
+        The options are those of :meth:`recognize_line`.
+
+        Raises:
+            the error of the first unreadable image (its position is in the message; an
+            unreadable path raises :class:`HwrIOError` with ``index`` set);
+            InvalidArgumentError: no images, or a bad option.
+        """
+        opts = self._line_options(_lib.HWR_MODE_LINE, charset, beam_width, lexicon, pattern, alternatives,
+                                  reject_threshold)
         prepared: List[_images.Prepared] = []
-        positions: List[int] = []
-        for i, image in enumerate(items):
+        for i, image in enumerate(images):
             try:
                 prepared.append(_images.prepare(image))
-                positions.append(i)
             except (InvalidArgumentError, TypeError):
                 raise
-            except HwrError as e:  # unreadable path: an item error like a bad image
+            except HwrError as e:
                 e.index = i
-                out[i] = e
-        if prepared:
-            array = (_lib.HwrImage * len(prepared))()
-            for struct, p in zip(array, prepared):
-                _images.fill(struct, p)
-            handle = self._acquire()
-            result = ctypes.c_void_p()
-            try:
-                status = self._lib.hwr_recognize_batch(handle, array, len(prepared), ctypes.byref(opts),
-                                                       ctypes.byref(result))
-                if status != _lib.HWR_OK:
-                    raise last_error(status)
-                try:
-                    if self._lib.hwr_result_count(result) != len(prepared):
-                        raise error_for_status(
-                            _lib.HWR_ERR_INTERNAL,
-                            f"hwr_recognize_batch returned {self._lib.hwr_result_count(result)} items "
-                            f"for {len(prepared)} images")
-                    for j, i in enumerate(positions):
-                        item = self._item(result, j)
-                        if isinstance(item, HwrError):
-                            item.index = i
-                        out[i] = item
-                finally:
-                    self._lib.hwr_result_free(result)
-            finally:
-                self._release()
-        del keep_charset, prepared
-        results: List[Union[CharResult, HwrError]] = [r for r in out if r is not None]
-        if errors == "raise":
-            for r in results:
-                if isinstance(r, HwrError):
-                    r.results = results
-                    raise r
-        return results
+                raise
+        if not prepared:
+            raise InvalidArgumentError("recognize_sequence needs at least one image")
+        array = (_lib.HwrImage * len(prepared))()
+        for struct, p in zip(array, prepared):
+            _images.fill(struct, p)
+        item = self._call(self._lib.hwr_recognize_sequence, array, len(prepared), opts, 1,
+                          lambda r: self._item(r, 0, LineResult))
+        del prepared
+        if isinstance(item, HwrError):
+            raise item
+        return item

@@ -4,10 +4,11 @@
   is ``<checkout>/bindings/python/tests/conftest.py``) when it exists, else the system loader.
 * The package: the installed ``hwr`` (``pip install ./bindings/python``), else the source next to
   this directory.
-* The model: ``HWR_MODEL`` if set; else, when the library is the checkout's build, the checkout's
-  ``models/hwr-char.hwrm`` (set explicitly here because the library's own checkout fallback is not
-  reliable from another working directory: see ``test_default_model_of_a_checkout`` which checks
-  that fallback on its own); else the library's default. A missing model makes the tests fail.
+* The models: ``HWR_MODEL`` / ``HWR_LINE_MODEL`` if set; else, when the library is the checkout's
+  build, the checkout's ``models/hwr-char.hwrm`` / ``models/hwr-line.hwrm`` (set explicitly here
+  because the library's own checkout fallback depends on the working directory: see
+  ``test_default_model_of_a_checkout``, which checks that fallback on its own); else the library's
+  default. A missing model makes the tests fail, not skip.
 """
 
 from __future__ import annotations
@@ -25,14 +26,17 @@ FIXTURES = CHECKOUT / "Tests" / "Fixtures" / "chars"
 
 BUILT_LIBRARY = CHECKOUT / ".build" / "release" / "libhwr.so"
 CHECKOUT_MODEL = CHECKOUT / "models" / "hwr-char.hwrm"
+CHECKOUT_LINE_MODEL = CHECKOUT / "models" / "hwr-line.hwrm"
 #: The environment as the user gave it, before the fallbacks below.
 ORIGINAL_HWR_MODEL = os.environ.get("HWR_MODEL")
 
 if "HWR_LIBRARY" not in os.environ and BUILT_LIBRARY.is_file():
     os.environ["HWR_LIBRARY"] = str(BUILT_LIBRARY)
-if ("HWR_MODEL" not in os.environ and CHECKOUT_MODEL.is_file()
-        and os.path.realpath(os.environ.get("HWR_LIBRARY", "")) == os.path.realpath(BUILT_LIBRARY)):
-    os.environ["HWR_MODEL"] = str(CHECKOUT_MODEL)
+if os.path.realpath(os.environ.get("HWR_LIBRARY", "")) == os.path.realpath(BUILT_LIBRARY):
+    if "HWR_MODEL" not in os.environ and CHECKOUT_MODEL.is_file():
+        os.environ["HWR_MODEL"] = str(CHECKOUT_MODEL)
+    if "HWR_LINE_MODEL" not in os.environ and CHECKOUT_LINE_MODEL.is_file():
+        os.environ["HWR_LINE_MODEL"] = str(CHECKOUT_LINE_MODEL)
 
 try:
     import hwr  # noqa: F401
@@ -47,7 +51,8 @@ def pytest_report_header(config: pytest.Config) -> str:
     except hwr.LibraryLoadError as e:
         lib = f"NOT LOADED: {e}"
     return (f"hwr package: {Path(hwr.__file__).parent} ({hwr.__version__})\n"
-            f"libhwr: {lib}\nHWR_MODEL: {os.environ.get('HWR_MODEL', '(library default)')}")
+            f"libhwr: {lib}\nHWR_MODEL: {os.environ.get('HWR_MODEL', '(library default)')}, "
+            f"HWR_LINE_MODEL: {os.environ.get('HWR_LINE_MODEL', '(library default)')}")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,140 @@
+import Foundation
+import HWRDecoding
+import HWRImage
+import HWRRecognition
+import HWRTraining
+import XCTest
+
+/// The shipped line model (models/hwr-line.hwrm) on the committed fixture: lines composed from
+/// validation-split characters (unseen writers) and real handwritten words from held-out folds.
+final class LineRecognitionTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+    static let recognizer = Result {
+        try Recognizer(modelPath: "\(root)/models/hwr-char.hwrm", lineModelPath: "\(root)/models/hwr-line.hwrm", threads: 1)
+    }
+
+    func fixture(_ source: String) throws -> [(image: GrayImage, text: String)] {
+        let dir = "\(Self.root)/Tests/Fixtures/lines"
+        return try String(contentsOfFile: "\(dir)/manifest.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { $0.split(separator: ",").map(String.init) }
+            .filter { $0[2] == source }
+            .map { (try GrayImage(contentsOfFile: "\(dir)/\($0[0])"), $0[1]) }
+    }
+
+    func read(_ rows: [(image: GrayImage, text: String)], _ options: TextOptions) throws -> TranscriptionMetrics {
+        let readings = try Self.recognizer.get().recognizeLines(rows.map(\.image), options: options)
+        return TranscriptionMetrics(references: rows.map(\.text), hypotheses: try readings.map { try $0.get().text })
+    }
+
+    func testComposedLinesFromUnseenWritersStayUnderTheCERThreshold() throws {
+        let rows = try fixture("composed")
+        XCTAssertEqual(rows.count, 72)
+        var greedy = TextOptions()
+        greedy.beamWidth = 1; greedy.alternatives = 1
+        let m = try read(rows, greedy)
+        print("fixture composed lines: CER \(m.characterErrorRate), exact \(m.lineAccuracy)")
+        XCTAssertLessThan(m.characterErrorRate, 0.08)
+    }
+
+    func testRealWordsWithAndWithoutLexicon() throws {
+        let rows = try fixture("ocr-words")
+        let plain = try read(rows, TextOptions())
+        var withLexicon = TextOptions()
+        withLexicon.lexicon = Array(Set(rows.map(\.text)))
+        let lexicon = try read(rows, withLexicon)
+        print("fixture words: CER \(plain.characterErrorRate), word accuracy \(plain.lineAccuracy); with lexicon \(lexicon.lineAccuracy)")
+        XCTAssertLessThan(plain.characterErrorRate, 0.15)
+        XCTAssertGreaterThanOrEqual(lexicon.lineAccuracy, 0.95)
+        XCTAssertGreaterThanOrEqual(lexicon.lineAccuracy, plain.lineAccuracy)
+    }
+
+    func testReadingsCarryConfidencesAlignmentsAndAlternatives() throws {
+        let rows = try fixture("composed").filter { $0.text.count >= 4 }.prefix(5)
+        var options = TextOptions()
+        options.alternatives = 3
+        for case let .success(r) in try Self.recognizer.get().recognizeLines(rows.map(\.image), options: options) {
+            XCTAssertEqual(r.characters.count, r.text.count)
+            XCTAssertEqual(r.characters.map(\.text).joined(), r.text)
+            XCTAssertTrue(zip(r.characters, r.characters.dropFirst()).allSatisfy { $0.lastStep <= $1.firstStep }, "alignment is ordered")
+            XCTAssertTrue(r.characters.allSatisfy { $0.probability > 0 && $0.probability <= 1 && $0.lastStep < r.steps })
+            XCTAssertEqual(r.alternatives.first?.text, r.text)
+            XCTAssertEqual(r.alternatives.map(\.probability), r.alternatives.map(\.probability).sorted(by: >))
+            XCTAssertEqual(r.confidence, r.alternatives[0].probability, accuracy: 1e-6)
+        }
+    }
+
+    func testCharsetAndPatternConstraintsAreObeyed() throws {
+        let rows = try fixture("composed").prefix(8)
+        var digits = TextOptions()
+        digits.charset = "digits"
+        for reading in try Self.recognizer.get().recognizeLines(rows.map(\.image), options: digits) {
+            XCTAssertTrue(try reading.get().text.allSatisfy(\.isNumber))
+        }
+        var pattern = TextOptions()
+        pattern.pattern = "\\a\\d{2}"
+        for reading in try Self.recognizer.get().recognizeLines(rows.map(\.image), options: pattern) {
+            let text = try reading.get().text
+            XCTAssertEqual(text.count, 3)
+            XCTAssertTrue(text.first!.isLetter && text.dropFirst().allSatisfy(\.isNumber), text)
+        }
+        var bad = TextOptions()
+        bad.pattern = "[Z-A]"
+        XCTAssertThrowsError(try Self.recognizer.get().recognizeLines(rows.map(\.image), options: bad))
+    }
+
+    func testRejectionEmptiesTheTextButKeepsAlternatives() throws {
+        let row = try fixture("ocr-words")[0]
+        var options = TextOptions()
+        options.rejectThreshold = 1
+        let r = try Self.recognizer.get().recognizeLines([row.image], options: options)[0].get()
+        XCTAssertTrue(r.rejected)
+        XCTAssertEqual(r.text, "")
+        XCTAssertFalse(r.alternatives.isEmpty)
+    }
+
+    func testBadLineImagesGiveClearErrors() throws {
+        let recognizer = try Self.recognizer.get()
+        let flat = try GrayImage(width: 200, height: 1, pixels: (0..<200).map { UInt8($0 % 2 * 255) })
+        let blank = try GrayImage(width: 300, height: 40, pixels: [UInt8](repeating: 255, count: 12_000))
+        // Long and thin: 32768 x 5 with ink normalises to a line far wider than the limit.
+        var long = [UInt8](repeating: 255, count: 32768 * 5)
+        for x in stride(from: 0, to: 32768, by: 3) { long[2 * 32768 + x] = 0; long[3 * 32768 + x] = 0 }
+        let wide = try GrayImage(width: 32768, height: 5, pixels: long)
+        let results = try recognizer.recognizeLines([flat, blank, wide])
+        for (r, expected) in zip(results, ["too small", "no ink", "wide"]) {
+            XCTAssertThrowsError(try r.get()) { XCTAssertTrue("\($0)".contains(expected), "\($0)") }
+        }
+        XCTAssertThrowsError(try GrayImage(encoded: Data("P5 100000 30 255 ".utf8))) { XCTAssertTrue("\($0)".contains("too large")) }
+    }
+
+    func testSequenceOfCharacterImagesReadsAsOneString() throws {
+        let chars = try String(contentsOfFile: "\(Self.root)/Tests/Fixtures/chars/manifest.csv", encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+            .filter { $0[2] == "mnist" }.prefix(5)
+        let images = try chars.map { try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/chars/\($0[0])") }
+        let truth = chars.map { $0[1] }.joined()
+        var options = TextOptions()
+        options.charset = "digits"; options.alternatives = 4
+        let r = try Self.recognizer.get().recognizeSequence(images, options: options)
+        XCTAssertEqual(r.text, truth)
+        XCTAssertEqual(r.characters.count, 5)
+        XCTAssertEqual(r.alternatives.count, 4)
+        XCTAssertEqual(Set(r.alternatives.map(\.text)).count, 4, "alternatives are distinct strings")
+        var lexicon = TextOptions()
+        lexicon.lexicon = ["12345", "99999"]
+        let constrained = try Self.recognizer.get().recognizeSequence(images, options: lexicon)
+        XCTAssertTrue(["12345", "99999"].contains(constrained.text))
+        XCTAssertThrowsError(try Self.recognizer.get().recognizeSequence([images[0], try GrayImage(width: 4, height: 4, pixels: [UInt8](repeating: 9, count: 16))])) {
+            XCTAssertTrue("\($0)".contains("image 1"))
+        }
+    }
+
+    func testAutoModeSendsSingleCharactersToTheCharacterModel() throws {
+        let k = try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/formats/K.jpg")
+        let word = try fixture("ocr-words")[0].image
+        let r = try Self.recognizer.get().recognizeAuto([k, word])
+        XCTAssertEqual(try r[0].get().text, "K")
+        XCTAssertEqual(try r[0].get().mode, .char)
+        XCTAssertEqual(try r[1].get().mode, .line)
+    }
+}

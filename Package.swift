@@ -3,7 +3,8 @@ import PackageDescription
 
 /// hwr: handwriting recognition engine. One module per concern:
 /// kernels (HWRKernels), model and file format (HWRModel), preprocessing (HWRImage), CTC decoding (HWRDecoding),
-/// training (HWRTraining), recognition service over a loaded model (HWRRecognition), C ABI (HWRCAPI -> libhwr.so), command line (HWRCLI -> hwr).
+/// training (HWRTraining), recognition service over a loaded model (HWRRecognition), wire API
+/// (HWRProto, generated from proto/hwr.proto), ZeroMQ worker hosting libhwr.so (HWRWorker), C ABI (HWRCAPI -> libhwr.so), command line (HWRCLI -> hwr).
 let package = Package(
     name: "hwr",
     products: [
@@ -14,6 +15,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         // C surfaces
@@ -22,6 +25,7 @@ let package = Package(
         .target(name: "CImageCodecs", path: "Sources/CImageCodecs",
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
         .systemLibrary(name: "CHwr", path: "include"),
+        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ"),
 
         // Swift modules
         .target(name: "HWRKernels", dependencies: ["CBLAS"],
@@ -35,8 +39,14 @@ let package = Package(
         .target(name: "HWRRecognition", dependencies: ["HWRModel", "HWRImage", "HWRKernels", "HWRDecoding"]),
         .target(name: "HWRCAPI", dependencies: ["CHwr", "HWRRecognition", "HWRModel", "HWRImage"],
                 linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=include/hwr.exports.map"])]),
+        .target(name: "HWRProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "HWRWorker", dependencies: [
+            "CHwr", "CZMQ", "HWRProto",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "HWRCLI", dependencies: [
-            "HWRModel", "HWRImage", "HWRTraining", "HWRRecognition",
+            "HWRModel", "HWRImage", "HWRTraining", "HWRRecognition", "HWRWorker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -10,5 +10,5 @@ struct HWR: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hwr",
         abstract: "Handwriting recognition: digits and letters with a CRNN.",
-        subcommands: [Recognize.self, Visualize.self, Train.self, TrainLine.self, Eval.self, Bench.self, Preprocess.self])
+        subcommands: [Recognize.self, Visualize.self, WorkerCommand.self, BrokerCommand.self, KeygenCommand.self, Train.self, TrainLine.self, Eval.self, Bench.self, Preprocess.self])
 }

@@ -14,6 +14,12 @@ Images can be paths, encoded PNG/JPEG/PGM bytes, NumPy uint8 arrays or PIL image
 :class:`HwrError` subclasses, one per status code of the C API. The library is found through the
 ``HWR_LIBRARY`` environment variable, the system loader, or a source checkout's
 ``.build/release/libhwr.so``; it is loaded on first use.
+
+:class:`Client` makes the same calls to an ``hwr worker`` process over ZeroMQ (needs pyzmq and
+protobuf: ``pip install 'hwr[client]'``; they are imported when a client is created)::
+
+    with hwr.Client("tcp://127.0.0.1:5555", timeout=2.0, retries=2) as client:
+        print(client.recognize_char("digit.png").text, client.model_info().model_name)
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 from ._images import ImageLike
 from ._lib import ABI_VERSION, LibraryLoadError, get_lib, library_path
 from ._lib import decode as _decode
+from .client import Client
 from .engine import BatchErrors, Engine
 from .errors import (
     HwrError,
@@ -32,9 +39,13 @@ from .errors import (
     InvalidArgumentError,
     ModelFormatError,
     OutOfMemoryError,
+    OverloadedError,
+    ShuttingDownError,
+    TimeoutError,
     UnsupportedError,
+    WrongVersionError,
 )
-from .types import Candidate, CharResult, LineResult
+from .types import Candidate, CharResult, LineResult, ModelInfo, ServingStats
 
 #: Version of this Python package (follows the C header's HWR_VERSION_STRING).
 __version__ = "1.0.0"
@@ -44,6 +55,7 @@ __all__ = [
     "BatchErrors",
     "Candidate",
     "CharResult",
+    "Client",
     "Engine",
     "HwrError",
     "HwrIOError",
@@ -56,8 +68,15 @@ __all__ = [
     "LibraryLoadError",
     "LineResult",
     "ModelFormatError",
+    "ModelInfo",
     "OutOfMemoryError",
+    "OverloadedError",
+    "ServingStats",
+    "ShuttingDownError",
+    # not "TimeoutError": `from hwr import *` would shadow the built-in (hwr.TimeoutError is a
+    # subclass of it; use it as hwr.TimeoutError)
     "UnsupportedError",
+    "WrongVersionError",
     "__version__",
     "library_path",
     "status_string",

@@ -1,4 +1,4 @@
-"""Exceptions: one class per ``hwr_status`` code of ``hwr.h``.
+"""Exceptions: one class per ``hwr_status`` code of ``hwr.h``, plus the worker client's own.
 
 Every error the library reports is an :class:`HwrError` carrying the numeric ``status`` and the
 library's ``message`` (from ``hwr_last_error()`` or the failed batch item). Catch
@@ -9,10 +9,19 @@ shape, a bad ``top_k`` or an unsupported PIL mode raise :class:`InvalidArgumentE
 also a :class:`ValueError`); an object that is not an image at all raises :class:`TypeError`
 (a programming error, like any Python API given the wrong type); an unreadable image path raises
 :class:`HwrIOError`.
+
+:class:`hwr.Client` (a client of the ``hwr worker`` ZeroMQ service) raises the same classes for
+the worker's status codes that have a C API equivalent (``BAD_REQUEST`` ->
+:class:`InvalidArgumentError`, ``DECODE_FAILURE`` -> :class:`ImageDecodeError` ...), and four
+classes of its own: :class:`OverloadedError`, :class:`ShuttingDownError`,
+:class:`WrongVersionError` and :class:`TimeoutError` (no answer in time). Errors raised by the client
+also carry ``wire_status`` (the reply's ``hwr.v1.StatusCode``, ``None`` for a timeout) and
+``request_id``.
 """
 
 from __future__ import annotations
 
+import builtins
 from typing import Any, Dict, List, Optional, Type
 
 from . import _lib
@@ -28,6 +37,10 @@ __all__ = [
     "UnsupportedError",
     "OutOfMemoryError",
     "InternalError",
+    "OverloadedError",
+    "ShuttingDownError",
+    "WrongVersionError",
+    "TimeoutError",
     "error_for_status",
 ]
 
@@ -45,6 +58,11 @@ class HwrError(Exception):
 
     #: The status code of this class (overridden by each subclass).
     STATUS: int = _lib.HWR_ERR_INTERNAL
+    #: Errors from :class:`hwr.Client` only: the ``hwr.v1.StatusCode`` of the worker's reply (of the
+    #: whole request, or of the batch item), ``None`` when no reply was received.
+    wire_status: Optional[int] = None
+    #: Errors from :class:`hwr.Client` only: the ``request_id`` of the request.
+    request_id: Optional[str] = None
 
     def __init__(self, message: str, status: Optional[int] = None, index: Optional[int] = None) -> None:
         self.status: int = self.STATUS if status is None else status
@@ -120,6 +138,36 @@ class InternalError(HwrError):
     """``HWR_ERR_INTERNAL`` (or an unknown status): a bug in libhwr; please report the message."""
 
     STATUS = _lib.HWR_ERR_INTERNAL
+
+
+# ---- worker (hwr.Client) errors without a C API equivalent ----------------------------------------
+# Their STATUS is 100 + the wire StatusCode (the C API's codes are below 100), and 110 for the
+# client-side timeout.
+
+
+class OverloadedError(HwrError):
+    """The worker's queue was full (wire status ``OVERLOADED``) on every attempt: retry later."""
+
+    STATUS = 105
+
+
+class ShuttingDownError(HwrError):
+    """The worker is shutting down (wire status ``SHUTTING_DOWN``) and took no new request."""
+
+    STATUS = 108
+
+
+class WrongVersionError(HwrError):
+    """The worker speaks another protocol version (wire status ``WRONG_VERSION``)."""
+
+    STATUS = 107
+
+
+class TimeoutError(HwrError, builtins.TimeoutError):  # noqa: A001 - hwr.TimeoutError, on purpose
+    """No reply from the worker within the timeout, on every attempt (also a built-in
+    ``TimeoutError``). The request may still have been processed by the worker."""
+
+    STATUS = 110
 
 
 _BY_STATUS: Dict[int, Type[HwrError]] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Tuple
 
-__all__ = ["Candidate", "CharResult", "LineResult"]
+__all__ = ["Candidate", "CharResult", "LineResult", "ModelInfo", "ServingStats"]
 
 
 @dataclass(frozen=True)
@@ -69,3 +69,53 @@ class LineResult(_Reading):
         rejected: whether the best reading fell below ``reject_threshold`` (then ``text`` is ``""``
             while ``confidence``, ``candidates`` and ``chars`` stay readable).
     """
+
+
+@dataclass(frozen=True)
+class ServingStats:
+    """Serving statistics of a worker since it started (:meth:`hwr.Client.model_info`).
+
+    Attributes:
+        requests: requests answered.
+        errors: requests answered with a status other than OK.
+        overloaded: requests refused because the queue was full.
+        latency_p50_ms, latency_p90_ms, latency_p99_ms: the worker's own latency percentiles
+            (receiving a request to sending its reply), in milliseconds.
+        uptime_s: seconds since the worker started.
+    """
+
+    requests: int
+    errors: int
+    overloaded: int
+    latency_p50_ms: float
+    latency_p90_ms: float
+    latency_p99_ms: float
+    uptime_s: float
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a worker serves (:meth:`hwr.Client.model_info`).
+
+    Attributes:
+        model_name, model_version: the character model (as :attr:`hwr.Engine.model_name` and
+            :attr:`hwr.Engine.model_version`).
+        charset: the characters the character model can output, in class order.
+        line_model: whether the worker has a line model (``recognize_line`` works).
+        library_version: the worker's libhwr version, ``"MAJOR.MINOR.PATCH"``.
+        abi_version: the worker's libhwr ABI version.
+        max_message_bytes, max_pixels, max_batch: the worker's limits (a request beyond them gets
+            :class:`hwr.ImageTooLargeError`).
+        stats: the worker's serving statistics.
+    """
+
+    model_name: str
+    model_version: str
+    charset: str
+    line_model: bool
+    library_version: str
+    abi_version: int
+    max_message_bytes: int
+    max_pixels: int
+    max_batch: int
+    stats: ServingStats

@@ -1,0 +1,137 @@
+import CHwr
+import Foundation
+
+/// The recognition engine as the worker sees it: a libhwr.so loaded with dlopen and called only
+/// through the C ABI of include/hwr.h, like any other host. Its ABI version is checked at load.
+public final class EngineABI: @unchecked Sendable {
+    typealias Open = @convention(c) (UnsafePointer<hwr_engine_options>?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32
+    typealias Close = @convention(c) (OpaquePointer?) -> Void
+    typealias Batch = @convention(c) (OpaquePointer?, UnsafePointer<hwr_image>?, Int, UnsafePointer<hwr_recognize_options>?,
+                                      UnsafeMutablePointer<OpaquePointer?>?) -> Int32
+    typealias EngineString = @convention(c) (OpaquePointer?) -> UnsafePointer<CChar>?
+    typealias StaticString = @convention(c) () -> UnsafePointer<CChar>
+    typealias Int32Getter = @convention(c) () -> Int32
+    typealias ResultCount = @convention(c) (OpaquePointer?) -> Int
+    typealias ItemStatus = @convention(c) (OpaquePointer?, Int) -> Int32
+    typealias ItemString = @convention(c) (OpaquePointer?, Int) -> UnsafePointer<CChar>?
+    typealias ItemFloat = @convention(c) (OpaquePointer?, Int) -> Float
+    typealias ItemCount = @convention(c) (OpaquePointer?, Int) -> Int
+    typealias SubString = @convention(c) (OpaquePointer?, Int, Int) -> UnsafePointer<CChar>?
+    typealias SubFloat = @convention(c) (OpaquePointer?, Int, Int) -> Float
+    typealias Free = @convention(c) (OpaquePointer?) -> Void
+
+    /// Path of the loaded library.
+    public let path: String
+    /// The library's ABI and version string.
+    public let abiVersion: Int32, version: String
+    let open: Open, close: Close, batch: Batch, lastError: StaticString
+    let modelName: EngineString, modelVersion: EngineString, charset: EngineString, lineModelPath: EngineString
+    let count: ResultCount, status: ItemStatus, error: ItemString, text: ItemString, confidence: ItemFloat
+    let rejected: ItemStatus, candidateCount: ItemCount, candidateText: SubString, candidateScore: SubFloat
+    let charCount: ItemCount, charText: SubString, charScore: SubFloat, free: Free
+
+    /// Errors of loading an engine library.
+    public enum LoadError: Error, CustomStringConvertible {
+        /// dlopen or dlsym failed.
+        case cannotLoad(String)
+        /// The library speaks another ABI version.
+        case abiMismatch(path: String, found: Int32, expected: Int32)
+
+        /// A readable message.
+        public var description: String {
+            switch self {
+            case let .cannotLoad(m): return "cannot load the engine: \(m)"
+            case let .abiMismatch(path, found, expected): return "\(path) has ABI version \(found); this worker needs \(expected)"
+            }
+        }
+    }
+
+    /// Loads a libhwr.so and resolves every function the worker calls.
+    /// - Throws: `LoadError`.
+    public init(path: String) throws {
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+            throw LoadError.cannotLoad(String(cString: dlerror()))
+        }
+        func symbol<T>(_ name: String, as: T.Type) throws -> T {
+            guard let p = dlsym(handle, name) else { throw LoadError.cannotLoad("\(path): no symbol \(name)") }
+            return unsafeBitCast(p, to: T.self)
+        }
+        let abi = try symbol("hwr_abi_version", as: Int32Getter.self)
+        guard abi() == HWR_ABI_VERSION else { throw LoadError.abiMismatch(path: path, found: abi(), expected: HWR_ABI_VERSION) }
+        self.path = path
+        abiVersion = abi()
+        version = String(cString: try symbol("hwr_version", as: StaticString.self)())
+        open = try symbol("hwr_engine_open", as: Open.self)
+        close = try symbol("hwr_engine_close", as: Close.self)
+        batch = try symbol("hwr_recognize_batch", as: Batch.self)
+        lastError = try symbol("hwr_last_error", as: StaticString.self)
+        modelName = try symbol("hwr_engine_model_name", as: EngineString.self)
+        modelVersion = try symbol("hwr_engine_model_version", as: EngineString.self)
+        charset = try symbol("hwr_engine_charset", as: EngineString.self)
+        lineModelPath = try symbol("hwr_engine_line_model_path", as: EngineString.self)
+        count = try symbol("hwr_result_count", as: ResultCount.self)
+        status = try symbol("hwr_result_status", as: ItemStatus.self)
+        error = try symbol("hwr_result_error", as: ItemString.self)
+        text = try symbol("hwr_result_text", as: ItemString.self)
+        confidence = try symbol("hwr_result_confidence", as: ItemFloat.self)
+        rejected = try symbol("hwr_result_rejected", as: ItemStatus.self)
+        candidateCount = try symbol("hwr_result_candidate_count", as: ItemCount.self)
+        candidateText = try symbol("hwr_result_candidate_text", as: SubString.self)
+        candidateScore = try symbol("hwr_result_candidate_score", as: SubFloat.self)
+        charCount = try symbol("hwr_result_char_count", as: ItemCount.self)
+        charText = try symbol("hwr_result_char_text", as: SubString.self)
+        charScore = try symbol("hwr_result_char_score", as: SubFloat.self)
+        free = try symbol("hwr_result_free", as: Free.self)
+    }
+
+    /// The library next to this executable (`.build/<config>/libhwr.so`, `<prefix>/lib/libhwr.so`),
+    /// else whatever the system loader finds as libhwr.so.
+    public static func defaultPath() -> String {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for candidate in ["libhwr.so", "../lib/libhwr.so"] {
+            let path = executable.appendingPathComponent(candidate).standardized.path
+            if FileManager.default.fileExists(atPath: path) { return path }
+        }
+        return "libhwr.so"
+    }
+}
+
+/// One opened engine (model loaded) of an `EngineABI`.
+public final class Engine: @unchecked Sendable {
+    /// The library it runs on.
+    public let abi: EngineABI
+    let handle: OpaquePointer
+    /// Model facts, read once.
+    public let modelName: String, modelVersion: String, charset: String, hasLineModel: Bool
+
+    /// Opens an engine with the default models.
+    /// - Throws: `EngineError` with the library's status and message.
+    public init(abi: EngineABI, threads: Int32) throws {
+        self.abi = abi
+        var options = hwr_engine_options()
+        hwr_engine_options_init(&options)
+        options.threads = threads
+        var engine: OpaquePointer?
+        let status = abi.open(&options, &engine)
+        guard status == HWR_OK, let engine else {
+            throw EngineError(status: status, message: String(cString: abi.lastError()))
+        }
+        handle = engine
+        modelName = abi.modelName(engine).map { String(cString: $0) } ?? ""
+        modelVersion = abi.modelVersion(engine).map { String(cString: $0) } ?? ""
+        charset = abi.charset(engine).map { String(cString: $0) } ?? ""
+        hasLineModel = abi.lineModelPath(engine) != nil
+    }
+
+    deinit { abi.close(handle) }
+}
+
+/// A failed engine call: the library's status code and message.
+public struct EngineError: Error, CustomStringConvertible {
+    /// An HWR_ERR_* code.
+    public let status: Int32
+    /// hwr_last_error() at the time.
+    public let message: String
+    /// A readable message.
+    public var description: String { "engine error \(status): \(message)" }
+}

@@ -1,0 +1,278 @@
+import CZMQ
+import Foundation
+import HWRProto
+import Logging
+import SwiftProtobuf
+
+/// How a worker is reached.
+public enum Topology: Sendable {
+    /// A ROUTER socket bound to an endpoint (clients connect to it).
+    case bind(String)
+    /// A ROUTER socket connected to a broker's backend (`hwr broker`).
+    case connect(String)
+    /// A pipeline stage: PULL requests from `pull` (connect), PUSH replies to `push` (connect).
+    case pipeline(pull: String, push: String)
+}
+
+/// Settings of a worker.
+public struct WorkerConfig: Sendable {
+    /// Where requests come from.
+    public var topology: Topology
+    /// Recognition threads (default: one per core).
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Most requests one thread takes at once (consecutive compatible ones become one engine batch).
+    public var batch = 16
+    /// Request and reply limits.
+    public var limits = Limits()
+    /// ZeroMQ high-water marks of the request socket, messages (default 1000).
+    public var highWaterMark: Int32 = 1000
+    /// Port of the Prometheus text endpoint on 127.0.0.1, or nil for none.
+    public var metricsPort: UInt16?
+    /// CURVE server secret key (Z85), or nil to serve in the clear.
+    public var curveSecretKey: String?
+    /// CURVE client public keys (Z85) allowed to connect; empty allows any client that knows the
+    /// server's public key.
+    public var curveAllowedClients: [String] = []
+
+    /// A worker for a topology, with defaults.
+    public init(topology: Topology) { self.topology = topology }
+}
+
+/// Set by SIGINT/SIGTERM.
+private var stopRequested: sig_atomic_t = 0
+
+/// One request waiting for a recognition thread.
+struct Job {
+    let route: [[UInt8]]
+    let request: Hwr_V1_Request
+    let received: UInt64
+}
+
+/// A blocking queue of jobs for the recognition threads.
+final class JobQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [Job] = []
+    private var closed = false
+
+    func push(_ job: Job) {
+        condition.lock(); jobs.append(job); condition.signal(); condition.unlock()
+    }
+
+    /// Up to `max` jobs, waiting for at least one; nil once closed and empty.
+    func pop(max: Int) -> [Job]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while jobs.isEmpty && !closed { condition.wait() }
+        if jobs.isEmpty { return nil }
+        let n = min(max, jobs.count)
+        let taken = Array(jobs.prefix(n))
+        jobs.removeFirst(n)
+        return taken
+    }
+
+    func close() { condition.lock(); closed = true; condition.broadcast(); condition.unlock() }
+}
+
+/// The ZeroMQ worker: receives requests on one socket, answers each exactly once, recognises on a
+/// pool of threads, and shuts down gracefully on SIGINT/SIGTERM (requests in flight are answered;
+/// requests arriving meanwhile get SHUTTING_DOWN).
+public final class Worker {
+    let config: WorkerConfig
+    let service: Service
+    let stats: Stats
+    let logger: Logger
+    let context = Context()
+
+    /// Creates a worker over an opened engine.
+    public init(config: WorkerConfig, engine: Engine, logger: Logger) {
+        self.config = config
+        stats = Stats()
+        service = Service(engine: engine, limits: config.limits, stats: stats)
+        self.logger = logger
+    }
+
+    /// Serves until SIGINT or SIGTERM, then drains and returns.
+    /// - Throws: `ZMQError` when the sockets cannot be set up.
+    public func run() throws {
+        signal(SIGINT) { _ in stopRequested = 1 }
+        signal(SIGTERM) { _ in stopRequested = 1 }
+        signal(SIGPIPE, SIG_IGN)
+        let metrics = try config.metricsPort.map { try MetricsServer(port: $0, stats: stats) }
+        defer { withExtendedLifetime(metrics) {} }
+        if config.curveSecretKey != nil { try startAuthenticator() }
+
+        let (input, output) = try openSockets()
+        let replies = try Socket(context, type: ZMQ_PULL)
+        try replies.bind("inproc://hwr-replies")
+        let queue = JobQueue()
+        let threads = (0..<max(1, config.threads)).map { i in startRecognitionThread(i, queue: queue) }
+
+        var inFlight = 0
+        var draining = false
+        var items = [zmq_pollitem_t(socket: input.raw, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+                     zmq_pollitem_t(socket: replies.raw, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)]
+        logger.info("serving", metadata: ["threads": "\(threads.count)", "topology": "\(config.topology)"])
+        while true {
+            if stopRequested != 0 && !draining {
+                draining = true
+                logger.info("stopping: answering \(inFlight) requests in flight")
+            }
+            if draining && inFlight == 0 { break }
+            let rc = zmq_poll(&items, 2, 100)
+            if rc < 0 { if zmq_errno() == EINTR { continue }; throw ZMQError("zmq_poll") }
+            if items[1].revents & Int16(ZMQ_POLLIN) != 0 {
+                while let frames = try replies.receive(dontWait: true) {
+                    inFlight -= 1
+                    send(output, frames)
+                }
+            }
+            if items[0].revents & Int16(ZMQ_POLLIN) != 0 {
+                var received = 0
+                while received < 256, let frames = try input.receive(dontWait: true) {
+                    received += 1
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    let (route, body) = split(frames)
+                    switch service.parse(body) {
+                    case let .failure(e):
+                        answer(output, route, Service.errorReply(e.status, e.message, requestID: e.requestID), start)
+                    case let .success(request):
+                        if draining {
+                            answer(output, route, Service.errorReply(.shuttingDown, "the worker is shutting down", requestID: request.requestID), start)
+                        } else if inFlight >= config.limits.maxQueue {
+                            answer(output, route, Service.errorReply(.overloaded, "\(inFlight) requests queued; retry later", requestID: request.requestID), start)
+                        } else {
+                            inFlight += 1
+                            queue.push(Job(route: route, request: request, received: start))
+                        }
+                    }
+                }
+            }
+        }
+        queue.close()
+        threads.forEach { $0.wait() }
+        logger.info("stopped", metadata: ["requests": "\(stats.snapshot().requests)"])
+    }
+
+    /// The request socket and the socket replies go out on (the same, except in a pipeline).
+    func openSockets() throws -> (Socket, Socket) {
+        func configure(_ s: Socket) throws {
+            try s.setOption(ZMQ_SNDHWM, config.highWaterMark)
+            try s.setOption(ZMQ_RCVHWM, config.highWaterMark)
+            // A hard cap far above the limit; the limit itself is enforced with an error reply.
+            try s.setOption(ZMQ_MAXMSGSIZE, Int64(config.limits.maxMessageBytes) * 4 + 4096)
+            if let secret = config.curveSecretKey {
+                try s.setOption(ZMQ_CURVE_SERVER, Int32(1))
+                try s.setOption(ZMQ_CURVE_SECRETKEY, bytes: Array(secret.utf8))
+            }
+        }
+        switch config.topology {
+        case let .bind(endpoint):
+            let s = try Socket(context, type: ZMQ_ROUTER)
+            try s.setOption(ZMQ_ROUTER_MANDATORY, Int32(0))
+            try configure(s)
+            try s.bind(endpoint)
+            return (s, s)
+        case let .connect(endpoint):
+            let s = try Socket(context, type: ZMQ_ROUTER)
+            try configure(s)
+            try s.connect(endpoint)
+            return (s, s)
+        case let .pipeline(pull, push):
+            let input = try Socket(context, type: ZMQ_PULL), output = try Socket(context, type: ZMQ_PUSH)
+            try configure(input)
+            try output.setOption(ZMQ_SNDHWM, config.highWaterMark)
+            try input.connect(pull)
+            try output.connect(push)
+            return (input, output)
+        }
+    }
+
+    /// Routing frames (echoed back) and the request body (the last frame).
+    func split(_ frames: [[UInt8]]) -> ([[UInt8]], [UInt8]) {
+        guard let body = frames.last else { return ([], []) }
+        return (Array(frames.dropLast()), body)
+    }
+
+    func answer(_ output: Socket, _ route: [[UInt8]], _ reply: Hwr_V1_Reply, _ start: UInt64) {
+        var reply = reply
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        reply.serverTimeMs = seconds * 1000
+        stats.record(status: reply.status, seconds: seconds)
+        if reply.status != .ok { logger.debug("error reply", metadata: ["status": "\(reply.status)", "message": "\(reply.message)"]) }
+        send(output, route + [(try? reply.serializedBytes()) ?? []])
+    }
+
+    func send(_ output: Socket, _ frames: [[UInt8]]) {
+        do { try output.send(frames) } catch { logger.warning("reply not delivered: \(error)") }
+    }
+
+    /// A recognition thread: takes jobs, serves them, pushes replies to the main thread.
+    func startRecognitionThread(_ index: Int, queue: JobQueue) -> ThreadHandle {
+        let handle = ThreadHandle()
+        let thread = Thread { [self] in
+            defer { handle.finish() }
+            guard let push = try? Socket(context, type: ZMQ_PUSH), (try? push.connect("inproc://hwr-replies")) != nil else {
+                logger.critical("recognition thread \(index) cannot reach the main thread")
+                return
+            }
+            while let jobs = queue.pop(max: config.batch) {
+                let replies = service.handle(jobs.map(\.request))
+                for (job, reply) in zip(jobs, replies) {
+                    var reply = reply
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - job.received) / 1e9
+                    reply.serverTimeMs = seconds * 1000
+                    stats.record(status: reply.status, seconds: seconds)
+                    let body = (try? reply.serializedBytes()) ?? (try? Service.errorReply(.internal, "cannot serialise the reply",
+                                                                                           requestID: job.request.requestID).serializedBytes()) ?? []
+                    do { try push.send(job.route + [body]) } catch { logger.error("reply lost inside the worker: \(error)") }
+                }
+            }
+        }
+        thread.name = "hwr-recognize-\(index)"
+        thread.start()
+        return handle
+    }
+
+    /// The ZAP handler for CURVE: admits clients whose public key is in `curveAllowedClients`
+    /// (any client when the list is empty).
+    func startAuthenticator() throws {
+        let allowed = Set(config.curveAllowedClients.compactMap(Curve.decode))
+        let zap = try Socket(context, type: ZMQ_REP)
+        try zap.bind("inproc://zeromq.zap.01")
+        let logger = self.logger
+        let thread = Thread {
+            while let frames = try? zap.receive() {
+                guard frames.count >= 6 else { continue }
+                let mechanism = String(decoding: frames[5], as: UTF8.self)
+                let key = frames.count > 6 ? frames[6] : []
+                let ok = mechanism == "CURVE" && (allowed.isEmpty || allowed.contains(key))
+                if !ok { logger.warning("refused a client", metadata: ["mechanism": "\(mechanism)"]) }
+                try? zap.send([frames[0], frames[1], Array((ok ? "200" : "400").utf8), Array((ok ? "OK" : "not allowed").utf8), [], []])
+            }
+        }
+        thread.name = "hwr-zap"
+        thread.start()
+    }
+}
+
+/// Lets the main thread wait for a thread to finish.
+final class ThreadHandle: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    func finish() { done.signal() }
+    func wait() { done.wait() }
+}
+
+/// `hwr broker`: a ROUTER frontend for clients and a DEALER backend for workers, joined by
+/// zmq_proxy, so that many workers on many machines serve one endpoint.
+public enum Broker {
+    /// Runs the proxy until the process is stopped.
+    /// - Throws: `ZMQError`.
+    public static func run(frontend: String, backend: String, logger: Logger) throws {
+        let context = Context()
+        let front = try Socket(context, type: ZMQ_ROUTER), back = try Socket(context, type: ZMQ_DEALER)
+        try front.bind(frontend)
+        try back.bind(backend)
+        logger.info("broker", metadata: ["frontend": "\(frontend)", "backend": "\(backend)"])
+        zmq_proxy(front.raw, back.raw, nil)
+    }
+}

@@ -1,0 +1,129 @@
+import CZMQ
+import Foundation
+
+/// A ZeroMQ error: the call that failed and zmq_strerror of errno.
+public struct ZMQError: Error, CustomStringConvertible {
+    /// What was being done.
+    public let operation: String
+    /// errno after the failing call.
+    public let code: Int32
+    /// A readable message.
+    public var description: String { "\(operation): \(String(cString: zmq_strerror(code)))" }
+
+    /// Captures errno after a failed zmq call.
+    init(_ operation: String) { self.operation = operation; code = zmq_errno() }
+}
+
+/// Turns a zmq return code into a thrown error.
+@discardableResult
+func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws -> Int32 {
+    guard rc >= 0 else { throw ZMQError(operation()) }
+    return rc
+}
+
+/// A ZeroMQ context (thread-safe).
+public final class Context: @unchecked Sendable {
+    let raw: UnsafeMutableRawPointer
+
+    /// Creates a context.
+    public init() { raw = zmq_ctx_new() }
+
+    /// Terminates the context (blocks until every socket is closed).
+    deinit { zmq_ctx_term(raw) }
+}
+
+/// A ZeroMQ socket. Not thread-safe: use it from one thread at a time.
+public final class Socket {
+    let raw: UnsafeMutableRawPointer
+    /// Kept alive as long as the socket.
+    let context: Context
+
+    /// Creates a socket of a ZMQ_* type.
+    /// - Throws: `ZMQError`.
+    public init(_ context: Context, type: Int32) throws {
+        guard let s = zmq_socket(context.raw, type) else { throw ZMQError("zmq_socket") }
+        raw = s
+        self.context = context
+        try setOption(ZMQ_LINGER, Int32(0))
+    }
+
+    deinit { zmq_close(raw) }
+
+    /// Sets an integer option.
+    public func setOption(_ option: Int32, _ value: Int32) throws {
+        var v = value
+        try check(zmq_setsockopt(raw, option, &v, MemoryLayout<Int32>.size), "zmq_setsockopt \(option)")
+    }
+
+    /// Sets a 64-bit integer option.
+    public func setOption(_ option: Int32, _ value: Int64) throws {
+        var v = value
+        try check(zmq_setsockopt(raw, option, &v, MemoryLayout<Int64>.size), "zmq_setsockopt \(option)")
+    }
+
+    /// Sets a bytes option (keys, identities).
+    public func setOption(_ option: Int32, bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try check(zmq_setsockopt(raw, option, $0.baseAddress, $0.count), "zmq_setsockopt \(option)") }
+    }
+
+    /// Binds to an endpoint.
+    public func bind(_ endpoint: String) throws { try check(zmq_bind(raw, endpoint), "bind \(endpoint)") }
+
+    /// Connects to an endpoint.
+    public func connect(_ endpoint: String) throws { try check(zmq_connect(raw, endpoint), "connect \(endpoint)") }
+
+    /// Receives one multipart message; nil when interrupted (EINTR) or when nothing is waiting and
+    /// `dontWait` is set.
+    /// - Throws: `ZMQError` on other failures.
+    public func receive(dontWait: Bool = false) throws -> [[UInt8]]? {
+        var frames: [[UInt8]] = []
+        repeat {
+            var message = zmq_msg_t()
+            zmq_msg_init(&message)
+            defer { zmq_msg_close(&message) }
+            if zmq_msg_recv(&message, raw, dontWait && frames.isEmpty ? ZMQ_DONTWAIT : 0) < 0 {
+                let e = zmq_errno()
+                if frames.isEmpty && (e == EINTR || e == EAGAIN) { return nil }
+                throw ZMQError("zmq_msg_recv")
+            }
+            let size = zmq_msg_size(&message)
+            frames.append(size == 0 ? [] : Array(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: size)))
+            if zmq_msg_more(&message) == 0 { break }
+        } while true
+        return frames
+    }
+
+    /// Sends a multipart message.
+    /// - Throws: `ZMQError` (for example EHOSTUNREACH when a ROUTER peer has gone).
+    public func send(_ frames: [[UInt8]]) throws {
+        for (i, frame) in frames.enumerated() {
+            let flags = i < frames.count - 1 ? ZMQ_SNDMORE : 0
+            try frame.withUnsafeBytes { try check(zmq_send(raw, $0.baseAddress, $0.count, flags), "zmq_send") }
+        }
+    }
+}
+
+/// CURVE key pairs, Z85-encoded (40 characters each).
+public enum Curve {
+    /// A new key pair.
+    /// - Throws: `ZMQError` when libzmq was built without CURVE.
+    public static func keyPair() throws -> (publicKey: String, secretKey: String) {
+        var publicKey = [CChar](repeating: 0, count: 41), secretKey = [CChar](repeating: 0, count: 41)
+        try check(zmq_curve_keypair(&publicKey, &secretKey), "zmq_curve_keypair")
+        return (String(cString: publicKey), String(cString: secretKey))
+    }
+
+    /// The public key of a secret key.
+    public static func publicKey(ofSecret secret: String) throws -> String {
+        var publicKey = [CChar](repeating: 0, count: 41)
+        try check(zmq_curve_public(&publicKey, secret), "zmq_curve_public")
+        return String(cString: publicKey)
+    }
+
+    /// Decodes a Z85 key to its 32 bytes, or nil if malformed.
+    public static func decode(_ z85: String) -> [UInt8]? {
+        guard z85.utf8.count == 40 else { return nil }
+        var out = [UInt8](repeating: 0, count: 32)
+        return zmq_z85_decode(&out, z85) == nil ? nil : out
+    }
+}

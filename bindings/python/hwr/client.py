@@ -1,0 +1,621 @@
+"""The :class:`Client`: the recognition calls of :class:`hwr.Engine`, served by an ``hwr worker``
+over ZeroMQ, with the protobuf API of ``proto/hwr.proto``.
+
+Needs ``pyzmq`` and ``protobuf`` (``pip install 'hwr[client]'``). They are imported when a client is
+created, not when ``hwr`` is imported, so the rest of the package works without them.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import os
+import threading
+import time
+import uuid
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Literal, Optional, Sequence, Tuple,
+                    Type, TypeVar, Union, overload)
+
+from . import _images
+from .engine import BatchErrors, _check_int, _check_str
+from .errors import (HwrError, HwrIOError, ImageDecodeError, ImageTooLargeError, InternalError,
+                     InvalidArgumentError, OverloadedError, ShuttingDownError, TimeoutError,
+                     UnsupportedError, WrongVersionError)
+from .types import Candidate, CharResult, LineResult, ModelInfo, ServingStats
+
+if TYPE_CHECKING:  # pragma: no cover
+    import zmq
+
+__all__ = ["Client", "PROTOCOL_VERSION"]
+
+#: The ``protocol_version`` this client speaks (``hwr.v1``).
+PROTOCOL_VERSION = 1
+
+# hwr.v1.StatusCode (proto/hwr.proto); kept here so that mapping errors needs no protobuf import.
+_OK = 0
+_BAD_REQUEST = 1
+_UNSUPPORTED = 2
+_IMAGE_TOO_LARGE = 3
+_DECODE_FAILURE = 4
+_OVERLOADED = 5
+_INTERNAL = 6
+_WRONG_VERSION = 7
+_SHUTTING_DOWN = 8
+
+_STATUS_NAMES = {_OK: "OK", _BAD_REQUEST: "BAD_REQUEST", _UNSUPPORTED: "UNSUPPORTED",
+                 _IMAGE_TOO_LARGE: "IMAGE_TOO_LARGE", _DECODE_FAILURE: "DECODE_FAILURE",
+                 _OVERLOADED: "OVERLOADED", _INTERNAL: "INTERNAL", _WRONG_VERSION: "WRONG_VERSION",
+                 _SHUTTING_DOWN: "SHUTTING_DOWN"}
+
+#: The exception class of each wire status. A status this client does not know (a newer worker)
+#: gives InternalError: proto/hwr.proto says unknown enum values read as the zero value, but the
+#: zero StatusCode is OK, and taking an unknown failure for a success would be wrong.
+_ERROR_BY_WIRE_STATUS: Dict[int, Type[HwrError]] = {
+    _BAD_REQUEST: InvalidArgumentError,
+    _UNSUPPORTED: UnsupportedError,
+    _IMAGE_TOO_LARGE: ImageTooLargeError,
+    _DECODE_FAILURE: ImageDecodeError,  # also empty / blank images (the Engine's ImageEmptyError)
+    _OVERLOADED: OverloadedError,
+    _INTERNAL: InternalError,
+    _WRONG_VERSION: WrongVersionError,
+    _SHUTTING_DOWN: ShuttingDownError,
+}
+
+#: Statuses after which a request is retried (the worker did not process it).
+_RETRIED_STATUSES = (_OVERLOADED, _SHUTTING_DOWN)
+
+# hwr.v1.Encoding and hwr.v1.Mode.
+_ENCODING_AUTO = 0
+_ENCODING_PNG = 1
+_ENCODING_GRAY8 = 4
+_MODE_CHAR = 0
+_MODE_LINE = 1
+_MODE_AUTO = 2
+
+R = TypeVar("R", CharResult, LineResult)
+
+
+def _status_name(status: int) -> str:
+    return _STATUS_NAMES.get(status, f"status {status}")
+
+
+def _wire_error(status: int, message: str, request_id: str, index: Optional[int] = None) -> HwrError:
+    cls = _ERROR_BY_WIRE_STATUS.get(status, InternalError)
+    if not message:
+        message = f"the worker answered {_status_name(status)}"
+    elif status not in _STATUS_NAMES:
+        message = f"the worker answered an unknown status {status}: {message}"
+    e = cls(message, index=index)
+    e.wire_status = status
+    e.request_id = request_id
+    return e
+
+
+def _import_dependencies() -> Tuple[Any, Any]:
+    try:
+        import zmq  # noqa: PLC0415 - optional dependency, imported on use
+    except ImportError as e:
+        raise ImportError("hwr.Client needs pyzmq (and protobuf): pip install 'hwr[client]'") from e
+    try:
+        from ._proto import hwr_pb2  # noqa: PLC0415
+    except ImportError as e:
+        raise ImportError(f"hwr.Client needs protobuf >= 3.20 (and pyzmq): pip install 'hwr[client]' ({e})") from e
+    return zmq, hwr_pb2
+
+
+# ---- images ------------------------------------------------------------------------------------
+
+def _png(img: Any) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def _fill_from_array(msg: Any, obj: Any) -> None:
+    import numpy as np  # noqa: PLC0415 - optional dependency, imported on use
+
+    a = np.asarray(obj)
+    if a.dtype != np.uint8:
+        raise InvalidArgumentError(f"image array must have dtype uint8, not {a.dtype}")
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim == 2:
+        msg.encoding = _ENCODING_GRAY8
+        msg.height, msg.width = (int(n) for n in a.shape)
+        msg.data = np.ascontiguousarray(a).tobytes()
+    elif a.ndim == 3 and a.shape[2] in (3, 4):
+        try:
+            from PIL import Image  # noqa: PLC0415
+        except ImportError as e:
+            raise InvalidArgumentError(
+                "colour arrays are sent to the worker as PNG, which needs Pillow (pip install 'hwr[pil]'); "
+                "or pass an H x W grey array") from e
+        msg.encoding = _ENCODING_PNG
+        msg.data = _png(Image.fromarray(np.ascontiguousarray(a)))
+    else:
+        raise InvalidArgumentError(
+            f"image array must be H x W (grey) or H x W x C with C in 1, 3, 4; got shape {a.shape}")
+
+
+def _fill_from_pil(msg: Any, img: Any) -> None:
+    mode = img.mode
+    if mode == "1":
+        img, mode = img.convert("L"), "L"
+    if mode.startswith(_images._PIL_REFUSED):
+        raise InvalidArgumentError(
+            f"PIL images of mode {mode!r} are not supported: convert them to 'L' (8-bit grey) first")
+    if mode == "L":
+        msg.encoding = _ENCODING_GRAY8
+        msg.width, msg.height = img.size
+        msg.data = img.tobytes()
+        return
+    if mode != "RGBA":  # as the Engine does: every other mode goes through RGBA
+        try:
+            img = img.convert("RGBA")
+        except ValueError:
+            try:
+                img = img.convert("RGB").convert("RGBA")
+            except ValueError as e:
+                raise InvalidArgumentError(f"cannot convert a PIL image of mode {mode!r} to RGBA: {e}") from e
+    msg.encoding = _ENCODING_PNG
+    msg.data = _png(img)
+
+
+def _fill_image(msg: Any, image: Any) -> None:
+    """Fills an ``hwr.v1.Image``: encoded bytes and paths as ENCODING_AUTO, grey arrays and 'L'
+    images as GRAY8, colour ones as PNG (Pillow). Raises like :func:`hwr._images.prepare`."""
+    if isinstance(image, bytes):
+        msg.data = image
+    elif isinstance(image, (str, os.PathLike)):
+        try:
+            with open(image, "rb") as f:
+                msg.data = f.read()
+        except OSError as e:
+            reason = e.strerror or str(e)
+            raise HwrIOError(f"{os.fsdecode(image)}: cannot read file: {reason}") from e
+    elif isinstance(image, (bytearray, memoryview)):
+        msg.data = bytes(image)
+    elif _images._is_pil(image):
+        _fill_from_pil(msg, image)
+    elif _images._is_array(image):
+        try:
+            import numpy  # noqa: F401, PLC0415
+        except ImportError as e:  # pragma: no cover - only without numpy
+            raise TypeError("array images need NumPy: pip install 'hwr[numpy]'") from e
+        _fill_from_array(msg, image)
+    else:
+        raise TypeError(
+            "image must be a path (str or os.PathLike), encoded bytes (bytes, bytearray, memoryview), "
+            f"a NumPy uint8 array or a PIL image, not {type(image).__name__}")
+
+
+# ---- options -----------------------------------------------------------------------------------
+
+def _positive(name: str, value: Any) -> int:
+    # 0 would mean "the worker's default" on the wire: refuse it as the Engine does.
+    if _check_int(name, value) < 1:
+        raise InvalidArgumentError(f"{name} must be >= 1, not {value}")
+    return value
+
+
+def _common_options(opts: Any, charset: Optional[str], reject_threshold: float) -> None:
+    if charset is not None:
+        _check_str("charset", charset)
+        if not charset:  # "" means "every character" on the wire; the Engine refuses it
+            raise InvalidArgumentError("charset is empty: pass None for every character")
+        opts.charset = charset
+    if not isinstance(reject_threshold, (int, float)) or isinstance(reject_threshold, bool):
+        raise TypeError(f"reject_threshold must be a float, not {type(reject_threshold).__name__}")
+    if not 0.0 <= reject_threshold <= 1.0:  # also refuses NaN
+        raise InvalidArgumentError(f"reject_threshold must be in [0, 1], not {reject_threshold}")
+    opts.reject_threshold = float(reject_threshold)
+
+
+def _char_options(opts: Any, top_k: int, charset: Optional[str], reject_threshold: float) -> None:
+    opts.top_k = _positive("top_k", top_k)
+    _common_options(opts, charset, reject_threshold)
+
+
+def _line_options(opts: Any, charset: Optional[str], beam_width: int, lexicon: Optional[Iterable[str]],
+                  pattern: Optional[str], alternatives: int, reject_threshold: float) -> None:
+    _common_options(opts, charset, reject_threshold)
+    opts.beam_width = _positive("beam_width", beam_width)
+    opts.alternatives = _positive("alternatives", alternatives)
+    if pattern is not None:
+        _check_str("pattern", pattern)
+        if not pattern:
+            raise InvalidArgumentError("pattern is empty: pass None for no pattern")
+        opts.pattern = pattern
+    if lexicon is not None:
+        if isinstance(lexicon, (str, bytes)):
+            raise TypeError("lexicon must be a collection of words (for example a list of str), not a string")
+        words = list(lexicon)
+        for w in words:
+            _check_str("lexicon word", w)
+        if not words:
+            raise InvalidArgumentError("lexicon is empty: pass None for no lexicon")
+        opts.lexicon.extend(words)
+
+
+def _reading(rec: Any, cls: Type[R]) -> R:
+    return cls(rec.text, float(rec.confidence),
+               tuple(Candidate(a.text, float(a.score)) for a in rec.alternatives),
+               tuple(Candidate(c.text, float(c.p)) for c in rec.chars),
+               bool(rec.rejected))
+
+
+class Client:
+    """A client of an ``hwr worker`` (ZeroMQ): the recognition calls of :class:`hwr.Engine`, with
+    the same arguments, result types and errors, run by a worker process.
+
+    ::
+
+        with hwr.Client("tcp://127.0.0.1:5555", timeout=2.0, retries=2) as client:
+            print(client.recognize_char("digit.png").text)
+            print(client.recognize_line("word.png", lexicon=["HELLO", "WORLD"]).text)
+            print(client.model_info().model_name, client.health())
+
+    **Timeouts and retries.** Each call is one *request* with a fresh ``request_id``. The client
+    sends it and waits up to ``timeout`` seconds for the reply carrying that ``request_id``. If none
+    comes, the socket is closed (linger 0, dropping anything still queued) and a new one is
+    connected, and the same request (same ``request_id``) is sent again, up to ``retries`` more
+    times; then :class:`hwr.TimeoutError` is raised. A reply whose ``request_id`` is not the awaited
+    one (a late reply of an earlier, abandoned request) is discarded. So a call returns exactly one
+    answer, the one to its own request, or raises; but a retried request may have been processed
+    by the worker more than once (recognition has no side effects, so this is harmless). A reply
+    ``OVERLOADED`` or ``SHUTTING_DOWN`` (the worker did not process the request) is retried the
+    same way, after ``backoff`` seconds (doubled each time); when no attempt is left it raises
+    :class:`hwr.OverloadedError` / :class:`hwr.ShuttingDownError`. Other failures are not retried.
+    A worker that is not running yet is not an error: ZeroMQ connects when it comes up, within the
+    timeout.
+
+    **Errors.** The worker's statuses map to the Engine's classes: ``BAD_REQUEST`` ->
+    :class:`InvalidArgumentError`, ``UNSUPPORTED`` -> :class:`UnsupportedError`,
+    ``IMAGE_TOO_LARGE`` -> :class:`ImageTooLargeError` (also a too large message or batch),
+    ``DECODE_FAILURE`` -> :class:`ImageDecodeError` (also an empty or blank image, where the Engine
+    raises :class:`ImageEmptyError`: the wire has one status for both), ``INTERNAL`` (and unknown
+    statuses) -> :class:`InternalError`, ``WRONG_VERSION`` -> :class:`WrongVersionError`. Every
+    error raised here has ``wire_status`` and ``request_id`` set (``wire_status`` is ``None`` for
+    errors detected locally: timeouts, bad arguments, unreadable paths).
+
+    **Threads.** A ZeroMQ socket must not be used by two threads at once, so the calls of one
+    client are serialised by a lock: a client may be shared by threads, but it has at most one
+    request in flight. For parallel requests, use one client per thread (they share the ZeroMQ
+    context, which is cheap).
+
+    Args:
+        endpoint: the worker's (or broker's frontend) ZeroMQ endpoint, for example
+            ``"tcp://127.0.0.1:5555"`` or ``"ipc:///tmp/hwr.sock"`` (``inproc://`` needs the
+            worker's ``context``).
+        timeout: seconds to wait for the reply of each attempt (> 0).
+        retries: further attempts after a timeout, ``OVERLOADED`` or ``SHUTTING_DOWN`` (>= 0).
+        backoff: seconds to wait before retrying after ``OVERLOADED`` / ``SHUTTING_DOWN``.
+        context: the ``zmq.Context`` to create sockets in (default: ``zmq.Context.instance()``).
+
+    Raises:
+        ImportError: pyzmq or protobuf is not installed.
+        InvalidArgumentError: a bad endpoint, timeout, retries or backoff.
+    """
+
+    def __init__(self, endpoint: str, timeout: float = 5.0, retries: int = 2, *, backoff: float = 0.05,
+                 context: Optional["zmq.Context[Any]"] = None) -> None:
+        self._socket: Optional["zmq.Socket[Any]"] = None  # set first: __del__ runs even if __init__ fails
+        self._closed = True
+        if not isinstance(endpoint, str):
+            raise TypeError(f"endpoint must be a str, not {type(endpoint).__name__}")
+        for name, value in (("timeout", timeout), ("backoff", backoff)):
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+        if not (timeout > 0 and math.isfinite(timeout)):
+            raise InvalidArgumentError(f"timeout must be a positive number of seconds, not {timeout}")
+        if not (backoff >= 0 and math.isfinite(backoff)):
+            raise InvalidArgumentError(f"backoff must be >= 0 seconds, not {backoff}")
+        if _check_int("retries", retries) < 0:
+            raise InvalidArgumentError(f"retries must be >= 0, not {retries}")
+        self._zmq, self._pb = _import_dependencies()
+        self._endpoint = endpoint
+        self._timeout = float(timeout)
+        self._retries = retries
+        self._backoff = float(backoff)
+        self._context = context if context is not None else self._zmq.Context.instance()
+        self._lock = threading.Lock()
+        self._prefix = uuid.uuid4().hex[:12]
+        self._counter = itertools.count(1)
+        #: Replies received and dropped because their request_id was not the awaited one (or
+        #: they could not be parsed); for diagnostics.
+        self.discarded_replies = 0
+        #: ``server_time_ms`` of the last reply received, or ``None``.
+        self.last_server_time_ms: Optional[float] = None
+        self._socket = self._new_socket()  # validates the endpoint now
+        self._closed = False
+
+    # ---- lifetime ------------------------------------------------------------------------------
+
+    def _new_socket(self) -> "zmq.Socket[Any]":
+        zmq = self._zmq
+        sock = self._context.socket(zmq.DEALER)
+        try:
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.connect(self._endpoint)
+        except zmq.ZMQError as e:
+            sock.close(linger=0)
+            raise InvalidArgumentError(f"cannot connect to {self._endpoint!r}: {e}") from e
+        return sock
+
+    def _reset_socket(self) -> None:
+        """Drops the socket and whatever is queued on it (late replies go nowhere)."""
+        if self._socket is not None:
+            self._socket.close(linger=0)
+            self._socket = None
+
+    def close(self) -> None:
+        """Closes the socket (waiting for a call in progress in another thread). Calls made
+        after ``close`` raise :class:`InvalidArgumentError`. Closing twice is harmless."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            return
+        with lock:
+            self._closed = True
+            self._reset_socket()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint this client connects to."""
+        return self._endpoint
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - never raise from a finaliser
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return (f"<hwr.Client {state} endpoint={self._endpoint!r} timeout={self._timeout} "
+                f"retries={self._retries}>")
+
+    # ---- one request ---------------------------------------------------------------------------
+
+    def _attempt(self, body: bytes, request_id: str, notes: List[str]) -> Any:
+        """Sends ``body`` and waits for the reply to ``request_id``; ``None`` on timeout (the
+        socket is then reset). Any exception (even KeyboardInterrupt) resets the socket too, so
+        that no reply of this attempt can reach a later call."""
+        zmq = self._zmq
+        if self._socket is None:
+            self._socket = self._new_socket()
+        sock = self._socket
+        deadline = time.monotonic() + self._timeout
+        try:
+            if not sock.poll(max(1, math.ceil(self._timeout * 1000)), zmq.POLLOUT):
+                notes.append("the request could not be queued")
+                self._reset_socket()
+                return None
+            sock.send(body, flags=zmq.NOBLOCK)
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not sock.poll(max(1, math.ceil(remaining * 1000)), zmq.POLLIN):
+                    self._reset_socket()
+                    return None
+                frames = sock.recv_multipart(flags=zmq.NOBLOCK)
+                try:
+                    reply = self._pb.Reply.FromString(frames[-1])
+                except Exception:  # noqa: BLE001 - DecodeError, or a RuntimeWarning-free variant
+                    self.discarded_replies += 1
+                    notes.append(f"discarded an unparseable reply of {len(frames[-1])} bytes")
+                    continue
+                if reply.request_id != request_id:
+                    self.discarded_replies += 1
+                    if not reply.request_id and reply.status != _OK:
+                        # The worker could not read a request: ours, most likely. Keep the reason.
+                        notes.append(f"discarded a reply without request_id: {_status_name(reply.status)}: "
+                                     f"{reply.message}")
+                    continue
+                return reply
+        except BaseException:
+            self._reset_socket()
+            raise
+
+    def _request(self, fill: Callable[[Any], None], expected: str) -> Tuple[Any, str]:
+        """Builds the request (``fill`` sets its method), sends it with retries and returns the
+        reply of method ``expected`` and the request_id; raises the reply's error otherwise."""
+        request = self._pb.Request(protocol_version=PROTOCOL_VERSION)
+        fill(request)  # may raise argument errors: before anything is sent
+        with self._lock:
+            if self._closed:
+                raise InvalidArgumentError("the client is closed")
+            request_id = f"{self._prefix}-{next(self._counter)}"
+            request.request_id = request_id
+            body = request.SerializeToString()
+            notes: List[str] = []
+            backoff = self._backoff
+            reply = None
+            for attempt in range(self._retries + 1):
+                if attempt and reply is not None:  # the previous attempt was refused: wait
+                    time.sleep(backoff)
+                    backoff *= 2
+                reply = self._attempt(body, request_id, notes)
+                if reply is None:
+                    notes.append(f"attempt {attempt + 1}: no reply within {self._timeout:g} s")
+                    continue
+                self.last_server_time_ms = float(reply.server_time_ms)
+                if reply.status in _RETRIED_STATUSES:
+                    notes.append(f"attempt {attempt + 1}: {_status_name(reply.status)}")
+                    continue
+                break
+        if reply is None:
+            e: HwrError = TimeoutError(f"no reply from {self._endpoint} to request {request_id} "
+                                       f"({'; '.join(notes)})")
+            e.request_id = request_id
+            raise e
+        if reply.status != _OK:
+            raise _wire_error(reply.status, reply.message, request_id)
+        got = reply.WhichOneof("method")
+        if got != expected:
+            e = InternalError(f"the worker answered request {request_id} ({expected}) with {got or 'no method'}")
+            e.wire_status, e.request_id = reply.status, request_id
+            raise e
+        return getattr(reply, expected), request_id
+
+    # ---- worker information ---------------------------------------------------------------------
+
+    def health(self) -> bool:
+        """Whether the worker serves (``HealthReply.serving``).
+
+        Raises:
+            TimeoutError: no reply (after the retries): the worker is down or unreachable.
+        """
+        return bool(self._request(lambda r: r.health.SetInParent(), "health")[0].serving)
+
+    def model_info(self) -> ModelInfo:
+        """The worker's models, limits and serving statistics."""
+        info, _ = self._request(lambda r: r.model_info.SetInParent(), "model_info")
+        s = info.stats
+        return ModelInfo(info.model_name, info.model_version, info.charset, bool(info.line_model),
+                         info.library_version, int(info.abi_version), int(info.max_message_bytes),
+                         int(info.max_pixels), int(info.max_batch),
+                         ServingStats(int(s.requests), int(s.errors), int(s.overloaded), float(s.latency_p50_ms),
+                                      float(s.latency_p90_ms), float(s.latency_p99_ms), float(s.uptime_s)))
+
+    # ---- recognition -----------------------------------------------------------------------------
+
+    def _single(self, image: _images.ImageLike, mode: int, set_options: Callable[[Any], None],
+                cls: Type[R]) -> R:
+        def fill(request: Any) -> None:
+            rec = request.recognize
+            rec.mode = mode
+            set_options(rec.options)
+            _fill_image(rec.image, image)
+
+        reply, request_id = self._request(fill, "recognize")
+        result = reply.result
+        if result.status != _OK:  # the worker also reports it as the reply's status
+            raise _wire_error(result.status, result.message, request_id)
+        return _reading(result, cls)
+
+    def _many(self, images: Iterable[_images.ImageLike], mode: int, set_options: Callable[[Any], None],
+              cls: Type[R], errors: str) -> List[Union[R, HwrError]]:
+        if errors not in ("raise", "return"):
+            raise InvalidArgumentError(f"errors must be 'raise' or 'return', not {errors!r}")
+        items = list(images)
+        out: List[Union[R, HwrError, None]] = [None] * len(items)
+        positions: List[int] = []
+
+        def fill(request: Any) -> None:
+            batch = request.recognize_batch
+            batch.mode = mode
+            set_options(batch.options)
+            for i, image in enumerate(items):
+                msg = batch.images.add()
+                try:
+                    _fill_image(msg, image)
+                except (InvalidArgumentError, TypeError):
+                    raise
+                except HwrError as e:  # unreadable path: an item error like a bad image
+                    del batch.images[-1]
+                    e.index = i
+                    out[i] = e
+                    continue
+                positions.append(i)
+
+        if items:
+            probe = self._pb.Request()
+            fill(probe)  # validate and read everything before sending (and before taking the lock)
+            if positions:
+                body_images = probe.recognize_batch
+                reply, request_id = self._request(lambda r: r.recognize_batch.CopyFrom(body_images),
+                                                  "recognize_batch")
+                if len(reply.results) != len(positions):
+                    e = InternalError(f"the worker returned {len(reply.results)} results for "
+                                      f"{len(positions)} images (request {request_id})")
+                    e.request_id = request_id
+                    raise e
+                for i, rec in zip(positions, reply.results):
+                    if rec.status != _OK:
+                        out[i] = _wire_error(rec.status, rec.message, request_id, index=i)
+                    else:
+                        out[i] = _reading(rec, cls)
+        results: List[Union[R, HwrError]] = [r for r in out if r is not None]
+        if errors == "raise":
+            for r in results:
+                if isinstance(r, HwrError):
+                    r.results = results
+                    raise r
+        return results
+
+    def recognize_char(self, image: _images.ImageLike, top_k: int = 5, charset: Optional[str] = None, *,
+                       reject_threshold: float = 0.0) -> CharResult:
+        """Recognises the single character written on ``image``: as
+        :meth:`hwr.Engine.recognize_char`, by the worker.
+
+        Raises:
+            TimeoutError, OverloadedError: no answer (see the class documentation); the errors of
+            :meth:`hwr.Engine.recognize_char` otherwise.
+        """
+        return self._single(image, _MODE_CHAR,
+                            lambda o: _char_options(o, top_k, charset, reject_threshold), CharResult)
+
+    @overload
+    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: int = ...,
+                        charset: Optional[str] = ..., errors: Literal["raise"] = ..., *,
+                        reject_threshold: float = ...) -> List[CharResult]: ...
+
+    @overload
+    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: int = ...,
+                        charset: Optional[str] = ..., *, errors: Literal["return"],
+                        reject_threshold: float = ...) -> List[Union[CharResult, HwrError]]: ...
+
+    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: int = 5,
+                        charset: Optional[str] = None, errors: BatchErrors = "raise", *,
+                        reject_threshold: float = 0.0) -> Sequence[Union[CharResult, HwrError]]:
+        """Recognises many character images in one request (``RecognizeBatch``): as
+        :meth:`hwr.Engine.recognize_batch`, including ``errors="raise"`` / ``"return"``. A batch
+        larger than the worker's ``max_batch`` raises :class:`ImageTooLargeError`."""
+        return self._many(images, _MODE_CHAR, lambda o: _char_options(o, top_k, charset, reject_threshold),
+                          CharResult, errors)
+
+    def recognize_line(self, image: _images.ImageLike, charset: Optional[str] = None, *, auto: bool = False,
+                       beam_width: int = 10, lexicon: Optional[Iterable[str]] = None,
+                       pattern: Optional[str] = None, alternatives: int = 5,
+                       reject_threshold: float = 0.0) -> LineResult:
+        """Reads a word, code or line of text written on ``image``: as
+        :meth:`hwr.Engine.recognize_line`, by the worker (:class:`UnsupportedError` if it has no
+        line model and ``auto`` is false)."""
+        return self._single(image, _MODE_AUTO if auto else _MODE_LINE,
+                            lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
+                                                    reject_threshold), LineResult)
+
+    @overload
+    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ...,
+                        errors: Literal["raise"] = ..., *, auto: bool = ..., beam_width: int = ...,
+                        lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
+                        alternatives: int = ..., reject_threshold: float = ...) -> List[LineResult]: ...
+
+    @overload
+    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ..., *,
+                        errors: Literal["return"], auto: bool = ..., beam_width: int = ...,
+                        lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
+                        alternatives: int = ...,
+                        reject_threshold: float = ...) -> List[Union[LineResult, HwrError]]: ...
+
+    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = None,
+                        errors: BatchErrors = "raise", *, auto: bool = False, beam_width: int = 10,
+                        lexicon: Optional[Iterable[str]] = None, pattern: Optional[str] = None,
+                        alternatives: int = 5,
+                        reject_threshold: float = 0.0) -> Sequence[Union[LineResult, HwrError]]:
+        """Reads many line images in one request: :meth:`recognize_line` for each, with the
+        per-item error handling of :meth:`recognize_batch`."""
+        return self._many(images, _MODE_AUTO if auto else _MODE_LINE,
+                          lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
+                                                  reject_threshold), LineResult, errors)

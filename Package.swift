@@ -58,5 +58,6 @@ let package = Package(
         .testTarget(name: "HWRTrainingTests", dependencies: ["HWRTraining", "HWRModel"]),
         .testTarget(name: "HWRRecognitionTests", dependencies: ["HWRRecognition", "HWRTraining"]),
         .testTarget(name: "HWRCAPITests", dependencies: []),
+        .testTarget(name: "HWRWorkerTests", dependencies: ["HWRWorker", "HWRProto", "CZMQ"]),
     ]
 )

@@ -93,6 +93,12 @@ public final class Socket {
         return frames
     }
 
+    /// Waits until a message can be received, at most `milliseconds`; true when one can.
+    public func waitForInput(milliseconds: Int) -> Bool {
+        var item = zmq_pollitem_t(socket: raw, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+        return zmq_poll(&item, 1, milliseconds) == 1
+    }
+
     /// Sends a multipart message.
     /// - Throws: `ZMQError` (for example EHOSTUNREACH when a ROUTER peer has gone).
     public func send(_ frames: [[UInt8]]) throws {

@@ -261,9 +261,11 @@ class Client:
     comes, the socket is closed (linger 0, dropping anything still queued) and a new one is
     connected, and the same request (same ``request_id``) is sent again, up to ``retries`` more
     times; then :class:`hwr.TimeoutError` is raised. A reply whose ``request_id`` is not the awaited
-    one (a late reply of an earlier, abandoned request) is discarded. So a call returns exactly one
-    answer, the one to its own request, or raises; but a retried request may have been processed
-    by the worker more than once (recognition has no side effects, so this is harmless). A reply
+    one (a late reply of an earlier, abandoned request) is discarded; an error reply with an empty
+    ``request_id`` (the worker could not read the request) is taken as the answer, since on one
+    socket every earlier request was answered. So a call returns exactly one answer, the one to
+    its own request, or raises; but a retried request may have been processed by the worker more
+    than once (recognition has no side effects, so this is harmless). A reply
     ``OVERLOADED`` or ``SHUTTING_DOWN`` (the worker did not process the request) is retried the
     same way, after ``backoff`` seconds (doubled each time); when no attempt is left it raises
     :class:`hwr.OverloadedError` / :class:`hwr.ShuttingDownError`. Other failures are not retried.
@@ -415,14 +417,16 @@ class Client:
                     self.discarded_replies += 1
                     notes.append(f"discarded an unparseable reply of {len(frames[-1])} bytes")
                     continue
-                if reply.request_id != request_id:
-                    self.discarded_replies += 1
-                    if not reply.request_id and reply.status != _OK:
-                        # The worker could not read a request: ours, most likely. Keep the reason.
-                        notes.append(f"discarded a reply without request_id: {_status_name(reply.status)}: "
-                                     f"{reply.message}")
-                    continue
-                return reply
+                if reply.request_id == request_id:
+                    return reply
+                if not reply.request_id and reply.status != _OK:
+                    # The worker could not read the request_id (an unparseable or over-limit
+                    # request). On this socket every earlier request was answered (else the socket
+                    # was replaced) and the worker answers each request once, so this is the
+                    # answer to the request in flight: ours.
+                    return reply
+                self.discarded_replies += 1
+                notes.append(f"discarded a reply to another request ({reply.request_id!r})")
         except BaseException:
             self._reset_socket()
             raise

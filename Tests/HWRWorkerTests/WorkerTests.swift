@@ -1,0 +1,256 @@
+import CZMQ
+import Foundation
+import HWRProto
+import HWRWorker
+import XCTest
+
+/// The worker over real sockets: it is started as a separate process (`hwr-cli worker`, built by
+/// `swift build -c release --product hwr-cli`), exactly as operations would run it.
+final class WorkerTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+    let context = Context()
+    var processes: [Process] = []
+    let k = try! Data(contentsOf: URL(fileURLWithPath: "\(root)/Tests/Fixtures/formats/K.jpg"))
+
+    func binary() throws -> String {
+        let path = "\(Self.root)/.build/release/hwr-cli"
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw XCTSkip("hwr-cli not built: run `swift build -c release --product hwr-cli` first")
+        }
+        return path
+    }
+
+    /// A free TCP port on loopback.
+    func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @discardableResult
+    func start(_ arguments: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try binary())
+        p.arguments = arguments + (arguments.first == "worker" ? ["--log-level", "warning"] : [])
+        p.currentDirectoryURL = URL(fileURLWithPath: Self.root)
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        processes.append(p)
+        return p
+    }
+
+    override func tearDown() {
+        for p in processes where p.isRunning { p.terminate(); p.waitUntilExit() }
+    }
+
+    func request(_ id: String, _ fill: (inout Hwr_V1_Request) -> Void) -> [UInt8] {
+        var r = Hwr_V1_Request()
+        r.protocolVersion = 1
+        r.requestID = id
+        fill(&r)
+        return try! r.serializedBytes()
+    }
+
+    func recognizeK(_ id: String) -> [UInt8] {
+        request(id) { $0.recognize.image.data = k }
+    }
+
+    /// Sends frames on a DEALER and waits for one reply.
+    func call(_ socket: Socket, _ frames: [[UInt8]], timeout: Int32 = 10_000) throws -> Hwr_V1_Reply {
+        try socket.send(frames)
+        guard socket.waitForInput(milliseconds: Int(timeout)), let reply = try socket.receive() else { throw NoReply(timeout: timeout) }
+        return try Hwr_V1_Reply(serializedBytes: reply.last!)
+    }
+
+    func dealer(_ endpoint: String) throws -> Socket {
+        let s = try Socket(context, type: ZMQ_DEALER)
+        try s.connect(endpoint)
+        return s
+    }
+
+    /// Waits until the worker answers a health request.
+    func waitUntilServing(_ endpoint: String) throws {
+        let s = try dealer(endpoint)
+        for attempt in 0..<100 {
+            try s.send([request("health-\(attempt)") { $0.health = Hwr_V1_HealthRequest() }])
+            if s.waitForInput(milliseconds: 200), (try s.receive()) != nil { return }
+        }
+        XCTFail("worker at \(endpoint) never answered")
+    }
+
+    func testRequestReplyOverTCPAndIPCWithEveryErrorPath() throws {
+        let ipc = "ipc:///tmp/hwr-test-\(getpid()).sock"
+        for endpoint in ["tcp://127.0.0.1:\(freePort())", ipc] {
+            try start(["worker", "--bind", endpoint, "--threads", "2", "--max-batch", "4", "--max-message-bytes", "200000"])
+            try waitUntilServing(endpoint)
+            let s = try dealer(endpoint)
+            let ok = try call(s, [recognizeK("k1")])
+            XCTAssertEqual(ok.status, .ok)
+            XCTAssertEqual(ok.requestID, "k1")
+            XCTAssertEqual(ok.recognize.result.text, "K")
+            XCTAssertEqual(ok.recognize.modelName, "hwr-char")
+            XCTAssertGreaterThan(ok.serverTimeMs, 0)
+            // Garbage, empty frame, wrong version, no method, over-size, undecodable, too many images, unsupported...
+            XCTAssertEqual(try call(s, [Array("garbage\u{1}\u{2}".utf8)]).status, .badRequest)
+            XCTAssertEqual(try call(s, [[]]).status, .badRequest)
+            let versioned = try call(s, [request("v") { $0.protocolVersion = 2; $0.health = .init() }])
+            XCTAssertEqual(versioned.status, .wrongVersion)
+            XCTAssertEqual(versioned.requestID, "v")
+            XCTAssertEqual(try call(s, [request("none") { _ in }]).status, .badRequest)
+            XCTAssertEqual(try call(s, [request("big") { $0.recognize.image.data = Data(count: 300_000) }]).status, .imageTooLarge)
+            XCTAssertEqual(try call(s, [request("junk") { $0.recognize.image.data = Data("junk".utf8) }]).status, .decodeFailure)
+            XCTAssertEqual(try call(s, [request("pixels") {
+                $0.recognize.image.encoding = .gray8; $0.recognize.image.width = 5000; $0.recognize.image.height = 5000
+                $0.recognize.image.data = Data(count: 16)
+            }]).status, .imageTooLarge)
+            XCTAssertEqual(try call(s, [request("many") { r in
+                for _ in 0..<5 { var i = Hwr_V1_Image(); i.data = k; r.recognizeBatch.images.append(i) }
+            }]).status, .imageTooLarge)
+            XCTAssertEqual(try call(s, [request("opts") { $0.recognize.image.data = k; $0.recognize.options.topK = 99 }]).status, .badRequest)
+            // A batch with a bad image: the others are recognised.
+            let batch = try call(s, [request("b") { r in
+                for d in [k, Data("x".utf8), k] { var i = Hwr_V1_Image(); i.data = d; r.recognizeBatch.images.append(i) }
+            }])
+            XCTAssertEqual(batch.recognizeBatch.results.map(\.status), [.ok, .decodeFailure, .ok])
+            // Line mode with a lexicon, model info, and still serving after all of it.
+            let word = try Data(contentsOf: URL(fileURLWithPath: "\(Self.root)/Tests/Fixtures/lines/word-000.png"))
+            let line = try call(s, [request("line") {
+                $0.recognize.image.data = word; $0.recognize.mode = .line
+                $0.recognize.options.lexicon = ["inconsequential", "nconsequential", "commanding"]
+            }])
+            XCTAssertEqual(line.recognize.result.text, "NCONSEQUENTIAL")
+            let info = try call(s, [request("info") { $0.modelInfo = .init() }])
+            XCTAssertTrue(info.modelInfo.lineModel)
+            XCTAssertEqual(info.modelInfo.abiVersion, 1)
+            XCTAssertEqual(info.modelInfo.maxBatch, 4)
+            XCTAssertGreaterThanOrEqual(info.modelInfo.stats.requests, 12)
+            XCTAssertGreaterThanOrEqual(info.modelInfo.stats.errors, 8)
+            XCTAssertEqual(try call(s, [recognizeK("again")]).recognize.result.text, "K")
+            // A REQ-style envelope (empty delimiter) is echoed back.
+            let req = try Socket(context, type: ZMQ_REQ)
+            try req.connect(endpoint)
+            try req.send([recognizeK("req")])
+            XCTAssertEqual(try Hwr_V1_Reply(serializedBytes: try XCTUnwrap(try req.receive()).last!).requestID, "req")
+            for p in processes where p.isRunning { p.terminate(); p.waitUntilExit() }
+        }
+    }
+
+    func testManyConcurrentClientsGetExactlyOneReplyEach() throws {
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        try start(["worker", "--bind", endpoint])
+        try waitUntilServing(endpoint)
+        let clients = try (0..<4).map { _ in try dealer(endpoint) }
+        var expected = Set<String>()
+        for (c, s) in clients.enumerated() {
+            for i in 0..<50 { let id = "c\(c)-\(i)"; expected.insert(id); try s.send([recognizeK(id)]) }
+        }
+        var seen: [String: Int] = [:]
+        for s in clients {
+            for _ in 0..<50 {
+                let frames = try XCTUnwrap(try s.receive())
+                let reply = try Hwr_V1_Reply(serializedBytes: frames.last!)
+                XCTAssertEqual(reply.recognize.result.text, "K")
+                seen[reply.requestID, default: 0] += 1
+            }
+        }
+        XCTAssertEqual(Set(seen.keys), expected)
+        XCTAssertTrue(seen.values.allSatisfy { $0 == 1 }, "no duplicates")
+    }
+
+    func testBrokerSpreadsRequestsOverTwoWorkers() throws {
+        let front = "tcp://127.0.0.1:\(freePort())", back = "tcp://127.0.0.1:\(freePort())"
+        try start(["broker", "--frontend", front, "--backend", back])
+        try start(["worker", "--connect", back, "--threads", "1", "--max-batch", "7"])
+        try start(["worker", "--connect", back, "--threads", "1", "--max-batch", "9"])
+        try waitUntilServing(front)
+        Thread.sleep(forTimeInterval: 0.5) // let both workers connect
+        let s = try dealer(front)
+        for i in 0..<40 { try s.send([recognizeK("b\(i)")]) }
+        var ids = Set<String>()
+        for _ in 0..<40 { ids.insert(try Hwr_V1_Reply(serializedBytes: try XCTUnwrap(try s.receive()).last!).requestID) }
+        XCTAssertEqual(ids.count, 40)
+        // The two workers differ in their batch limit: model info answered by both shows both.
+        var limits = Set<UInt32>()
+        for i in 0..<8 { limits.insert(try call(s, [request("i\(i)") { $0.modelInfo = .init() }]).modelInfo.maxBatch) }
+        XCTAssertEqual(limits, [7, 9], "both workers served requests through the broker")
+    }
+
+    func testPipelineStageReadsFromPushAndWritesToPull() throws {
+        let up = "tcp://127.0.0.1:\(freePort())", down = "tcp://127.0.0.1:\(freePort())"
+        let source = try Socket(context, type: ZMQ_PUSH), sink = try Socket(context, type: ZMQ_PULL)
+        try source.bind(up)
+        try sink.bind(down)
+        try start(["worker", "--pull", up, "--push", down])
+        for i in 0..<20 { try source.send([recognizeK("p\(i)")]) }
+        try source.send([Array("not protobuf".utf8)])
+        var ids = Set<String>(), statuses: [Hwr_V1_StatusCode] = []
+        for _ in 0..<21 {
+            guard sink.waitForInput(milliseconds: 20_000) else { return XCTFail("pipeline stopped answering") }
+            let reply = try Hwr_V1_Reply(serializedBytes: try XCTUnwrap(try sink.receive()).last!)
+            ids.insert(reply.requestID); statuses.append(reply.status)
+        }
+        XCTAssertEqual(ids.count, 21) // 20 ids + "" for the unreadable one
+        XCTAssertEqual(statuses.filter { $0 == .badRequest }.count, 1)
+    }
+
+    func testShutdownAnswersEveryRequestInFlightAndExitsZero() throws {
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        let worker = try start(["worker", "--bind", endpoint, "--threads", "1"])
+        try waitUntilServing(endpoint)
+        let s = try dealer(endpoint)
+        let word = try Data(contentsOf: URL(fileURLWithPath: "\(Self.root)/Tests/Fixtures/lines/word-000.png"))
+        for i in 0..<60 { try s.send([request("s\(i)") { $0.recognize.image.data = word; $0.recognize.mode = .line }]) }
+        Thread.sleep(forTimeInterval: 0.2)
+        worker.interrupt() // SIGINT while most requests are still queued
+        var answered = 0, ok = 0
+        while answered < 60 {
+            guard s.waitForInput(milliseconds: 30_000) else { break }
+            let reply = try Hwr_V1_Reply(serializedBytes: try XCTUnwrap(try s.receive()).last!)
+            answered += 1
+            if reply.status == .ok { ok += 1 } else { XCTAssertEqual(reply.status, .shuttingDown) }
+        }
+        worker.waitUntilExit()
+        XCTAssertEqual(answered, 60, "every request got a reply")
+        XCTAssertGreaterThan(ok, 0)
+        XCTAssertEqual(worker.terminationStatus, 0)
+    }
+
+    func testCurveRefusesClientsWithoutTheServerKey() throws {
+        let keys = FileManager.default.temporaryDirectory.appendingPathComponent("hwr-keys-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        let server = try Curve.keyPair(), client = try Curve.keyPair(), stranger = try Curve.keyPair()
+        try server.secretKey.write(toFile: "\(keys)/server", atomically: true, encoding: .utf8)
+        try client.publicKey.write(toFile: "\(keys)/allowed", atomically: true, encoding: .utf8)
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        try start(["worker", "--bind", endpoint, "--curve-secret-key-file", "\(keys)/server", "--curve-allow", "\(keys)/allowed"])
+        func secureDealer(_ pair: (publicKey: String, secretKey: String)) throws -> Socket {
+            let s = try Socket(context, type: ZMQ_DEALER)
+            try s.setOption(ZMQ_CURVE_SERVERKEY, bytes: Array(server.publicKey.utf8))
+            try s.setOption(ZMQ_CURVE_PUBLICKEY, bytes: Array(pair.publicKey.utf8))
+            try s.setOption(ZMQ_CURVE_SECRETKEY, bytes: Array(pair.secretKey.utf8))
+            try s.connect(endpoint)
+            return s
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let allowed = try secureDealer(client)
+        XCTAssertEqual(try call(allowed, [recognizeK("secure")]).recognize.result.text, "K")
+        let refused = try secureDealer(stranger)
+        try refused.send([recognizeK("stranger")])
+        XCTAssertFalse(refused.waitForInput(milliseconds: 1500), "an unknown client key gets no session")
+        let plain = try dealer(endpoint)
+        try plain.send([recognizeK("plain")])
+        XCTAssertFalse(plain.waitForInput(milliseconds: 1500), "a client without encryption gets no session")
+    }
+}
+
+/// No reply arrived in time.
+struct NoReply: Error {
+    let timeout: Int32
+}

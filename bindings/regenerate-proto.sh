@@ -23,7 +23,8 @@
 #     instead of the literal 'hwr_pb2'), so they pickle and repr correctly;
 #   - absolute imports of sibling generated modules (`import x_pb2`), which protoc emits when a
 #     .proto imports another one, become relative (`from . import x_pb2`). hwr.proto imports
-#     nothing today; the rule keeps the package importable if that changes.
+#     nothing today; the rule keeps the package importable if that changes;
+#   - in the .pyi stub, the empty messages' `__slots__ = []` get a type (mypy asks for one).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -66,6 +67,7 @@ sed -e "s/BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hwr_pb2', globals())/Build
 mv "$py.fixed" "$py"
 sed -e 's/^import \([A-Za-z0-9_]*_pb2\) as /from . import \1 as /' \
     -e 's/^import \([A-Za-z0-9_]*_pb2\)$/from . import \1/' \
+    -e 's/^\( *\)__slots__ = \[\]$/\1__slots__: list[str] = []/' \
     "$tmp/py/hwr_pb2.pyi" > "$tmp/py/hwr_pb2.pyi.fixed"
 mv "$tmp/py/hwr_pb2.pyi.fixed" "$tmp/py/hwr_pb2.pyi"
 

@@ -9,7 +9,8 @@ if command -v apt-get >/dev/null 2>&1; then
     if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
     $SUDO apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        libopenblas-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev pkg-config make gcc g++ python3-pip >/dev/null
+        libopenblas-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libzmq3-dev \
+        libprotobuf-c-dev protobuf-c-compiler pkg-config make gcc g++ python3-pip >/dev/null
 fi
 swift build -c release --product hwr
 swift build -c release --product hwr-cli

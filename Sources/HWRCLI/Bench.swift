@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import HWRImage
-import HWRKernels
 import HWRRecognition
 
 struct Bench: ParsableCommand {
@@ -19,14 +18,14 @@ struct Bench: ParsableCommand {
     @Option(help: "Thread counts to measure.") var threads: [Int] = [1, 2]
 
     func run() throws {
-        let recognizer = try Recognizer(modelPath: model, lineModelPath: lineModel, threads: 1)
+        var recognizer = try Recognizer(modelPath: model, lineModelPath: lineModel, threads: 1)
         let char = try GrayImage(contentsOfFile: charImage)
         let word = try GrayImage(contentsOfFile: wordImage)
         let charFlops = Double(try recognizer.model.architecture.flops(width: 28))
         var results: [String: Double] = ["rss_mb": residentMegabytes(), "char_mflop_per_image": charFlops / 1e6]
         func wanted(_ name: String) -> Bool { only.map { name.hasPrefix($0) } ?? true }
         for threads in threads {
-            setKernelThreads(threads)
+            recognizer = try Recognizer(modelPath: model, lineModelPath: lineModel, threads: threads)
             if wanted("char_b1_t\(threads)") {
                 let latency = try measure { _ = try recognizer.recognize([char]) }
                 results["char_b1_t\(threads)_ms"] = latency.median * 1000

@@ -16,6 +16,51 @@ public func reluBackward(_ d: UnsafeMutablePointer<Float>, y: UnsafePointer<Floa
 @inline(__always)
 public func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
 
+/// e^x for 8 lanes: Cody-Waite range reduction to |r| <= ln2/2, a degree-6 polynomial (Cephes'
+/// expf coefficients, relative error about 2e-7), and the power of two built in the exponent bits.
+@inline(__always)
+func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let x = x.clamped(lowerBound: SIMD8(repeating: -87), upperBound: SIMD8(repeating: 88))
+    let magic = SIMD8<Float>(repeating: 12_582_912) // 1.5 * 2^23: adding it rounds to an integer
+    let k = x * 1.442_695_04 + magic
+    let n = k - magic
+    let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+    var y = SIMD8<Float>(repeating: 1.987_569_15e-4)
+    y = y * r + 1.398_199_95e-3
+    y = y * r + 8.333_451_9e-3
+    y = y * r + 4.166_579_59e-2
+    y = y * r + 1.666_666_55e-1
+    y = y * r + 5.000_000_12e-1
+    y = y * r * r + r + 1
+    let exponent = (unsafeBitCast(k, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+    return y * unsafeBitCast(exponent, to: SIMD8<Float>.self)
+}
+
+/// In-place logistic sigmoid over `n` floats, 8 at a time.
+public func sigmoidInPlace(_ x: UnsafeMutablePointer<Float>, n: Int) {
+    var i = 0
+    let raw = UnsafeMutableRawPointer(x)
+    while i + 8 <= n {
+        let v = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+        raw.storeBytes(of: 1 / (1 + exp8(-v)), toByteOffset: 4 * i, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < n { x[i] = sigmoid(x[i]); i += 1 }
+}
+
+/// `out = tanh(x)` over `n` floats, 8 at a time (may run in place).
+public func tanhVector(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, n: Int) {
+    var i = 0
+    let source = UnsafeRawPointer(x), destination = UnsafeMutableRawPointer(out)
+    while i + 8 <= n {
+        let v = source.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+        // tanh(v) = 1 - 2 / (e^(2v) + 1), exact at both tails after clamping in exp8.
+        destination.storeBytes(of: 1 - 2 / (exp8(v + v) + 1), toByteOffset: 4 * i, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < n { out[i] = tanhf(x[i]); i += 1 }
+}
+
 /// Dropout forward (training): `out = x * mask`, `mask` in {0, 1/(1-rate)}.
 /// - Parameters:
 ///   - out, mask: [n]

@@ -50,18 +50,19 @@ public func lstmForward(out: UnsafeMutablePointer<Float>, ldOut: Int, states: LS
         for n in 0..<batch {
             let g = gates + n * g4
             let c = cells + n * units, h = hidden + n * units
-            let cp: UnsafeMutablePointer<Float>? = previous < 0 ? nil : states.cells + previous * bh + n * units
             let o = out + (t * batch + n) * ldOut
-            for j in 0..<units {
-                let ig = sigmoid(g[j]), fg = sigmoid(g[units + j])
-                let gg = tanhf(g[2 * units + j]), og = sigmoid(g[3 * units + j])
-                g[j] = ig; g[units + j] = fg; g[2 * units + j] = gg; g[3 * units + j] = og
-                let cv = fg * (cp?[j] ?? 0) + ig * gg
-                c[j] = cv
-                let hv = og * tanhf(cv)
-                h[j] = hv
-                o[j] = hv
+            // Gate activations: i, f by sigmoid; g by tanh; o by sigmoid.
+            sigmoidInPlace(g, n: 2 * units)
+            tanhVector(g + 2 * units, g + 2 * units, n: units)
+            sigmoidInPlace(g + 3 * units, n: units)
+            if previous < 0 {
+                for j in 0..<units { c[j] = g[j] * g[2 * units + j] }
+            } else {
+                let cp = states.cells + previous * bh + n * units
+                for j in 0..<units { c[j] = g[units + j] * cp[j] + g[j] * g[2 * units + j] }
             }
+            tanhVector(h, c, n: units)
+            for j in 0..<units { h[j] *= g[3 * units + j]; o[j] = h[j] }
         }
         previous = t
     }
@@ -97,7 +98,8 @@ public func lstmBackward(dx: UnsafeMutablePointer<Float>?, dWx: UnsafeMutablePoi
                 let k = n * units + j
                 let dh = dO[j] + dhNext[k]
                 let ig = g[j], fg = g[units + j], gg = g[2 * units + j], og = g[3 * units + j]
-                let tc = tanhf(c[j])
+                // tanh(c) from the forward pass: h = o * tanh(c).
+                let tc = og > 1e-6 ? states.hidden[t * bh + k] / og : tanhf(c[j])
                 let dc = dcNext[k] + dh * og * (1 - tc * tc)
                 dcNext[k] = dc * fg
                 d[j] = dc * gg * ig * (1 - ig)

@@ -66,6 +66,8 @@ public final class Recognizer: @unchecked Sendable {
     let lineNormalizer: LineNormalizer
     let charNetworks: NetworkPool
     let lineNetworks: NetworkPool?
+    /// Threads a batch is split over (each runs its share with single-threaded matrix products).
+    public let threads: Int
 
     /// Name of the default character model file.
     public static let defaultModelFile = "hwr-char.hwrm"
@@ -77,7 +79,8 @@ public final class Recognizer: @unchecked Sendable {
     ///   - modelPath: a character model file, or nil for the default (`$HWR_MODEL`, then the search paths)
     ///   - lineModelPath: a line model file, or nil for the default (`$HWR_LINE_MODEL`, then the search
     ///     paths; no line model when none is found)
-    ///   - threads: matrix-product threads (0: one per core)
+    ///   - threads: threads a batch is split over (0: one per core); the matrix products of each share
+    ///     run single-threaded, which scales better than threading each small product
     /// - Throws: `ModelError` if a model is missing, invalid, or of the wrong kind.
     public init(modelPath: String? = nil, lineModelPath: String? = nil, threads: Int = 0) throws {
         guard let path = modelPath ?? Self.defaultPath(file: Self.defaultModelFile, environment: "HWR_MODEL") else {
@@ -103,7 +106,8 @@ public final class Recognizer: @unchecked Sendable {
             lineModel = nil; lineNetworks = nil; lineNormalizer = LineNormalizer()
         }
         self.lineModelPath = lineModel == nil ? nil : linePath
-        setKernelThreads(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount)
+        self.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+        setKernelThreads(1)
     }
 
     /// The default path of a model file: the environment variable if set, else the first of
@@ -142,8 +146,14 @@ public final class Recognizer: @unchecked Sendable {
         let classes = model.charset.count
         guard topK >= 1, topK <= classes else { throw RecognitionError.invalidOption("top_k must be in 1...\(classes), got \(topK)") }
         let mask = try allowedMask(allowed)
-        let n = normalizer.size * normalizer.size
-        var results = [Result<CharacterReading, Error>](repeating: .failure(RecognitionError.invalidOption("")), count: images.count)
+        let distributions = inParallel(images) { chunk in self.classify(chunk, mask: mask) }
+        return distributions.map { $0.map { reading($0, mask: mask, topK: topK) } }
+    }
+
+    /// Class probabilities of each image (normalisation errors per image), in one batched pass.
+    func classify(_ images: ArraySlice<GrayImage>, mask: [Bool]?) -> [Result<[Float], Error>] {
+        let classes = model.charset.count, n = normalizer.size * normalizer.size
+        var results = [Result<[Float], Error>](repeating: .failure(RecognitionError.invalidOption("")), count: images.count)
         var inputs: [Float] = []
         var rows: [Int] = []
         inputs.reserveCapacity(images.count * n)
@@ -151,12 +161,28 @@ public final class Recognizer: @unchecked Sendable {
             do { inputs += try normalizer.normalize(image); rows.append(i) } catch { results[i] = .failure(error) }
         }
         guard !rows.isEmpty else { return results }
-        let probabilities = charNetworks.withNetwork { network -> [[Float]] in
+        charNetworks.withNetwork { network in
             let (logits, _) = network.forward(inputs, batch: rows.count, width: normalizer.size, mode: .inference)
-            return (0..<rows.count).map { self.probabilities(logits + $0 * classes, mask: mask) }
+            for (r, i) in rows.enumerated() { results[i] = .success(probabilities(logits + r * classes, mask: mask)) }
         }
-        for (r, i) in rows.enumerated() { results[i] = .success(reading(probabilities[r], mask: mask, topK: topK)) }
         return results
+    }
+
+    /// Splits `items` into one chunk per thread (chunks of at least 4), runs `body` on each
+    /// concurrently, and concatenates the results in order.
+    func inParallel<T, R>(_ items: [T], _ body: @escaping (ArraySlice<T>) -> [R]) -> [R] {
+        let chunks = min(threads, max(1, items.count / 4))
+        guard chunks > 1 else { return body(items[...]) }
+        let size = (items.count + chunks - 1) / chunks
+        var parts = [[R]](repeating: [], count: chunks)
+        parts.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let range = (c * size)..<min(items.count, (c + 1) * size)
+                base[c] = body(items[range])
+            }
+        }
+        return parts.flatMap { $0 }
     }
 
     func allowedMask(_ allowed: String?) throws -> [Bool]? {

@@ -90,16 +90,8 @@ extension Recognizer {
     public func recognizeSequence(_ images: [GrayImage], options: TextOptions = .init()) throws -> TextReading {
         guard !images.isEmpty else { throw RecognitionError.invalidOption("the sequence has no image") }
         let constraint = try constraint(options)
-        var inputs: [Float] = []
-        for (i, image) in images.enumerated() {
-            do { inputs += try normalizer.normalize(image) } catch {
-                throw SequenceImageError(index: i, underlying: error)
-            }
-        }
-        let classes = model.charset.count
-        let distributions = charNetworks.withNetwork { network -> [[Float]] in
-            let (logits, _) = network.forward(inputs, batch: images.count, width: normalizer.size, mode: .inference)
-            return (0..<images.count).map { probabilities(logits + $0 * classes, mask: nil) }
+        let distributions = try inParallel(images) { self.classify($0, mask: nil) }.enumerated().map { i, d in
+            do { return try d.get() } catch { throw SequenceImageError(index: i, underlying: error) }
         }
         let readings = SequenceDecoder.decode(distributions, charset: model.charset, constraint: constraint,
                                               beamWidth: max(options.beamWidth, options.alternatives), alternatives: options.alternatives)
@@ -113,9 +105,9 @@ extension Recognizer {
         guard let lineModel, let lineNetworks else { throw RecognitionError.noLineModel }
         let constraint = try constraint(options)
         let classes = lineModel.architecture.classes
-        return images.map { image in
+        return inParallel(images) { chunk in chunk.map { image in
             Result {
-                let (pixels, width) = try lineNormalizer.normalize(image)
+                let (pixels, width) = try self.lineNormalizer.normalize(image)
                 let posteriors = lineNetworks.withNetwork { network -> CTCPosteriors in
                     let (logits, shape) = network.forward(pixels, batch: 1, width: width, mode: .inference)
                     guard case let .sequence(steps, _) = shape else { return CTCPosteriors(steps: 0, classes: classes, probabilities: []) }
@@ -132,7 +124,7 @@ extension Recognizer {
                 }
                 return try TextReading(readings: readings, options: options, mode: .line, steps: posteriors.steps)
             }
-        }
+        } }
     }
 
     /// Reads each image with the line model, and with the character model when the line model finds

@@ -43,7 +43,8 @@ public final class Service: @unchecked Sendable {
     public func parse(_ body: [UInt8]) -> Result<Hwr_V1_Request, ReplyError> {
         guard !body.isEmpty else { return .failure(ReplyError(.badRequest, "empty request frame")) }
         guard body.count <= limits.maxMessageBytes else {
-            return .failure(ReplyError(.imageTooLarge, "request of \(body.count) bytes exceeds the limit of \(limits.maxMessageBytes)"))
+            let id = (try? Hwr_V1_Request(serializedBytes: body))?.requestID ?? ""
+            return .failure(ReplyError(.imageTooLarge, "request of \(body.count) bytes exceeds the limit of \(limits.maxMessageBytes)", id))
         }
         let request: Hwr_V1_Request
         do { request = try Hwr_V1_Request(serializedBytes: body) } catch {
@@ -73,13 +74,14 @@ public final class Service: @unchecked Sendable {
                 for (k, result) in zip(i..<j, results) {
                     var reply = Self.errorReply(.ok, "", requestID: requests[k].requestID)
                     switch result {
+                    case let .success(recognition) where recognition.status != .ok:
+                        reply.status = recognition.status
+                        reply.message = recognition.message
                     case let .success(recognition):
                         var r = Hwr_V1_RecognizeReply()
                         r.result = recognition
                         r.modelName = engine.modelName; r.modelVersion = engine.modelVersion
                         reply.recognize = r
-                        reply.status = recognition.status
-                        reply.message = recognition.message
                     case let .failure(e):
                         reply.status = e.status; reply.message = e.message
                     }
@@ -166,7 +168,8 @@ public final class Service: @unchecked Sendable {
         if image.data.isEmpty { return failure(.decodeFailure, "the image has no bytes") }
         if let (w, h) = Self.dimensions(image) {
             guard w > 0, h > 0 else { return failure(.decodeFailure, "the image is \(w)x\(h)") }
-            guard w * h <= limits.maxPixels else {
+            let (pixels, overflow) = w.multipliedReportingOverflow(by: h)
+            guard !overflow, pixels <= limits.maxPixels else {
                 return failure(.imageTooLarge, "\(w)x\(h) exceeds the limit of \(limits.maxPixels) pixels")
             }
         }

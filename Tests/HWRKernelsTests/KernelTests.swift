@@ -140,6 +140,17 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(d[8], p[8] / 3, accuracy: 1e-6)
     }
 
+    func testVectorActivationsMatchLibm() {
+        let x = (0..<2003).map { Float($0 - 1000) / 37 } + [-200, -90, 0, 90, 200]
+        var s = x, t = x
+        sigmoidInPlace(&s, n: s.count)
+        tanhVector(&t, x, n: x.count)
+        for i in 0..<x.count {
+            XCTAssertEqual(s[i], 1 / (1 + exp(-x[i])), accuracy: 3e-7, "sigmoid(\(x[i]))")
+            XCTAssertEqual(t[i], tanh(x[i]), accuracy: 5e-7, "tanh(\(x[i]))")
+        }
+    }
+
     func testColumnsToSequenceRoundTrip() {
         let (b, h, w, c) = (2, 3, 4, 2)
         let x = rand(b * h * w * c)

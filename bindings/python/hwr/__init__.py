@@ -41,7 +41,7 @@ from .errors import (
     OutOfMemoryError,
     OverloadedError,
     ShuttingDownError,
-    TimeoutError,
+    TimeoutError as TimeoutError,  # re-exported (hwr.TimeoutError), kept out of __all__
     UnsupportedError,
     WrongVersionError,
 )

@@ -500,14 +500,29 @@ def _free_port() -> int:
 
 
 class LiveWorker:
-    def __init__(self, exe: str, log: pathlib.Path, extra: List[str]) -> None:
+    """``hwr-cli worker --bind tcp://127.0.0.1:FREE --metrics-port FREE EXTRA...`` (``broker``:
+    ``hwr-cli broker`` on two free ports and ``hwr-cli worker --connect BACKEND EXTRA...`` instead;
+    ``endpoint`` is then the broker's frontend)."""
+
+    def __init__(self, exe: str, log: pathlib.Path, extra: List[str], broker: bool = False) -> None:
         self.log_path = log
+        self.procs: List[subprocess.Popen] = []
         last = ""
-        for _ in range(3):  # another process may take the free port before the worker binds it
+        for _ in range(3):  # another process may take a free port before the worker binds it
             self.endpoint = f"tcp://127.0.0.1:{_free_port()}"
+            self.metrics_port = _free_port()
             with open(log, "wb") as out:
-                self.proc = subprocess.Popen([exe, "worker", "--bind", self.endpoint, *extra], cwd=str(CHECKOUT),
-                                             stdout=out, stderr=subprocess.STDOUT)
+                if broker:
+                    backend = f"tcp://127.0.0.1:{_free_port()}"
+                    self.procs.append(subprocess.Popen(
+                        [exe, "broker", "--frontend", self.endpoint, "--backend", backend], cwd=str(CHECKOUT),
+                        stdout=out, stderr=subprocess.STDOUT))
+                    args = ["--connect", backend]
+                else:
+                    args = ["--bind", self.endpoint, "--metrics-port", str(self.metrics_port)]
+                self.procs.append(subprocess.Popen([exe, "worker", *args, *extra], cwd=str(CHECKOUT),
+                                                   stdout=out, stderr=subprocess.STDOUT))
+            self.proc = self.procs[-1]
             if self._wait_ready(90):
                 return
             last = self.log()
@@ -518,7 +533,7 @@ class LiveWorker:
         deadline = time.monotonic() + seconds
         with hwr.Client(self.endpoint, timeout=0.5, retries=0) as c:
             while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
+                if any(p.poll() is not None for p in self.procs):
                     return False
                 try:
                     if c.health():
@@ -531,13 +546,16 @@ class LiveWorker:
         return self.log_path.read_text(errors="replace")[-4000:]
 
     def stop(self) -> Optional[int]:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        """Stops the processes (SIGTERM, the worker first); the worker's exit status."""
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(10)
+        self.procs = []
         return self.proc.returncode
 
 
@@ -548,7 +566,7 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveWorker]:
         pytest.skip(why)
     w = LiveWorker(exe, tmp_path_factory.mktemp("worker") / "worker.log", ["--threads", "2"])
     yield w
-    w.stop()
+    assert w.stop() == 0, w.log()  # SIGTERM: a graceful stop
 
 
 @pytest.fixture
@@ -750,3 +768,130 @@ def test_live_shared_client_from_threads(client: hwr.Client) -> None:
     for t in threads:
         t.join(300)
     assert results == ["K"] * 40
+
+
+def test_live_metrics(worker: LiveWorker, client: hwr.Client) -> None:
+    import urllib.request
+
+    client.recognize_char(K_JPG)
+    with urllib.request.urlopen(f"http://127.0.0.1:{worker.metrics_port}/metrics", timeout=20) as r:
+        assert r.status == 200
+        text = r.read().decode()
+    assert "hwr_requests_total" in text and "hwr_request_latency_seconds" in text, text[:500]
+
+
+@pytest.fixture(scope="module")
+def brokered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveWorker]:
+    exe, why = _worker_binary()
+    if exe is None:
+        pytest.skip(why)
+    w = LiveWorker(exe, tmp_path_factory.mktemp("broker") / "broker.log", ["--threads", "1", "--max-batch", "2"],
+                   broker=True)
+    yield w
+    assert w.stop() == 0, w.log()  # SIGTERM: a graceful stop
+
+
+def test_live_through_a_broker_with_limits(brokered: LiveWorker) -> None:
+    with hwr.Client(brokered.endpoint, timeout=20, retries=1) as c:
+        assert c.recognize_char(K_JPG).text == "K"
+        info = c.model_info()
+        assert info.max_batch == 2
+        assert [r.text for r in c.recognize_batch([K_JPG, K_JPG])] == ["K", "K"]
+        with pytest.raises(hwr.ImageTooLargeError) as e:
+            c.recognize_batch([K_JPG] * 3)
+        assert e.value.wire_status == pb.IMAGE_TOO_LARGE and "2" in e.value.message
+        assert c.health()
+
+
+def test_live_pipeline(tmp_path: pathlib.Path) -> None:
+    exe, why = _worker_binary()
+    if exe is None:
+        pytest.skip(why)
+    ctx = zmq.Context.instance()
+    up, down = ctx.socket(zmq.PUSH), ctx.socket(zmq.PULL)
+    for s in (up, down):
+        s.setsockopt(zmq.LINGER, 0)
+    up_port = up.bind_to_random_port("tcp://127.0.0.1")
+    down_port = down.bind_to_random_port("tcp://127.0.0.1")
+    log = tmp_path / "pipeline.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([exe, "worker", "--pull", f"tcp://127.0.0.1:{up_port}",
+                                 "--push", f"tcp://127.0.0.1:{down_port}", "--threads", "1"],
+                                cwd=str(CHECKOUT), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        ids = [f"pipe-{i}" for i in range(5)]
+        for rid in ids:
+            req = pb.Request(protocol_version=1, request_id=rid)
+            req.recognize.image.data = K_JPG.read_bytes()
+            assert up.poll(60000, zmq.POLLOUT), log.read_text()
+            up.send(req.SerializeToString())
+        up.send(b"garbage")  # a malformed request gets its reply too
+        replies = []
+        for _ in range(6):
+            assert down.poll(60000), f"missing replies; worker output:\n{log.read_text()}"
+            frames = down.recv_multipart()
+            assert len(frames) == 1
+            replies.append(pb.Reply.FromString(frames[0]))
+        ok = sorted((r.request_id, r.recognize.result.text) for r in replies if r.request_id)
+        assert ok == [(rid, "K") for rid in ids]
+        assert [r.status for r in replies if not r.request_id] == [pb.BAD_REQUEST]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait(10)
+        up.close(linger=0)
+        down.close(linger=0)
+    assert rc == 0, log.read_text()
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """The signature and IHDR chunk of a PNG claiming width x height (no pixel data)."""
+    import struct
+    import zlib
+
+    ihdr = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + ihdr + struct.pack(">I", zlib.crc32(ihdr))
+
+
+@pytest.mark.parametrize("image", [
+    pb.Image(encoding=pb.GRAY8, width=0xFFFFFFFF, height=0xFFFFFFFF, data=b"x"),
+    pb.Image(encoding=pb.GRAY8, width=0x10000, height=0x10000, data=b"x"),
+    pb.Image(data=_png_header(0xFFFFFFFF, 0xFFFFFFFF)),
+    pb.Image(data=_png_header(0x80000000, 3)),
+], ids=["gray8-4G-x-4G", "gray8-64k-x-64k", "png-4G-x-4G", "png-2G-x-3"])
+def test_live_hostile_dimensions_are_refused_and_the_worker_survives(
+        tmp_path: pathlib.Path, image: "pb.Image") -> None:
+    """Declared dimensions far beyond the limits (a few bytes of request) must get
+    IMAGE_TOO_LARGE (or BAD_REQUEST / DECODE_FAILURE), never take the worker down. A worker of
+    its own: a crash here must not break the other tests."""
+    exe, why = _worker_binary()
+    if exe is None:
+        pytest.skip(why)
+    w = LiveWorker(exe, tmp_path / "worker.log", ["--threads", "1"])
+    try:
+        req = pb.Request(protocol_version=1, request_id="hostile")
+        req.recognize.image.CopyFrom(image)
+        s = zmq.Context.instance().socket(zmq.DEALER)
+        s.setsockopt(zmq.LINGER, 0)
+        s.connect(w.endpoint)
+        try:
+            s.send(req.SerializeToString())
+            deadline = time.monotonic() + 20
+            while not (answered := bool(s.poll(200))) and w.proc.poll() is None and time.monotonic() < deadline:
+                pass
+            reply = pb.Reply.FromString(s.recv()) if answered else None
+        finally:
+            s.close(linger=0)
+        alive = w.proc.poll() is None
+        assert reply is not None and alive, (
+            f"no reply (worker {'alive' if alive else f'exited with {w.proc.returncode}'}); "
+            f"its output:\n{w.log()[-1500:]}")
+        assert reply.request_id == "hostile"
+        assert reply.status in (pb.IMAGE_TOO_LARGE, pb.BAD_REQUEST, pb.DECODE_FAILURE), reply
+        with hwr.Client(w.endpoint, timeout=20) as c:
+            assert c.health()
+    finally:
+        w.stop()

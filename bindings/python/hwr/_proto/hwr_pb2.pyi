@@ -64,7 +64,7 @@ class HealthReply(_message.Message):
     def __init__(self, serving: bool = ...) -> None: ...
 
 class HealthRequest(_message.Message):
-    __slots__ = []
+    __slots__: list[str] = []
     def __init__(self) -> None: ...
 
 class Image(_message.Message):
@@ -104,7 +104,7 @@ class ModelInfoReply(_message.Message):
     def __init__(self, model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., charset: _Optional[str] = ..., line_model: bool = ..., library_version: _Optional[str] = ..., abi_version: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_pixels: _Optional[int] = ..., max_batch: _Optional[int] = ..., stats: _Optional[_Union[Stats, _Mapping]] = ...) -> None: ...
 
 class ModelInfoRequest(_message.Message):
-    __slots__ = []
+    __slots__: list[str] = []
     def __init__(self) -> None: ...
 
 class Recognition(_message.Message):
@@ -222,10 +222,10 @@ class Stats(_message.Message):
     def __init__(self, requests: _Optional[int] = ..., errors: _Optional[int] = ..., overloaded: _Optional[int] = ..., latency_p50_ms: _Optional[float] = ..., latency_p90_ms: _Optional[float] = ..., latency_p99_ms: _Optional[float] = ..., uptime_s: _Optional[float] = ...) -> None: ...
 
 class StatusCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-    __slots__ = []
+    __slots__: list[str] = []
 
 class Encoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-    __slots__ = []
+    __slots__: list[str] = []
 
 class Mode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-    __slots__ = []
+    __slots__: list[str] = []

@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "HWRModel", dependencies: ["HWRKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "HWRImage", dependencies: ["CImageCodecs"]),
-        .target(name: "HWRDecoding"),
+        .target(name: "HWRDecoding", dependencies: ["HWRKernels"]),
         .target(name: "HWRTraining", dependencies: ["HWRKernels", "HWRModel", "HWRImage", "HWRDecoding", "CZlib"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "HWRRecognition", dependencies: ["HWRModel", "HWRImage", "HWRKernels", "HWRDecoding"]),

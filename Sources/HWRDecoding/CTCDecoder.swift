@@ -1,4 +1,5 @@
 import Foundation
+import HWRKernels
 
 /// Per-step class probabilities of one line, as a CTC model outputs them.
 public struct CTCPosteriors: Sendable {
@@ -95,14 +96,14 @@ public enum CTCDecoder {
     public static func beamSearch(_ x: CTCPosteriors, charset: [Character], beamWidth: Int,
                                   constraint: DecodingConstraint = .init(), alternatives: Int = 1) -> [LineReading] {
         struct Beam { var blank: Float; var nonBlank: Float; var node: Int
-            var total: Float { logAddF(blank, nonBlank) } }
+            var total: Float { logAdd(blank, nonBlank) } }
         var beams: [[Int]: Beam] = [[]: Beam(blank: 0, nonBlank: -.infinity, node: 0)]
         let logProbabilities = x.probabilities.map { logf(max($0, 1e-30)) }
         for t in 0..<x.steps {
             var next: [[Int]: Beam] = [:]
             func add(_ prefix: [Int], node: Int, blank: Float = -.infinity, nonBlank: Float = -.infinity) {
                 var b = next[prefix] ?? Beam(blank: -.infinity, nonBlank: -.infinity, node: node)
-                b.blank = logAddF(b.blank, blank); b.nonBlank = logAddF(b.nonBlank, nonBlank)
+                b.blank = logAdd(b.blank, blank); b.nonBlank = logAdd(b.nonBlank, nonBlank)
                 next[prefix] = b
             }
             // Only classes with non-negligible probability can extend a prefix (pruning).
@@ -152,9 +153,9 @@ public enum CTCDecoder {
             var na = [Float](repeating: -.infinity, count: s), nv = na
             for i in 0..<s {
                 var a = alpha[i], v = viterbi[i], arg = i
-                if i >= 1 { a = logAddF(a, alpha[i - 1]); if viterbi[i - 1] > v { v = viterbi[i - 1]; arg = i - 1 } }
+                if i >= 1 { a = logAdd(a, alpha[i - 1]); if viterbi[i - 1] > v { v = viterbi[i - 1]; arg = i - 1 } }
                 if i >= 2, ext[i] != blank, ext[i] != ext[i - 2] {
-                    a = logAddF(a, alpha[i - 2]); if viterbi[i - 2] > v { v = viterbi[i - 2]; arg = i - 2 }
+                    a = logAdd(a, alpha[i - 2]); if viterbi[i - 2] > v { v = viterbi[i - 2]; arg = i - 2 }
                 }
                 na[i] = a + lp(t, ext[i]); nv[i] = v + lp(t, ext[i]); from[t * s + i] = arg
             }
@@ -162,7 +163,7 @@ public enum CTCDecoder {
         }
         var total = alpha[s - 1]
         var state = s - 1
-        if s > 1 { total = logAddF(total, alpha[s - 2]); if viterbi[s - 2] > viterbi[s - 1] { state = s - 2 } }
+        if s > 1 { total = logAdd(total, alpha[s - 2]); if viterbi[s - 2] > viterbi[s - 1] { state = s - 2 } }
         var spans = labels.map { _ in (Int.max, -1) }
         for t in stride(from: x.steps - 1, through: 0, by: -1) {
             if state % 2 == 1 { let j = state / 2; spans[j] = (min(spans[j].0, t), max(spans[j].1, t)) }
@@ -170,13 +171,4 @@ public enum CTCDecoder {
         }
         return (total, spans.map { $0.1 < 0 ? (0, 0) : $0 })
     }
-}
-
-/// log(e^a + e^b) without overflow.
-@inline(__always)
-func logAddF(_ a: Float, _ b: Float) -> Float {
-    if a == -.infinity { return b }
-    if b == -.infinity { return a }
-    let m = max(a, b)
-    return m + logf(expf(a - m) + expf(b - m))
 }

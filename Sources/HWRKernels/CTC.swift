@@ -4,8 +4,9 @@ import Foundation
 // Logits are time-major [T, B, C]; class C-1 is the blank. Sample b uses its first `lengths[b]`
 // steps; its label is a sequence of classes in 0..<C-1.
 
+/// log(e^a + e^b) without overflow; -infinity is the log of zero.
 @inline(__always)
-func logAdd(_ a: Float, _ b: Float) -> Float {
+public func logAdd(_ a: Float, _ b: Float) -> Float {
     if a == -.infinity { return b }
     if b == -.infinity { return a }
     let m = max(a, b)

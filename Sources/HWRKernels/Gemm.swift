@@ -29,6 +29,3 @@ public func gemm(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int,
 public func setKernelThreads(_ count: Int) {
     openblas_set_num_threads(Int32(max(1, count)))
 }
-
-/// The number of threads the matrix products currently use.
-public func kernelThreads() -> Int { Int(openblas_get_num_threads()) }

@@ -15,11 +15,6 @@ public final class ParameterStore: @unchecked Sendable {
         buffer = FloatBuffer(count: layout.count)
     }
 
-    /// The floats of one tensor.
-    public func values(_ name: String) -> UnsafeMutableBufferPointer<Float>? {
-        layout.tensor(name).map { UnsafeMutableBufferPointer(start: buffer.pointer + $0.offset, count: $0.count) }
-    }
-
     /// All floats as an array (for writing files and tests).
     public var array: [Float] { Array(UnsafeBufferPointer(start: buffer.pointer, count: layout.count)) }
 

@@ -10,10 +10,16 @@ public enum Report {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(metrics).write(to: URL(fileURLWithPath: "\(folder)/metrics.json"))
         try confusionMatrixSVG(metrics).write(toFile: "\(folder)/confusion-matrix.svg", atomically: true, encoding: .utf8)
-        if let history, !history.isEmpty {
-            try encoder.encode(history).write(to: URL(fileURLWithPath: "\(folder)/history.json"))
-            try trainingCurvesSVG(history).write(toFile: "\(folder)/training-curves.svg", atomically: true, encoding: .utf8)
-        }
+        if let history { try write(history: history, to: folder) }
+    }
+
+    /// Writes `history.json` and `training-curves.svg` (the trainer does so after every epoch).
+    public static func write(history: [EpochRecord], to folder: String) throws {
+        guard !history.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(history).write(to: URL(fileURLWithPath: "\(folder)/history.json"))
+        try trainingCurvesSVG(history).write(toFile: "\(folder)/training-curves.svg", atomically: true, encoding: .utf8)
     }
 
     /// The confusion matrix as a heat map, rows normalised per true class, with counts off the diagonal.

@@ -201,6 +201,7 @@ public final class Trainer {
                 try model.write(to: "\(output)/best.hwrm")
             }
             try model.write(to: "\(output)/checkpoint.hwrm")
+            try Report.write(history: history, to: output)
             try TrainerState(config: config, epoch: epoch, best: bestBalanced, bestEpoch: bestEpoch, history: history,
                              adamStep: adam.step).write("\(output)/checkpoint.state", adam: adam)
             if epoch - bestEpoch >= config.patience {

@@ -20,6 +20,8 @@ struct TrainLine: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 7
     @Option(help: "Threads for matrix products.") var threads = 2
     @Flag(help: "Resume from the checkpoint in --out.") var resume = false
+    @Option(help: "Start from this line model's weights (fine-tuning) instead of a fresh initialisation.") var initialize: String?
+    @Option(help: "Epochs without a lower validation CER before stopping.") var patience = 3
     @Option(help: "End this run after that epoch, leaving a checkpoint to --resume from.") var stopAfterEpoch: Int?
     @Flag(help: "No progress bar; one line per epoch.") var quiet = false
     @Option(help: "Write a PNG sheet of training and validation lines to this file, then exit.") var dumpSamples: String?
@@ -62,11 +64,16 @@ struct TrainLine: ParsableCommand {
         }
         var config = LineTrainingConfig()
         config.epochs = epochs; config.stepsPerEpoch = stepsPerEpoch; config.batchSize = batch
-        config.learningRate = lr; config.seed = seed; config.threads = threads
+        config.learningRate = lr; config.seed = seed; config.threads = threads; config.patience = patience
         let metadata = ModelMetadata(name: "hwr-line", version: "1.0.0", created: ISO8601DateFormatter().string(from: Date()),
                                      trainingData: "lines composed from the writer-disjoint training split of MNIST + shared chars; OCR words folds 0-5")
         let initial = try Model(architecture: .lineCRNN(classes: Charset.alphanumeric.count + 1), charset: Charset.alphanumeric,
                                 preprocessing: .line, metadata: metadata, seed: seed)
+        if let initialize {
+            let start = try Model.load(path: initialize)
+            guard start.parameters.layout == initial.parameters.layout else { throw ValidationError("\(initialize) has another architecture") }
+            initial.parameters.buffer.pointer.update(from: start.parameters.buffer.pointer, count: start.parameters.layout.count)
+        }
         let trainer = try LineTrainer(model: initial, config: config, composer: corpus.composer, realWords: corpus.trainWords,
                                       syntheticValidation: corpus.syntheticValidation, wordValidation: corpus.validationWords,
                                       output: out, resume: resume)

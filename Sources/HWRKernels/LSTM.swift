@@ -27,10 +27,13 @@ public struct LSTMStates {
 ///   - out: hidden outputs, step t batch n at `out + (t*B + n) * ldOut`, H floats each
 ///   - states: filled for the backward pass
 ///   - x: [T, B, I]
+///   - lengths: [B] steps of each sample in a padded batch, or nil when all have T. Steps at or past
+///     a sample's length keep a zero state and output zeros, so a reverse LSTM starts at the
+///     sample's own last step, exactly as when it runs alone.
 public func lstmForward(out: UnsafeMutablePointer<Float>, ldOut: Int, states: LSTMStates,
                         x: UnsafePointer<Float>, wx: UnsafePointer<Float>, wh: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>, steps: Int, batch: Int, inputs: Int, units: Int,
-                        reverse: Bool) {
+                        reverse: Bool, lengths: UnsafePointer<Int32>? = nil) {
     let g4 = 4 * units, bh = batch * units
     let rows = steps * batch
     for r in 0..<rows { (states.gates + r * g4).update(from: bias, count: g4) }
@@ -63,6 +66,9 @@ public func lstmForward(out: UnsafeMutablePointer<Float>, ldOut: Int, states: LS
             }
             tanhVector(h, c, n: units)
             for j in 0..<units { h[j] *= g[3 * units + j]; o[j] = h[j] }
+            if let lengths, t >= Int(lengths[n]) { // padding: zero state and output
+                c.update(repeating: 0, count: units); h.update(repeating: 0, count: units); o.update(repeating: 0, count: units)
+            }
         }
         previous = t
     }
@@ -74,12 +80,13 @@ public func lstmForward(out: UnsafeMutablePointer<Float>, ldOut: Int, states: LS
 ///   - dWx, dWh, dBias: accumulated
 ///   - dGates: scratch [T, B, 4H]
 ///   - dOut: gradient of the hidden outputs, laid out like `out` in the forward pass
+///   - lengths: as in the forward pass; padded steps pass no gradient
 public func lstmBackward(dx: UnsafeMutablePointer<Float>?, dWx: UnsafeMutablePointer<Float>,
                          dWh: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>,
                          dGates: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, ldOut: Int,
                          states: LSTMStates, x: UnsafePointer<Float>, wx: UnsafePointer<Float>,
                          wh: UnsafePointer<Float>, steps: Int, batch: Int, inputs: Int, units: Int,
-                         reverse: Bool) {
+                         reverse: Bool, lengths: UnsafePointer<Int32>? = nil) {
     let g4 = 4 * units, bh = batch * units
     var dhNext = [Float](repeating: 0, count: bh)
     var dcNext = [Float](repeating: 0, count: bh)
@@ -91,6 +98,11 @@ public func lstmBackward(dx: UnsafeMutablePointer<Float>?, dWx: UnsafeMutablePoi
         let cells = states.cells + t * bh
         for n in 0..<batch {
             let g = gates + n * g4, d = dg + n * g4
+            if let lengths, t >= Int(lengths[n]) {
+                d.update(repeating: 0, count: g4)
+                for j in 0..<units { dcNext[n * units + j] = 0 }
+                continue
+            }
             let c = cells + n * units
             let cp: UnsafeMutablePointer<Float>? = previous < 0 ? nil : states.cells + previous * bh + n * units
             let dO = dOut + (t * batch + n) * ldOut

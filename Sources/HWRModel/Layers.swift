@@ -174,6 +174,8 @@ final class BiLSTMLayer: Layer {
     private let stateBuffers = (0..<2).map { _ in (FloatBuffer(), FloatBuffer(), FloatBuffer(), FloatBuffer()) }
     private var input: UnsafeMutablePointer<Float>?
     private var steps = 0, features = 0
+    /// Steps of each sample of a padded batch (set by the network before forward), or empty.
+    var lengths: [Int32] = []
 
     init(spec: LayerSpec, index i: Int, layout: ParameterLayout) {
         units = spec.units!; returnSequences = spec.returnSequences ?? true
@@ -192,11 +194,13 @@ final class BiLSTMLayer: Layer {
         steps = t; features = f; input = x
         let u2 = 2 * units
         let seq = sequenceOut.reserve(t * batch * u2)
-        for d in 0..<2 {
-            let o = offsets[d]
-            lstmForward(out: seq + d * units, ldOut: u2, states: states(d, count: t * batch * units), x: x,
-                        wx: p + o.wx, wh: p + o.wh, bias: p + o.b, steps: t, batch: batch, inputs: f,
-                        units: units, reverse: d == 1)
+        lengths.withUnsafeBufferPointer { lengths in
+            for d in 0..<2 {
+                let o = offsets[d]
+                lstmForward(out: seq + d * units, ldOut: u2, states: states(d, count: t * batch * units), x: x,
+                            wx: p + o.wx, wh: p + o.wh, bias: p + o.b, steps: t, batch: batch, inputs: f,
+                            units: units, reverse: d == 1, lengths: lengths.isEmpty ? nil : lengths.baseAddress)
+            }
         }
         if returnSequences { return (seq, .sequence(steps: t, features: u2)) }
         // Final states: the forward direction ends at t-1, the backward one at 0.
@@ -223,12 +227,14 @@ final class BiLSTMLayer: Layer {
         let dInput: UnsafeMutablePointer<Float>? = needsInputGradient ? dx.reserve(t * batch * features) : nil
         dInput?.update(repeating: 0, count: t * batch * features)
         let scratch = dGates.reserve(t * batch * 4 * units)
-        for d in 0..<2 {
-            let o = offsets[d]
-            lstmBackward(dx: dInput, dWx: g + o.wx, dWh: g + o.wh, dBias: g + o.b, dGates: scratch,
-                         dOut: dSeq + d * units, ldOut: u2, states: states(d, count: t * batch * units),
-                         x: input!, wx: p + o.wx, wh: p + o.wh, steps: t, batch: batch, inputs: features,
-                         units: units, reverse: d == 1)
+        lengths.withUnsafeBufferPointer { lengths in
+            for d in 0..<2 {
+                let o = offsets[d]
+                lstmBackward(dx: dInput, dWx: g + o.wx, dWh: g + o.wh, dBias: g + o.b, dGates: scratch,
+                             dOut: dSeq + d * units, ldOut: u2, states: states(d, count: t * batch * units),
+                             x: input!, wx: p + o.wx, wh: p + o.wh, steps: t, batch: batch, inputs: features,
+                             units: units, reverse: d == 1, lengths: lengths.isEmpty ? nil : lengths.baseAddress)
+            }
         }
         return dInput
     }

@@ -54,6 +54,10 @@ public final class Network {
     public let parameters: ParameterStore
     private let layers: [Layer]
     private let inputBuffer = FloatBuffer()
+    /// For a padded batch: each layer's output shape when its padding columns were zeroed, so that
+    /// backward zeroes the same gradient columns.
+    private var masked: [Shape?] = []
+    private var ownWidths: [Int] = [], paddedWidth = 0
     private var random: SeededGenerator
 
     /// Builds the layers of `parameters.layout`'s architecture.
@@ -83,18 +87,49 @@ public final class Network {
     /// - Parameters:
     ///   - images: `batch` images of `inputHeight` x `width` floats in [0, 1], row-major, back to back
     ///   - width: image width (must equal `inputWidth` for a fixed-size model)
+    ///   - widths: for a padded batch of lines, each image's own width (its recurrent layers then
+    ///     treat the padding as absent); nil when every image fills `width`
     /// - Returns: the logits (valid until the next call) and their per-sample shape: a vector of classes,
     ///   or for a sequence model a time-major [steps, batch, classes] sequence.
-    public func forward(_ images: UnsafePointer<Float>, batch: Int, width: Int, mode: PassMode) -> (UnsafeMutablePointer<Float>, Shape) {
+    public func forward(_ images: UnsafePointer<Float>, batch: Int, width: Int, mode: PassMode,
+                        widths: [Int]? = nil) -> (UnsafeMutablePointer<Float>, Shape) {
         var shape = Shape.image(height: architecture.inputHeight, width: width, channels: 1)
         let x = inputBuffer.reserve(batch * shape.count)
         x.update(from: images, count: batch * shape.count)
         var current = x
         let p = parameters.buffer.pointer
+        ownWidths = widths ?? []; paddedWidth = width
+        masked = []
         for layer in layers {
+            if let lstm = layer as? BiLSTMLayer, case let .sequence(steps, _) = shape {
+                lstm.lengths = widths.map { $0.map { Int32(Self.steps(ofWidth: $0, steps: steps, width: width)) } } ?? []
+            }
             (current, shape) = layer.forward(current, shape: shape, batch: batch, mode: mode, parameters: p, random: &random)
+            // Feature maps of a padded batch: zero what lies past each image, as the zero padding of
+            // an image run alone would be, so the next convolution sees the same border.
+            if widths != nil, case .image = shape {
+                zeroPadding(current, shape: shape, batch: batch)
+                masked.append(shape)
+            } else {
+                masked.append(nil)
+            }
         }
         return (current, shape)
+    }
+
+    /// Zeroes the columns of each image's feature map that lie past its own width.
+    private func zeroPadding(_ x: UnsafeMutablePointer<Float>, shape: Shape, batch: Int) {
+        guard case let .image(h, w, c) = shape, ownWidths.count == batch else { return }
+        for n in 0..<batch {
+            let own = Self.steps(ofWidth: ownWidths[n], steps: w, width: paddedWidth)
+            guard own < w else { continue }
+            for y in 0..<h { (x + ((n * h + y) * w + own) * c).update(repeating: 0, count: (w - own) * c) }
+        }
+    }
+
+    /// The sequence steps that cover the first `ownWidth` columns of a `width`-wide input with `steps` steps.
+    public static func steps(ofWidth ownWidth: Int, steps: Int, width: Int) -> Int {
+        min(steps, max(1, ownWidth * steps / max(1, width)))
     }
 
     /// Backpropagates the gradient of the loss with respect to the logits of the last training-mode
@@ -103,8 +138,9 @@ public final class Network {
     public func backward(_ dLogits: UnsafeMutablePointer<Float>, batch: Int, gradients: UnsafeMutablePointer<Float>) {
         var d: UnsafeMutablePointer<Float>? = dLogits
         let p = parameters.buffer.pointer
-        for layer in layers.reversed() {
+        for (i, layer) in layers.enumerated().reversed() {
             guard let dy = d else { break }
+            if i < masked.count, let shape = masked[i] { zeroPadding(dy, shape: shape, batch: batch) }
             d = layer.backward(dy, batch: batch, parameters: p, gradients: gradients)
         }
     }

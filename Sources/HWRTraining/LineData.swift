@@ -126,7 +126,7 @@ public struct LineComposer {
                 scaled[y * w + x] = warped[sy * side + sx]
             } }
             let dy = top + (side - h) / 2 + Int(random.next() % 5) - 2
-            let gap = Int(random.next() % 10) - 3 // -3 (overlap) ... 6 pixels
+            let gap = Int(random.next() % 10) - 2 // -2 (slight overlap) ... 7 pixels
             pieces.append((scaled, w, h, dy, gap))
         }
         let width = pieces.reduce(8) { $0 + $1.width + max($1.gap, -$1.width / 2) } + 8

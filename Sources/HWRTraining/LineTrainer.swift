@@ -133,12 +133,12 @@ public final class LineTrainer {
                 for (j, s) in batch.enumerated() {
                     for y in 0..<height { for x in 0..<s.width { input[(j * height + y) * width + x] = s.pixels[y * s.width + x] } }
                 }
-                let (logits, shape) = network.forward(input, batch: b, width: width, mode: .training)
+                let (logits, shape) = network.forward(input, batch: b, width: width, mode: .training, widths: batch.map(\.width))
                 guard case let .sequence(steps, _) = shape else { fatalError("a line model outputs a sequence") }
                 var dLogits = [Float](repeating: 0, count: steps * b * classes)
                 var batchLoss = 0.0, counted = 0
                 for (j, s) in batch.enumerated() {
-                    let own = min(steps, s.width * steps / width)
+                    let own = Network.steps(ofWidth: s.width, steps: steps, width: width)
                     let loss = ctcLoss(dLogits: &dLogits[j * classes], logits: logits + j * classes, label: s.label,
                                        steps: own, classes: classes, rowStride: b * classes, scale: 1 / Float(b))
                     if loss.isFinite { batchLoss += Double(loss); counted += 1 }

@@ -38,7 +38,7 @@ struct Visualize: ParsableCommand {
         let png = try encodePNG(bytes, width: line.width, height: height, channels: 1).base64EncodedString()
         let w = line.width * scale, h = height * scale
         let stepWidth = Double(line.width) / Double(max(1, reading.steps)) * Double(scale)
-        var s = "<svg xmlns='http://www.w3.org/2000/svg' width='\(w + 40)' height='\(h + 150)' font-family='sans-serif'>\n"
+        var s = "<svg xmlns='http://www.w3.org/2000/svg' width='\(max(w + 40, 720))' height='\(h + 160)' font-family='sans-serif'>\n"
         s += "<rect width='100%' height='100%' fill='white'/>\n"
         s += "<image x='20' y='20' width='\(w)' height='\(h)' style='image-rendering:pixelated' href='data:image/png;base64,\(png)'/>\n"
         s += "<rect x='20' y='20' width='\(w)' height='\(h)' fill='none' stroke='#999'/>\n"
@@ -49,11 +49,12 @@ struct Visualize: ParsableCommand {
             s += "<rect x='\(x0)' y='20' width='\(x1 - x0)' height='\(h)' fill='\(colour)' fill-opacity='0.12'/>\n"
             s += "<path d='M\(x0) \(y - 6) V\(y) H\(x1) V\(y - 6)' fill='none' stroke='\(colour)' stroke-width='2'/>\n"
             s += "<text x='\((x0 + x1) / 2)' y='\(y + 24)' text-anchor='middle' font-size='22' fill='\(colour)'>\(escape(c.text))</text>\n"
-            s += "<text x='\((x0 + x1) / 2)' y='\(y + 42)' text-anchor='middle' font-size='11' fill='#555'>\(String(format: "%.2f", c.probability))</text>\n"
+            // Probabilities on two staggered rows so that neighbours do not overlap.
+            s += "<text x='\((x0 + x1) / 2)' y='\(y + 42 + Double(i % 2) * 13)' text-anchor='middle' font-size='11' fill='#555'>\(String(format: "%.2f", c.probability))</text>\n"
         }
         let alternatives = reading.alternatives.map { "\(escape($0.text)) (\(String(format: "%.3f", $0.probability)))" }.joined(separator: ", ")
-        s += "<text x='20' y='\(h + 100)' font-size='14'>read: \(escape(reading.text)) - probability \(String(format: "%.3f", reading.confidence)); \(reading.steps) CTC steps</text>\n"
-        s += "<text x='20' y='\(h + 122)' font-size='12' fill='#555'>alternatives: \(alternatives)</text>\n"
+        s += "<text x='20' y='\(h + 110)' font-size='14'>read: \(escape(reading.text)) - probability \(String(format: "%.3f", reading.confidence)); \(reading.steps) CTC steps</text>\n"
+        s += "<text x='20' y='\(h + 132)' font-size='12' fill='#555'>alternatives: \(alternatives)</text>\n"
         return s + "</svg>\n"
     }
 

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product hwr
 swift build -c release --product hwr-cli
-swift build -c release --build-tests
+swift build -c release --product hwrPackageTests   # the test bundle only: --build-tests would also build every tool of every dependency
 swift test -c release --skip-build
 if [ -d bindings/python/tests ]; then
     python3 -m pip install -q --disable-pip-version-check "./bindings/python[test]"

@@ -100,7 +100,9 @@ struct KeygenCommand: ParsableCommand {
     func run() throws {
         let (publicKey, secretKey) = try Curve.keyPair()
         if let out {
-            FileManager.default.createFile(atPath: out, contents: Data((secretKey + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            guard FileManager.default.createFile(atPath: out, contents: Data((secretKey + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw ValidationError("cannot write \(out)")
+            }
             try (publicKey + "\n").write(toFile: out + ".pub", atomically: true, encoding: .utf8)
         }
         print("public \(publicKey)\nsecret \(secretKey)")

@@ -132,7 +132,7 @@ extension Recognizer {
     public func recognizeAuto(_ images: [GrayImage], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
         let lines = lineModel == nil ? images.map { _ in Result<TextReading, Error>.failure(RecognitionError.noLineModel) }
                                      : try recognizeLines(images, options: options)
-        return try zip(images, lines).map { image, line in
+        return zip(images, lines).map { image, line in
             if case let .success(reading) = line, reading.characters.count > 1 { return line }
             if options.lexicon != nil || options.pattern != nil, case .success = line { return line }
             return Result { try recognizeSequence([image], options: options) }

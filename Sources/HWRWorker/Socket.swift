@@ -63,7 +63,7 @@ public final class Socket {
 
     /// Sets a bytes option (keys, identities).
     public func setOption(_ option: Int32, bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { try check(zmq_setsockopt(raw, option, $0.baseAddress, $0.count), "zmq_setsockopt \(option)") }
+        _ = try bytes.withUnsafeBytes { try check(zmq_setsockopt(raw, option, $0.baseAddress, $0.count), "zmq_setsockopt \(option)") }
     }
 
     /// Binds to an endpoint.
@@ -104,7 +104,7 @@ public final class Socket {
     public func send(_ frames: [[UInt8]]) throws {
         for (i, frame) in frames.enumerated() {
             let flags = i < frames.count - 1 ? ZMQ_SNDMORE : 0
-            try frame.withUnsafeBytes { try check(zmq_send(raw, $0.baseAddress, $0.count, flags), "zmq_send") }
+            _ = try frame.withUnsafeBytes { try check(zmq_send(raw, $0.baseAddress, $0.count, flags), "zmq_send") }
         }
     }
 }

@@ -65,6 +65,9 @@ public struct DecodingConstraint: Sendable {
         return true
     }
 
+    /// Whether nothing is restricted.
+    public var isUnconstrained: Bool { allowedClasses == nil && lexicon == nil && pattern == nil }
+
     /// Whether a finished prefix is acceptable.
     func accepts(length: Int, node: Int) -> Bool {
         if let p = pattern, length != p.count { return false }
@@ -106,9 +109,11 @@ public enum CTCDecoder {
                 b.blank = logAdd(b.blank, blank); b.nonBlank = logAdd(b.nonBlank, nonBlank)
                 next[prefix] = b
             }
-            // Only classes with non-negligible probability can extend a prefix (pruning).
+            // Without a constraint only classes with non-negligible probability extend a prefix
+            // (pruning); with one, every class may be needed to reach an admissible reading.
             let row = t * x.classes
-            let candidates = (0..<(x.classes - 1)).filter { x.probabilities[row + $0] > 1e-4 }
+            let candidates = constraint.isUnconstrained ? (0..<(x.classes - 1)).filter { x.probabilities[row + $0] > 1e-4 }
+                                                        : Array(0..<(x.classes - 1))
             let pBlank = logProbabilities[row + x.blank]
             for (prefix, beam) in beams {
                 add(prefix, node: beam.node, blank: beam.total + pBlank)
@@ -125,6 +130,11 @@ public enum CTCDecoder {
         }
         let finished = beams.filter { constraint.accepts(length: $0.key.count, node: $0.value.node) }
             .sorted { $0.value.total > $1.value.total }.prefix(max(1, alternatives))
+        // A pattern or lexicon can leave no finished reading in a narrow beam (the likelier prefixes
+        // were unfinished): search again with a wider beam before giving up.
+        if finished.isEmpty && beamWidth < 256 && !constraint.isUnconstrained {
+            return beamSearch(x, charset: charset, beamWidth: beamWidth * 4, constraint: constraint, alternatives: alternatives)
+        }
         return finished.map { reading($0.key, x, charset: charset) }
     }
 

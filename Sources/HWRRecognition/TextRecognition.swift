@@ -139,7 +139,3 @@ extension Recognizer {
         }
     }
 }
-
-extension DecodingConstraint {
-    var isUnconstrained: Bool { allowedClasses == nil && lexicon == nil && pattern == nil }
-}

@@ -259,6 +259,7 @@ int main(int argc, char **argv) {
     CHECK(hwr_recognize_file(engine, path, &ro, &r) == HWR_OK, "pattern: %s", hwr_last_error());
     CHECK(strlen(hwr_result_text(r, 0)) == 3 && hwr_result_text(r, 0)[0] >= '0' && hwr_result_text(r, 0)[0] <= '9', "pattern obeyed: %s", hwr_result_text(r, 0));
     hwr_result_free(r);
+    r = rs;
     ro.pattern = "[A-";
     CHECK(hwr_recognize_file(engine, path, &ro, &r) == HWR_ERR_INVALID_ARGUMENT, "bad pattern");
     ro.pattern = NULL;

@@ -21,6 +21,7 @@ struct Eval: ParsableCommand {
     @Flag(help: "For a corpus folder, evaluate every image instead of the validation split.") var all = false
     @Option(help: "Write metrics.json and confusion-matrix.svg to this folder.") var out: String?
     @Flag(help: "Print the metrics as JSON.") var json = false
+    @Flag(help: "Record the metrics in the model file's metadata (for the model that ships).") var recordMetrics = false
 
     func run() throws {
         let loaded = try Model.load(path: model)
@@ -41,6 +42,10 @@ struct Eval: ParsableCommand {
             throw ValidationError("\(data): not a corpus folder, manifest CSV or label folder")
         }
         let metrics = Evaluator.evaluate(model: loaded, data: set)
+        if recordMetrics {
+            loaded.metadata.metrics = metrics.asMetadata
+            try loaded.write(to: model)
+        }
         if let out { try Report.write(metrics: metrics, history: nil, to: out) }
         if json {
             let encoder = JSONEncoder()

@@ -39,12 +39,7 @@ struct Train: ParsableCommand {
         let trainer = try Trainer(model: initial, config: config, train: train, validation: validation, output: out, resume: resume)
         let best = try trainer.run(progress: progress, stoppingAfterEpoch: stopAfterEpoch)
         let metrics = Evaluator.evaluate(model: best, data: validation)
-        best.metadata.metrics = [
-            "validation_top1": metrics.top1, "validation_top3": metrics.top3,
-            "validation_balanced": metrics.balancedAccuracy, "validation_mnist": metrics.mnistAccuracy,
-            "validation_mnist_digits_only": metrics.mnistAccuracyDigitsOnly, "validation_letters": metrics.letterAccuracy,
-            "validation_letters_letters_only": metrics.letterAccuracyLettersOnly, "validation_images": Double(metrics.count),
-        ]
+        best.metadata.metrics = metrics.asMetadata
         try best.write(to: model)
         try Report.write(metrics: metrics, history: trainer.history, to: out)
         progress.log("best model written to \(model)\n" + metrics.summary)

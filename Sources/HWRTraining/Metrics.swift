@@ -94,6 +94,14 @@ public struct ClassificationMetrics: Codable {
         worstPairs = Array(pairs.sorted { $0.count > $1.count }.prefix(12))
     }
 
+    /// The figures a model file records about its validation.
+    public var asMetadata: [String: Double] {
+        ["validation_top1": top1, "validation_top3": top3, "validation_balanced": balancedAccuracy,
+         "validation_mnist": mnistAccuracy, "validation_mnist_digits_only": mnistAccuracyDigitsOnly,
+         "validation_letters": letterAccuracy, "validation_letters_letters_only": letterAccuracyLettersOnly,
+         "validation_images": Double(count)]
+    }
+
     /// A short human-readable summary.
     public var summary: String {
         let pct = { (v: Double) in String(format: "%.2f%%", v * 100) }

@@ -82,7 +82,8 @@ public enum Report {
                     return String(format: "%.1f,%.1f", x, y)
                 }
                 s += "<polyline fill='none' stroke='\(colour)' stroke-width='2' points='\(points.joined(separator: " "))'/>\n"
-                s += "<text x='\(left + 10)' y='\(top + 18 + 16 * k)' fill='\(colour)'>\(name)</text>\n"
+                // Legend in the lower right corner, where the curves rarely are.
+                s += "<text x='\(left + pw - 10)' y='\(top + ph - 12 - 16 * (series.count - 1 - k))' text-anchor='end' fill='\(colour)'>\(name)</text>\n"
             }
         }
         let losses = history.map(\.trainLoss)
@@ -91,8 +92,8 @@ public enum Report {
         let accs: [(String, String, [Double])] = [
             ("train (augmented)", "#7f8c8d", history.map(\.trainAccuracy)),
             ("val balanced", "#2980b9", history.map(\.validationBalanced)),
-            ("val MNIST digits", "#27ae60", history.map(\.validationDigits)),
-            ("val letters", "#8e44ad", history.map(\.validationLetters)),
+            ("val MNIST (36 classes)", "#27ae60", history.map(\.validationDigits)),
+            ("val letters (36 classes)", "#8e44ad", history.map(\.validationLetters)),
         ]
         let lowest = accs.flatMap(\.2).min() ?? 0.8
         panel(lefts[1], title: "Accuracy", series: accs, yMin: max(0, floor(lowest * 20) / 20), yMax: 1, percent: true)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs a release build under PREFIX (default /usr/local):
 #   PREFIX/lib/libhwr.so, PREFIX/include/hwr.h, PREFIX/bin/hwr,
-#   PREFIX/share/hwr/models/hwr-char.hwrm, PREFIX/lib/pkgconfig/hwr.pc
+#   PREFIX/share/hwr/models/hwr-{char,line}.hwrm, PREFIX/lib/pkgconfig/hwr.pc
 # The library and the tool find the model in PREFIX/share/hwr/models by themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ $SUDO install -D -m 0755 .build/release/libhwr.so "$PREFIX/lib/libhwr.so"
 $SUDO install -D -m 0644 include/hwr.h "$PREFIX/include/hwr.h"
 $SUDO install -D -m 0755 .build/release/hwr-cli "$PREFIX/bin/hwr"
 $SUDO install -D -m 0644 models/hwr-char.hwrm "$PREFIX/share/hwr/models/hwr-char.hwrm"
+$SUDO install -D -m 0644 models/hwr-line.hwrm "$PREFIX/share/hwr/models/hwr-line.hwrm"
 if [ -f bindings/c/hwr.pc.in ]; then
     sed "s|@PREFIX@|$PREFIX|g" bindings/c/hwr.pc.in > /tmp/hwr.pc.$$
     $SUDO install -D -m 0644 /tmp/hwr.pc.$$ "$PREFIX/lib/pkgconfig/hwr.pc"

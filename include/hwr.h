@@ -211,7 +211,8 @@ typedef struct hwr_recognize_options {
     int32_t top_k;        /**< candidates per image in character mode, 1 to the model's 36
                                classes; default 5 (fewer when `charset` allows fewer) */
     /**
-     * Only these characters may be returned (UTF-8, for example "0123456789"), or NULL for all.
+     * Only these characters may be returned: "digits", "letters", or the characters themselves
+     * (UTF-8, for example "0123456789"), or NULL for all.
      * Lower-case letters stand for their upper-case class. Probabilities are renormalised over
      * the allowed characters.
      */

@@ -254,8 +254,7 @@ func recognizeBatch(_ engine: OpaquePointer?, _ images: UnsafeBufferPointer<hwr_
         items = merge(decoded, try recognizer.recognizeAuto(good, options: request.text)).map(ResultBox.Item.init)
     }
     if !keepFailures, items[0].status != HWR_OK {
-        let (_, message) = (items[0].status, String(cString: items[0].error.pointer))
-        throw StatusError(status: items[0].status, message: message)
+        throw StatusError(status: items[0].status, message: String(cString: items[0].error.pointer))
     }
     out.pointee = OpaquePointer(Unmanaged.passRetained(ResultBox(items)).toOpaque())
 }

@@ -33,8 +33,9 @@ extension DecodingConstraint {
         return constraint
     }
 
-    /// The classes of "digits", "letters", or an explicit list of characters.
-    static func allowedClasses(_ charset: String, classes: Int, classOf: (Character) -> Int?) throws -> Set<Int> {
+    /// The classes of "digits", "letters", or an explicit list of characters (case folded).
+    /// - Throws: `ConstraintError.invalid` for a character outside the model or an empty list.
+    public static func allowedClasses(_ charset: String, classes: Int, classOf: (Character) -> Int?) throws -> Set<Int> {
         switch charset.lowercased() {
         case "digits": return Set("0123456789".compactMap(classOf))
         case "letters": return Set("ABCDEFGHIJKLMNOPQRSTUVWXYZ".compactMap(classOf))

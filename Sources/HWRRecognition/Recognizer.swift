@@ -1,4 +1,5 @@
 import Foundation
+import HWRDecoding
 import HWRImage
 import HWRKernels
 import HWRModel
@@ -185,17 +186,16 @@ public final class Recognizer: @unchecked Sendable {
         return parts.flatMap { $0 }
     }
 
+    /// The allowed classes of a charset option ("digits", "letters" or the characters), parsed as
+    /// line decoding parses it.
     func allowedMask(_ allowed: String?) throws -> [Bool]? {
         guard let allowed else { return nil }
-        var mask = [Bool](repeating: false, count: model.charset.count)
-        for ch in allowed {
-            guard let c = model.charset.firstIndex(of: Character(ch.uppercased())) else {
-                throw RecognitionError.invalidOption("character \"\(ch)\" is not in the model's charset")
-            }
-            mask[c] = true
-        }
-        guard mask.contains(true) else { throw RecognitionError.invalidOption("charset is empty") }
-        return mask
+        let charset = model.charset
+        let classes: Set<Int>
+        do {
+            classes = try DecodingConstraint.allowedClasses(allowed, classes: charset.count, classOf: { charset.firstIndex(of: $0) })
+        } catch let e as ConstraintError { throw RecognitionError.invalidOption(e.description) }
+        return (0..<charset.count).map(classes.contains)
     }
 
     /// Softmax over the allowed classes (others get 0).

@@ -9,7 +9,7 @@ public final class EngineABI: @unchecked Sendable {
     typealias Batch = @convention(c) (OpaquePointer?, UnsafePointer<hwr_image>?, Int, UnsafePointer<hwr_recognize_options>?,
                                       UnsafeMutablePointer<OpaquePointer?>?) -> Int32
     typealias EngineString = @convention(c) (OpaquePointer?) -> UnsafePointer<CChar>?
-    typealias StaticString = @convention(c) () -> UnsafePointer<CChar>
+    typealias CStringGetter = @convention(c) () -> UnsafePointer<CChar>
     typealias Int32Getter = @convention(c) () -> Int32
     typealias ResultCount = @convention(c) (OpaquePointer?) -> Int
     typealias ItemStatus = @convention(c) (OpaquePointer?, Int) -> Int32
@@ -24,7 +24,7 @@ public final class EngineABI: @unchecked Sendable {
     public let path: String
     /// The library's ABI and version string.
     public let abiVersion: Int32, version: String
-    let open: Open, close: Close, batch: Batch, lastError: StaticString
+    let open: Open, close: Close, batch: Batch, lastError: CStringGetter
     let modelName: EngineString, modelVersion: EngineString, charset: EngineString, lineModelPath: EngineString
     let count: ResultCount, status: ItemStatus, error: ItemString, text: ItemString, confidence: ItemFloat
     let rejected: ItemStatus, candidateCount: ItemCount, candidateText: SubString, candidateScore: SubFloat
@@ -60,11 +60,11 @@ public final class EngineABI: @unchecked Sendable {
         guard abi() == HWR_ABI_VERSION else { throw LoadError.abiMismatch(path: path, found: abi(), expected: HWR_ABI_VERSION) }
         self.path = path
         abiVersion = abi()
-        version = String(cString: try symbol("hwr_version", as: StaticString.self)())
+        version = String(cString: try symbol("hwr_version", as: CStringGetter.self)())
         open = try symbol("hwr_engine_open", as: Open.self)
         close = try symbol("hwr_engine_close", as: Close.self)
         batch = try symbol("hwr_recognize_batch", as: Batch.self)
-        lastError = try symbol("hwr_last_error", as: StaticString.self)
+        lastError = try symbol("hwr_last_error", as: CStringGetter.self)
         modelName = try symbol("hwr_engine_model_name", as: EngineString.self)
         modelVersion = try symbol("hwr_engine_model_version", as: EngineString.self)
         charset = try symbol("hwr_engine_charset", as: EngineString.self)

@@ -33,6 +33,21 @@ struct Bench: ParsableCommand {
                 results["char_b1_t\(threads)_p99_ms"] = latency.p99 * 1000
                 results["char_b1_t\(threads)_runs"] = Double(latency.runs)
             }
+            if wanted("char_core_b1_t\(threads)") {
+                // The allocation-free path: decoded pixels to probabilities in caller memory.
+                var probabilities = [Float](repeating: 0, count: recognizer.model.charset.count)
+                try probabilities.withUnsafeMutableBufferPointer { out in
+                    let latency = try measure { try recognizer.classify(char, into: out) }
+                    results["char_core_b1_t\(threads)_ms"] = latency.median * 1000
+                    results["char_core_b1_t\(threads)_p99_ms"] = latency.p99 * 1000
+                    if threads == 1, let perCall = try allocationsPerCall({ try recognizer.classify(char, into: out) }) {
+                        results["char_core_b1_allocations_per_call"] = perCall
+                    }
+                }
+            }
+            if threads == 1, wanted("char_b1_t1"), let perCall = try allocationsPerCall({ _ = try recognizer.recognize([char]) }) {
+                results["char_b1_allocations_per_call"] = perCall
+            }
             for batch in [8, 64] where wanted("char_b\(batch)_t\(threads)") {
                 let images = [GrayImage](repeating: char, count: batch)
                 let t = try measure { _ = try recognizer.recognize(images) }
@@ -55,7 +70,7 @@ struct Bench: ParsableCommand {
             let body = results.keys.sorted().map { "\"\($0)\": \(String(format: "%.4f", results[$0]!))" }.joined(separator: ", ")
             print("{\(body)}")
         } else {
-            for key in results.keys.sorted() { print(key.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%12.3f", results[key]!)) }
+            for key in results.keys.sorted() { print(key.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "%12.3f", results[key]!)) }
         }
     }
 
@@ -74,6 +89,18 @@ struct Bench: ParsableCommand {
         samples.sort()
         func q(_ p: Double) -> Double { samples[min(samples.count - 1, Int(p * Double(samples.count)))] }
         return Timing(median: q(0.5), p90: q(0.9), p99: q(0.99), runs: samples.count)
+    }
+
+    /// Allocations per call of `body` once warm, when the allocation counter of
+    /// `Benchmarks/malloc_count.c` is preloaded (LD_PRELOAD); nil otherwise.
+    func allocationsPerCall(_ body: () throws -> Void) rethrows -> Double? {
+        typealias Counter = @convention(c) () -> UInt
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "hwr_bench_allocation_count") else { return nil }
+        let count = unsafeBitCast(symbol, to: Counter.self)
+        for _ in 0..<10 { try body() }
+        let calls = 1_000, before = count()
+        for _ in 0..<calls { try body() }
+        return Double(count() - before) / Double(calls)
     }
 
     func residentMegabytes() -> Double {

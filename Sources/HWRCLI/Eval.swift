@@ -13,7 +13,7 @@ struct Eval: ParsableCommand {
         used unless --all), a manifest CSV (path,label,source,writer), or a folder with one sub-folder per label. \
         For a line model: a corpus folder (composed validation lines and OCR words folds 6-7) or a CSV \
         (path,text[,source]); it prints CER and WER, greedy, with beam search, and with a lexicon of the \
-        reference texts.
+        reference texts; composed lines also by kind (digits, letters, mixed), greedy and with the kind's charset.
         """)
 
     @Argument(help: "Model file.") var model: String
@@ -58,6 +58,8 @@ struct Eval: ParsableCommand {
 }
 
 extension Eval {
+    static let composedSetName = "composed lines, unseen writers"
+
     func evaluateLines() throws {
         let recognizer = try Recognizer(lineModelPath: model, threads: 0)
         var sets: [(String, [(GrayImage?, String)])] = []
@@ -76,7 +78,7 @@ extension Eval {
                                     pixels: s.pixels.map { UInt8(max(0, min(255, $0 * 255))) }), s.text)
                 }
             }
-            sets = [("composed lines, unseen writers", asImages(corpus.syntheticValidation)),
+            sets = [(Self.composedSetName, asImages(corpus.syntheticValidation)),
                     ("OCR words folds 6-7", asImages(corpus.validationWords))]
         }
         var report: [String: [String: Double]] = [:]
@@ -98,6 +100,27 @@ extension Eval {
                     print(String(format: "%@ (%d): %@: CER %.2f%%  WER %.2f%%  exact %.2f%%%@", name, items.count, label,
                                  m.characterErrorRate * 100, m.wordErrorRate * 100, m.lineAccuracy * 100,
                                  useLexicon ? " (lexicon of \(lexicon.count) words)" : ""))
+                }
+            }
+            if name == Self.composedSetName {
+                // By kind, greedy, and with the charset a caller who knows the kind would pass.
+                for kind in TextKind.allCases {
+                    let members = items.indices.filter { TextKind(of: references[$0]) == kind }
+                    guard !members.isEmpty else { continue }
+                    for constrained in [false, true] where !constrained || kind.charset != nil {
+                        var options = TextOptions()
+                        options.beamWidth = 1; options.alternatives = 1
+                        if constrained { options.charset = kind.charset }
+                        let hypotheses = try recognizer.recognizeLines(members.map { images[$0] }, options: options)
+                            .map { (try? $0.get().text) ?? "" }
+                        let m = TranscriptionMetrics(references: members.map { references[$0] }, hypotheses: hypotheses)
+                        let label = "\(kind.rawValue) greedy" + (constrained ? " --charset \(kind.charset!)" : "")
+                        rows["\(label) CER"] = m.characterErrorRate; rows["\(label) exact"] = m.lineAccuracy
+                        if !json {
+                            print(String(format: "  %@ lines (%d): CER %.2f%%  exact %.2f%%", label, members.count,
+                                         m.characterErrorRate * 100, m.lineAccuracy * 100))
+                        }
+                    }
                 }
             }
             report[name] = rows

@@ -20,7 +20,7 @@ struct TrainLine: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 7
     @Option(help: "Threads for matrix products.") var threads = 2
     @Flag(help: "Resume from the checkpoint in --out.") var resume = false
-    @Option(help: "Start from this line model's weights (fine-tuning) instead of a fresh initialisation.") var initialize: String?
+    @Option(help: "Start from this model's weights instead of a fresh initialisation: every layer with the same shape (a line model to fine-tune, or the character model's convolutional and LSTM layers).") var initialize: String?
     @Option(help: "Epochs without a lower validation CER before stopping.") var patience = 3
     @Option(help: "End this run after that epoch, leaving a checkpoint to --resume from.") var stopAfterEpoch: Int?
     @Flag(help: "No progress bar; one line per epoch.") var quiet = false
@@ -70,9 +70,9 @@ struct TrainLine: ParsableCommand {
         let initial = try Model(architecture: .lineCRNN(classes: Charset.alphanumeric.count + 1), charset: Charset.alphanumeric,
                                 preprocessing: .line, metadata: metadata, seed: seed)
         if let initialize {
-            let start = try Model.load(path: initialize)
-            guard start.parameters.layout == initial.parameters.layout else { throw ValidationError("\(initialize) has another architecture") }
-            initial.parameters.buffer.pointer.update(from: start.parameters.buffer.pointer, count: start.parameters.layout.count)
+            let copied = initial.copyMatchingTensors(from: try Model.load(path: initialize))
+            guard !copied.isEmpty else { throw ValidationError("\(initialize) shares no layer with the line model") }
+            progress.log("initialised \(copied.count) of \(initial.parameters.layout.tensors.count) tensors from \(initialize)")
         }
         let trainer = try LineTrainer(model: initial, config: config, composer: corpus.composer, realWords: corpus.trainWords,
                                       syntheticValidation: corpus.syntheticValidation, wordValidation: corpus.validationWords,

@@ -20,7 +20,10 @@ public func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
 /// expf coefficients, relative error about 2e-7), and the power of two built in the exponent bits.
 @inline(__always)
 func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let x = x.clamped(lowerBound: SIMD8(repeating: -87), upperBound: SIMD8(repeating: 88))
+    // Clamp with masks: `clamped(lowerBound:upperBound:)` is not inlined and runs lane by lane.
+    var x = x
+    x.replace(with: -87, where: x .< -87)
+    x.replace(with: 88, where: x .> 88)
     let magic = SIMD8<Float>(repeating: 12_582_912) // 1.5 * 2^23: adding it rounds to an integer
     let k = x * 1.442_695_04 + magic
     let n = k - magic

@@ -90,4 +90,19 @@ public final class Model: @unchecked Sendable {
     public func makeNetwork(seed: UInt64 = 1) -> Network {
         Network(architecture: architecture, parameters: parameters, seed: seed)
     }
+
+    /// Copies into this model every tensor of `other` with the same name and shape (for example the
+    /// convolutional and LSTM layers of a character model into a line model that shares them).
+    /// - Returns: the names of the tensors copied.
+    @discardableResult
+    public func copyMatchingTensors(from other: Model) -> [String] {
+        var copied: [String] = []
+        for tensor in parameters.layout.tensors {
+            guard let source = other.parameters.layout.tensor(tensor.name), source.shape == tensor.shape else { continue }
+            (parameters.buffer.pointer + tensor.offset)
+                .update(from: other.parameters.buffer.pointer + source.offset, count: tensor.count)
+            copied.append(tensor.name)
+        }
+        return copied
+    }
 }

@@ -99,7 +99,7 @@ public final class Network {
         var current = x
         let p = parameters.buffer.pointer
         ownWidths = widths ?? []; paddedWidth = width
-        masked = []
+        masked.removeAll(keepingCapacity: true)
         for layer in layers {
             if let lstm = layer as? BiLSTMLayer, case let .sequence(steps, _) = shape {
                 lstm.lengths = widths.map { $0.map { Int32(Self.steps(ofWidth: $0, steps: steps, width: width)) } } ?? []

@@ -52,8 +52,8 @@ public struct SequenceImageError: Error, CustomStringConvertible {
 }
 
 /// Loads the character model (and, when available, the line model) and recognises images with them.
-/// Thread-safe: the models are immutable and each call borrows a network instance (with its own
-/// workspaces) from a pool.
+/// Thread-safe: the models are immutable and each call borrows an inference slot (a network instance
+/// with its workspaces, and the normaliser's buffers) from a pool.
 public final class Recognizer: @unchecked Sendable {
     /// The character model.
     public let model: Model
@@ -65,8 +65,8 @@ public final class Recognizer: @unchecked Sendable {
     public let lineModelPath: String?
     let normalizer: CharacterNormalizer
     let lineNormalizer: LineNormalizer
-    let charNetworks: NetworkPool
-    let lineNetworks: NetworkPool?
+    let charSlots: SlotPool
+    let lineSlots: SlotPool?
     /// Threads a batch is split over (each runs its share with single-threaded matrix products).
     public let threads: Int
 
@@ -93,7 +93,7 @@ public final class Recognizer: @unchecked Sendable {
             throw ModelError.badFile("\(path) is not a character model")
         }
         normalizer = CharacterNormalizer(size: model.preprocessing.size, box: model.preprocessing.box)
-        charNetworks = NetworkPool(model)
+        charSlots = SlotPool(model)
         let linePath = lineModelPath ?? Self.defaultPath(file: Self.defaultLineModelFile, environment: "HWR_LINE_MODEL")
         if let linePath {
             let line = try Model.load(path: linePath)
@@ -101,10 +101,10 @@ public final class Recognizer: @unchecked Sendable {
                 throw ModelError.badFile("\(linePath) is not a line model")
             }
             lineModel = line
-            lineNetworks = NetworkPool(line)
+            lineSlots = SlotPool(line)
             lineNormalizer = LineNormalizer(height: line.preprocessing.size, box: line.preprocessing.box)
         } else {
-            lineModel = nil; lineNetworks = nil; lineNormalizer = LineNormalizer()
+            lineModel = nil; lineSlots = nil; lineNormalizer = LineNormalizer()
         }
         self.lineModelPath = lineModel == nil ? nil : linePath
         self.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
@@ -151,20 +151,44 @@ public final class Recognizer: @unchecked Sendable {
         return distributions.map { $0.map { reading($0, mask: mask, topK: topK) } }
     }
 
+    /// Writes the class probabilities of one character image (one per `model.charset` entry, from
+    /// decoded pixels, preprocessing included) into `probabilities`. Allocates nothing once warm:
+    /// the normaliser's buffers, the network's workspaces and its input live in a pooled slot.
+    /// - Throws: `RecognitionError.invalidOption` when `probabilities` has the wrong size; the
+    ///   image's `ImageError`.
+    public func classify(_ image: GrayImage, into probabilities: UnsafeMutableBufferPointer<Float>) throws {
+        guard probabilities.count == model.charset.count, let out = probabilities.baseAddress else {
+            throw RecognitionError.invalidOption("probabilities must hold \(model.charset.count) floats, got \(probabilities.count)")
+        }
+        try charSlots.withSlot { slot in
+            let n = normalizer.size * normalizer.size
+            let input = slot.input.reserve(n)
+            try normalizer.normalize(image, into: input, scratch: &slot.scratch)
+            let (logits, _) = slot.network.forward(input, batch: 1, width: normalizer.size, mode: .inference)
+            softmax(logits, into: out, mask: nil)
+        }
+    }
+
     /// Class probabilities of each image (normalisation errors per image), in one batched pass.
     func classify(_ images: ArraySlice<GrayImage>, mask: [Bool]?) -> [Result<[Float], Error>] {
         let classes = model.charset.count, n = normalizer.size * normalizer.size
         var results = [Result<[Float], Error>](repeating: .failure(RecognitionError.invalidOption("")), count: images.count)
-        var inputs: [Float] = []
-        var rows: [Int] = []
-        inputs.reserveCapacity(images.count * n)
-        for (i, image) in images.enumerated() {
-            do { inputs += try normalizer.normalize(image); rows.append(i) } catch { results[i] = .failure(error) }
-        }
-        guard !rows.isEmpty else { return results }
-        charNetworks.withNetwork { network in
-            let (logits, _) = network.forward(inputs, batch: rows.count, width: normalizer.size, mode: .inference)
-            for (r, i) in rows.enumerated() { results[i] = .success(probabilities(logits + r * classes, mask: mask)) }
+        charSlots.withSlot { slot in
+            let inputs = slot.input.reserve(images.count * n)
+            var rows: [Int] = []
+            for (i, image) in images.enumerated() {
+                do {
+                    try normalizer.normalize(image, into: inputs + rows.count * n, scratch: &slot.scratch)
+                    rows.append(i)
+                } catch { results[i] = .failure(error) }
+            }
+            guard !rows.isEmpty else { return }
+            let (logits, _) = slot.network.forward(inputs, batch: rows.count, width: normalizer.size, mode: .inference)
+            for (r, i) in rows.enumerated() {
+                var p = [Float](repeating: 0, count: classes)
+                p.withUnsafeMutableBufferPointer { softmax(logits + r * classes, into: $0.baseAddress!, mask: mask) }
+                results[i] = .success(p)
+            }
         }
         return results
     }
@@ -198,16 +222,17 @@ public final class Recognizer: @unchecked Sendable {
         return (0..<charset.count).map(classes.contains)
     }
 
-    /// Softmax over the allowed classes (others get 0).
-    func probabilities(_ logits: UnsafeMutablePointer<Float>, mask: [Bool]?) -> [Float] {
+    /// Softmax of one row of logits over the allowed classes (others get 0), into `p`.
+    func softmax(_ logits: UnsafeMutablePointer<Float>, into p: UnsafeMutablePointer<Float>, mask: [Bool]?) {
         let classes = model.charset.count
         var maxLogit = -Float.infinity
         for c in 0..<classes where mask?[c] ?? true { maxLogit = max(maxLogit, logits[c]) }
-        var p = [Float](repeating: 0, count: classes)
         var sum: Float = 0
-        for c in 0..<classes where mask?[c] ?? true { p[c] = expf(logits[c] - maxLogit); sum += p[c] }
+        for c in 0..<classes {
+            p[c] = mask?[c] ?? true ? expf(logits[c] - maxLogit) : 0
+            sum += p[c]
+        }
         for c in 0..<classes { p[c] /= sum }
-        return p
     }
 
     private func reading(_ p: [Float], mask: [Bool]?, topK: Int) -> CharacterReading {
@@ -216,21 +241,35 @@ public final class Recognizer: @unchecked Sendable {
     }
 }
 
-/// Network instances over one model, lent to one caller at a time.
-final class NetworkPool: @unchecked Sendable {
+/// What one recognition call needs besides the model: a network instance (with its workspaces),
+/// the normaliser's buffers and the network input. Reused across calls, so a warm call allocates
+/// nothing for them.
+final class InferenceSlot {
+    /// The network instance.
+    let network: Network
+    /// The normaliser's reusable buffers.
+    var scratch = NormalizerScratch()
+    /// The normalised images of the call.
+    let input = FloatBuffer()
+
+    init(_ model: Model) { network = model.makeNetwork() }
+}
+
+/// Inference slots over one model, lent to one caller at a time.
+final class SlotPool: @unchecked Sendable {
     private let model: Model
     private let lock = NSLock()
-    private var idle: [Network] = []
+    private var idle: [InferenceSlot] = []
 
     init(_ model: Model) { self.model = model }
 
-    /// Runs `body` with a network no other thread uses meanwhile.
-    func withNetwork<T>(_ body: (Network) throws -> T) rethrows -> T {
+    /// Runs `body` with a slot no other thread uses meanwhile.
+    func withSlot<T>(_ body: (InferenceSlot) throws -> T) rethrows -> T {
         lock.lock()
-        let network = idle.popLast() ?? model.makeNetwork()
+        let slot = idle.popLast() ?? InferenceSlot(model)
         lock.unlock()
-        defer { lock.lock(); idle.append(network); lock.unlock() }
-        return try body(network)
+        defer { lock.lock(); idle.append(slot); lock.unlock() }
+        return try body(slot)
     }
 }
 

@@ -102,14 +102,14 @@ extension Recognizer {
     /// - Throws: `RecognitionError` for bad options or when no line model is loaded; image errors are
     ///   returned per image.
     public func recognizeLines(_ images: [GrayImage], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
-        guard let lineModel, let lineNetworks else { throw RecognitionError.noLineModel }
+        guard let lineModel, let lineSlots else { throw RecognitionError.noLineModel }
         let constraint = try constraint(options)
         let classes = lineModel.architecture.classes
         return inParallel(images) { chunk in chunk.map { image in
             Result {
                 let (pixels, width) = try self.lineNormalizer.normalize(image)
-                let posteriors = lineNetworks.withNetwork { network -> CTCPosteriors in
-                    let (logits, shape) = network.forward(pixels, batch: 1, width: width, mode: .inference)
+                let posteriors = lineSlots.withSlot { slot -> CTCPosteriors in
+                    let (logits, shape) = slot.network.forward(pixels, batch: 1, width: width, mode: .inference)
                     guard case let .sequence(steps, _) = shape else { return CTCPosteriors(steps: 0, classes: classes, probabilities: []) }
                     var p = [Float](repeating: 0, count: steps * classes)
                     softmaxRows(&p, logits, rows: steps, cols: classes)

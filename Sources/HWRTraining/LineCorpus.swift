@@ -12,7 +12,8 @@ public struct LineCorpus {
     public let trainWords: [LineSample]
     /// Real words held out (folds 6 and 7).
     public let validationWords: [LineSample]
-    /// Composed lines from unseen writers, 1 to 12 characters.
+    /// Composed lines from unseen writers' undistorted glyphs, 1 to 12 characters, a third each
+    /// digits only, letters only and mixed.
     public let syntheticValidation: [LineSample]
 
     /// Folds of the OCR words set held out for validation.
@@ -35,7 +36,7 @@ public struct LineCorpus {
         let trainWords = samples(words.words.filter { !validationFolds.contains($0.fold) })
         let validationWords = samples(words.words.filter { validationFolds.contains($0.fold) })
         let composer = LineComposer(glyphs: train, words: trainWords.map(\.text), normalizer: normalizer)
-        let validationComposer = LineComposer(glyphs: validation, words: [], normalizer: normalizer)
+        let validationComposer = LineComposer(glyphs: validation, words: [], normalizer: normalizer, distortsGlyphs: false)
         var random = SeededGenerator(seed: seed &+ 1_000)
         var synthetic: [LineSample] = []
         while synthetic.count < validationLines {

@@ -67,8 +67,8 @@ public struct OCRWords {
 
 /// Composes synthetic lines from real character images: 1 to 12 characters (digits only, letters
 /// only, mixed, or real words), random spacing including touching and overlapping characters,
-/// baseline and size jitter, per-character distortions, random polarity and background level; then
-/// the line normaliser, exactly as at recognition time.
+/// baseline and size jitter, per-character distortions (training only), random polarity and background
+/// level; then the line normaliser, exactly as at recognition time.
 public struct LineComposer {
     /// The character images to draw from (normalised 28x28 glyphs).
     public let glyphs: CharacterDataset
@@ -76,20 +76,26 @@ public struct LineComposer {
     public let words: [String]
     /// The normaliser every composed line goes through.
     public let normalizer: LineNormalizer
+    /// Whether each glyph is distorted (rotation, shear, elastic, stroke width) before composing:
+    /// on for training, off for validation lines, which keep the writers' glyphs as they are.
+    public let distortsGlyphs: Bool
     private let byClass: [[Int]]
     private let augmenter = Augmenter()
 
     /// Creates a composer.
-    public init(glyphs: CharacterDataset, words: [String], normalizer: LineNormalizer = LineNormalizer()) {
+    public init(glyphs: CharacterDataset, words: [String], normalizer: LineNormalizer = LineNormalizer(),
+                distortsGlyphs: Bool = true) {
         self.glyphs = glyphs; self.words = words.map { $0.uppercased() }; self.normalizer = normalizer
+        self.distortsGlyphs = distortsGlyphs
         var byClass = [[Int]](repeating: [], count: Charset.alphanumeric.count)
         for i in 0..<glyphs.count { byClass[Int(glyphs.labels[i])].append(i) }
         self.byClass = byClass
     }
 
-    /// A random transcription: digits, letters, mixed (1 to `maximumLength` characters) or a real word.
+    /// A random transcription of `length` characters: digits only, letters only or mixed, in equal
+    /// shares, or (a quarter of the time, when the composer has words) a real word of that length.
     public func randomText(length: Int, random: inout SeededGenerator) -> [Int] {
-        let kind = random.next() % 4
+        let kind = random.next() % (words.isEmpty ? 3 : 4)
         if kind == 3, !words.isEmpty {
             let fitting = words.filter { $0.count == length }
             if let word = fitting.isEmpty ? nil : fitting[Int(random.next() % UInt64(fitting.count))] {
@@ -114,7 +120,7 @@ public struct LineComposer {
         for k in text {
             let members = byClass[k]
             glyphs.image(members[Int(random.next() % UInt64(members.count))], into: &clean)
-            augmenter.apply(&warped, clean, side: side, random: &random)
+            if distortsGlyphs { augmenter.apply(&warped, clean, side: side, random: &random) } else { warped = clean }
             // Crop to the ink columns, then scale by a random size factor.
             let columns = (0..<side).filter { x in (0..<side).contains { warped[$0 * side + x] > 0.1 } }
             let x0 = columns.first ?? side / 2 - 2, x1 = (columns.last ?? side / 2 + 2) + 1

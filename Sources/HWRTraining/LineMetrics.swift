@@ -40,3 +40,29 @@ public struct TranscriptionMetrics: Codable, Sendable {
         lineAccuracy = lines == 0 ? 0 : Double(exact) / Double(lines)
     }
 }
+
+/// What a transcription is made of, for reporting line accuracy by kind.
+public enum TextKind: String, CaseIterable, Sendable {
+    /// Only digits.
+    case digits
+    /// Only letters.
+    case letters
+    /// Digits and letters.
+    case mixed
+
+    /// The kind of a transcription (an empty one counts as mixed).
+    public init(of text: String) {
+        if !text.isEmpty, text.allSatisfy(\.isNumber) { self = .digits }
+        else if !text.isEmpty, text.allSatisfy(\.isLetter) { self = .letters }
+        else { self = .mixed }
+    }
+
+    /// The character-set constraint a caller who knows the kind would pass (`nil` for mixed).
+    public var charset: String? {
+        switch self {
+        case .digits: "digits"
+        case .letters: "letters"
+        case .mixed: nil
+        }
+    }
+}

@@ -100,4 +100,26 @@ final class PreprocessingTests: XCTestCase {
         XCTAssertTrue([13, 14].contains(inkRows.first ?? -1), "through the centre")
         XCTAssertEqual((0..<28).filter { l[inkRows[0] * 28 + $0] > 0.5 }.count, 20, "as wide as the box")
     }
+
+    func testBackgroundIsTheBorderMedianWhateverTheBorderOrder() throws {
+        // A 9x9 image whose border (corners counted twice, as the sides list them) holds 18 dark
+        // values (60-94) and 18 light ones (8 from the 250 corners, 10 in 160-214) in a scrambled
+        // order: the median (rank 18) is the darkest light value, so the paper is light and the dark
+        // centre is ink. Rank 17 would be a dark value and turn the polarity over.
+        let side = 9
+        var pixels = [UInt8](repeating: 200, count: side * side)
+        for corner in [0, side - 1, (side - 1) * side, side * side - 1] { pixels[corner] = 250 }
+        var edges: [Int] = []
+        for i in 1..<(side - 1) { edges += [i, (side - 1) * side + i, i * side, i * side + side - 1] }
+        XCTAssertEqual(edges.count, 28)
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<20 {
+            let dark: [UInt8] = (0..<18).map { UInt8(60 + 2 * $0) }
+            let light: [UInt8] = (0..<10).map { UInt8(160 + 6 * $0) }
+            for (position, value) in zip(edges, (dark + light).shuffled(using: &random)) { pixels[position] = value }
+            for y in 3..<6 { for x in 3..<6 { pixels[y * side + x] = 0 } }
+            let v = try normalizer.normalize(try GrayImage(width: side, height: side, pixels: pixels))
+            XCTAssertGreaterThan(v[14 * 28 + 14], 0.5, "the dark centre is ink")
+        }
+    }
 }

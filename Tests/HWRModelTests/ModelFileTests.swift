@@ -17,6 +17,24 @@ final class ModelFileTests: XCTestCase {
         }
     }
 
+    func testCopyingMatchingTensorsTakesSharedLayersOnly() throws {
+        let source = try smallModel(seed: 3)
+        // Same convolution and LSTM, another head (4 classes): the head keeps its own weights.
+        let target = try Model(architecture: Architecture(inputHeight: 8, inputWidth: 8, layers: [
+            .conv(2), .maxPool, .columnsToSequence, .biLSTM(3, returnSequences: false), .dense(4, relu: false),
+        ]), charset: Array("wxyz"), preprocessing: .init(kind: "character", size: 8, box: 6),
+        metadata: .init(name: "target", version: "0.1", created: "2026-11-21", trainingData: "none"), seed: 4)
+        let headBefore = try XCTUnwrap(target.parameters.layout.tensor("L4.w"))
+        let headValues = Array(target.parameters.array[headBefore.offset..<(headBefore.offset + headBefore.count)])
+        let copied = target.copyMatchingTensors(from: source)
+        XCTAssertEqual(Set(copied), Set(target.parameters.layout.tensors.map(\.name)).subtracting(["L4.w", "L4.b"]))
+        for name in copied {
+            let (a, b) = (try XCTUnwrap(source.parameters.layout.tensor(name)), try XCTUnwrap(target.parameters.layout.tensor(name)))
+            XCTAssertEqual(source.parameters.array[a.offset..<(a.offset + a.count)], target.parameters.array[b.offset..<(b.offset + b.count)], name)
+        }
+        XCTAssertEqual(Array(target.parameters.array[headBefore.offset..<(headBefore.offset + headBefore.count)]), headValues)
+    }
+
     func testRoundTripKeepsEverything() throws {
         let model = try smallModel(seed: 9)
         let loaded = try Model(fileData: try model.fileData())

@@ -73,6 +73,25 @@ final class RecognitionTests: XCTestCase {
         XCTAssertThrowsError(try recognizer().recognize(images, allowed: "#"))
     }
 
+    func testClassifyIntoCallerMemoryMatchesTheBatchedCall() throws {
+        let rows = try fixture().prefix(24)
+        let images = try rows.map { try GrayImage(contentsOfFile: $0.path) }
+        let batched = try recognizer().recognize(images, topK: 36)
+        var probabilities = [Float](repeating: -1, count: 36)
+        for (image, reading) in zip(images, batched) {
+            try probabilities.withUnsafeMutableBufferPointer { try recognizer().classify(image, into: $0) }
+            let expected = try reading.get()
+            for candidate in expected.candidates {
+                let index = try XCTUnwrap(try recognizer().model.charset.firstIndex(of: Character(candidate.text)))
+                XCTAssertEqual(probabilities[index], candidate.probability, accuracy: 1e-5)
+            }
+        }
+        var short = [Float](repeating: 0, count: 10)
+        XCTAssertThrowsError(try short.withUnsafeMutableBufferPointer { try recognizer().classify(images[0], into: $0) })
+        let blank = try GrayImage(width: 8, height: 8, pixels: [UInt8](repeating: 255, count: 64))
+        XCTAssertThrowsError(try probabilities.withUnsafeMutableBufferPointer { try recognizer().classify(blank, into: $0) })
+    }
+
     func testABadImageInABatchDoesNotSpoilTheOthers() throws {
         let rows = try fixture().prefix(3)
         var images = try rows.map { try GrayImage(contentsOfFile: $0.path) }

@@ -15,7 +15,7 @@ struct Train: ParsableCommand {
     @Option(help: "Images drawn per class per epoch.") var samplesPerClass = 2000
     @Option(help: "Epochs without improvement before stopping.") var patience = 4
     @Option(help: "Random seed.") var seed: UInt64 = 42
-    @Option(help: "Threads for matrix products.") var threads = 2
+    @Option(help: "Threads: each batch is split over this many network replicas (data parallel).") var threads = 2
     @Option(help: "Use at most this many images per source (smoke runs).") var limit: Int?
     @Flag(help: "Resume from the checkpoint in --out.") var resume = false
     @Option(help: "End this run after that epoch, leaving a checkpoint to --resume from.") var stopAfterEpoch: Int?

@@ -2,17 +2,19 @@ import Foundation
 
 // Batch normalization over rows: x is [n, c], statistics per column (channel).
 
-/// Training-mode batch norm forward with batch statistics; updates the running statistics.
+/// Training-mode batch norm forward with batch statistics; updates the running statistics when given.
 /// - Parameters:
 ///   - out: [n, c]
 ///   - xhat: [n, c], the normalized input kept for backward
 ///   - invStd: [c], kept for backward
 ///   - x: [n, c]
-///   - gamma, beta, runningMean, runningVar: [c]
+///   - gamma, beta: [c]
+///   - runningMean, runningVar: [c], moved towards the batch statistics; nil to leave them (a data-
+///     parallel replica whose statistics another replica keeps)
 public func batchNormTrainForward(out: UnsafeMutablePointer<Float>, xhat: UnsafeMutablePointer<Float>,
                                   invStd: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
                                   gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-                                  runningMean: UnsafeMutablePointer<Float>, runningVar: UnsafeMutablePointer<Float>,
+                                  runningMean: UnsafeMutablePointer<Float>?, runningVar: UnsafeMutablePointer<Float>?,
                                   n: Int, c: Int, momentum: Float, epsilon: Float) {
     var mean = [Double](repeating: 0, count: c)
     var sq = [Double](repeating: 0, count: c)
@@ -25,6 +27,7 @@ public func batchNormTrainForward(out: UnsafeMutablePointer<Float>, xhat: Unsafe
         let variance = max(sq[j] / Double(n) - m * m, 0)
         mean[j] = m
         invStd[j] = Float(1 / (variance + Double(epsilon)).squareRoot())
+        guard let runningMean, let runningVar else { continue }
         runningMean[j] = momentum * runningMean[j] + (1 - momentum) * Float(m)
         let unbiased = n > 1 ? variance * Double(n) / Double(n - 1) : variance
         runningVar[j] = momentum * runningVar[j] + (1 - momentum) * Float(unbiased)

@@ -28,6 +28,8 @@ final class ConvLayer: Layer {
     let filters: Int, kernel: Int
     let kernelOffset: Int, gammaOffset: Int, betaOffset: Int, meanOffset: Int, varOffset: Int
     var needsInputGradient = true
+    /// Whether training passes move the running statistics (false for all but one data-parallel replica).
+    var updatesRunningStatistics = true
     static let epsilon: Float = 1e-3, momentum: Float = 0.9
     private let col = FloatBuffer(), convOut = FloatBuffer(), out = FloatBuffer()
     private let xhat = FloatBuffer(), invStd = FloatBuffer(), dx = FloatBuffer()
@@ -64,8 +66,9 @@ final class ConvLayer: Layer {
             conv2dForward(out: z, col: col.pointer, input: x, weight: p + kernelOffset, bias: nil,
                           b: batch, h: h, w: w, cin: c, cout: filters, k: kernel)
             batchNormTrainForward(out: y, xhat: xhat.reserve(rows * filters), invStd: invStd.reserve(filters), x: z,
-                                  gamma: p + gammaOffset, beta: p + betaOffset, runningMean: p + meanOffset,
-                                  runningVar: p + varOffset, n: rows, c: filters,
+                                  gamma: p + gammaOffset, beta: p + betaOffset,
+                                  runningMean: updatesRunningStatistics ? p + meanOffset : nil,
+                                  runningVar: updatesRunningStatistics ? p + varOffset : nil, n: rows, c: filters,
                                   momentum: Self.momentum, epsilon: Self.epsilon)
             inShape = (h, w, c)
             foldIsCurrent = false

@@ -59,6 +59,11 @@ public final class Network {
     private var masked: [Shape?] = []
     private var ownWidths: [Int] = [], paddedWidth = 0
     private var random: SeededGenerator
+    /// Whether training passes move the batch-norm running statistics in the shared parameters.
+    /// Data-parallel training turns it off on all replicas but one, so that no two threads write them.
+    public var updatesRunningStatistics = true {
+        didSet { for case let conv as ConvLayer in layers { conv.updatesRunningStatistics = updatesRunningStatistics } }
+    }
 
     /// Builds the layers of `parameters.layout`'s architecture.
     /// - Parameter seed: seeds dropout.

@@ -24,7 +24,9 @@ public struct TrainingConfig: Codable, Sendable {
     public var augment = true
     /// Gradient clipping by global norm.
     public var clipNorm: Float = 5
-    /// Matrix-product threads.
+    /// Threads: each batch is split into this many shards, run concurrently by network replicas with
+    /// single-threaded matrix products, and their gradients summed (batch norm then normalises each
+    /// shard with its own statistics).
     public var threads = 2
 
     /// Defaults.
@@ -127,15 +129,25 @@ public final class Trainer {
     ///   checkpoint to resume from (for time-boxed sessions).
     /// - Returns: the best model so far (by validation balanced accuracy).
     public func run(progress: ProgressBar, stoppingAfterEpoch: Int? = nil) throws -> Model {
-        setKernelThreads(config.threads)
         let side = train.side, n = side * side, k = model.charset.count, batch = config.batchSize
-        let network = model.makeNetwork()
-        let gradients = FloatBuffer(count: model.parameters.layout.count)
+        let shards = max(1, min(config.threads, batch))
+        setKernelThreads(1)
+        let networks = (0..<shards).map { i -> Network in
+            let network = model.makeNetwork()
+            network.updatesRunningStatistics = i == 0
+            return network
+        }
+        let gradients = (0..<shards).map { _ in FloatBuffer(count: model.parameters.layout.count) }
         let input = UnsafeMutablePointer<Float>.allocate(capacity: batch * n)
         let clean = UnsafeMutablePointer<Float>.allocate(capacity: n)
         let labels = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
         let dLogits = UnsafeMutablePointer<Float>.allocate(capacity: batch * k)
-        defer { input.deallocate(); clean.deallocate(); labels.deallocate(); dLogits.deallocate() }
+        let shardLoss = UnsafeMutablePointer<Double>.allocate(capacity: shards)
+        let shardHits = UnsafeMutablePointer<Int>.allocate(capacity: shards)
+        defer {
+            input.deallocate(); clean.deallocate(); labels.deallocate(); dLogits.deallocate()
+            shardLoss.deallocate(); shardHits.deallocate()
+        }
         var byClass = [[Int]](repeating: [], count: k)
         for i in 0..<train.count { byClass[Int(train.labels[i])].append(i) }
         let present = byClass.filter { !$0.isEmpty }.count
@@ -146,7 +158,7 @@ public final class Trainer {
         while epoch < config.epochs {
             let started = Date()
             var random = SeededGenerator(seed: config.seed &* 1_000_003 &+ UInt64(epoch))
-            network.reseed(config.seed &+ UInt64(epoch))
+            for (i, network) in networks.enumerated() { network.reseed(config.seed &+ UInt64(epoch) &+ UInt64(i) &* 1_000_033) }
             var order: [Int] = []
             for members in byClass where !members.isEmpty {
                 for _ in 0..<config.samplesPerClass { order.append(members[Int(random.next() % UInt64(members.count))]) }
@@ -165,20 +177,36 @@ public final class Trainer {
                         train.image(i, into: input + j * n)
                     }
                 }
-                let (logits, _) = network.forward(input, batch: batch, width: side, mode: .training)
-                for j in 0..<batch {
-                    let row = logits + j * k
-                    var best = 0
-                    for c in 1..<k where row[c] > row[best] { best = c }
-                    if best == Int(labels[j]) { hits += 1 }
+                // Each shard forward and backward on its own replica; the gradient of the batch mean
+                // is the sum of the shards' gradients, each scaled by its share of the batch.
+                DispatchQueue.concurrentPerform(iterations: shards) { i in
+                    let lo = i * batch / shards, rows = (i + 1) * batch / shards - lo
+                    let (logits, _) = networks[i].forward(input + lo * n, batch: rows, width: side, mode: .training)
+                    var correct = 0
+                    for j in 0..<rows {
+                        let row = logits + j * k
+                        var best = 0
+                        for c in 1..<k where row[c] > row[best] { best = c }
+                        if best == Int(labels[lo + j]) { correct += 1 }
+                    }
+                    let d = dLogits + lo * k
+                    let loss = softmaxCrossEntropy(dLogits: d, logits: logits, labels: labels + lo, rows: rows, cols: k)
+                    let share = Float(rows) / Float(batch)
+                    for e in 0..<(rows * k) { d[e] *= share }
+                    shardLoss[i] = Double(loss) * Double(rows); shardHits[i] = correct
+                    gradients[i].zero(model.parameters.layout.count)
+                    networks[i].backward(d, batch: rows, gradients: gradients[i].pointer)
                 }
-                lossSum += Double(softmaxCrossEntropy(dLogits: dLogits, logits: logits, labels: labels, rows: batch, cols: k)) * Double(batch)
+                let total = gradients[0].pointer
+                for shard in gradients.dropFirst() {
+                    let g = shard.pointer
+                    for e in 0..<model.parameters.layout.count { total[e] += g[e] }
+                }
+                for i in 0..<shards { lossSum += shardLoss[i]; hits += shardHits[i] }
                 seen += batch
-                gradients.zero(model.parameters.layout.count)
-                network.backward(dLogits, batch: batch, gradients: gradients.pointer)
                 lr = learningRate(step: adam.step, peak: config.learningRate, warmupSteps: config.warmupSteps,
                                   totalSteps: totalSteps, final: config.finalLearningRateFraction)
-                adam.update(parameters: model.parameters.buffer.pointer, gradients: gradients.pointer,
+                adam.update(parameters: model.parameters.buffer.pointer, gradients: gradients[0].pointer,
                             learningRate: lr, clipNorm: config.clipNorm)
                 progress.update(epoch: epoch + 1, done: s + 1, total: stepsPerEpoch, loss: lossSum / Double(seen),
                                 accuracy: Double(hits) / Double(seen), imagesPerSecond: Double(seen) / Date().timeIntervalSince(started))

@@ -126,4 +126,37 @@ final class TrainingTests: XCTestCase {
         let difference = zip(resumed.model.parameters.array, straight.model.parameters.array).map { abs($0 - $1) }.max()
         XCTAssertEqual(difference, 0, "resumed and straight runs end with identical weights")
     }
+
+    func testDataParallelShardsGiveTheGradientOfTheWholeBatch() throws {
+        // Without batch norm or dropout, splitting each batch over 3 replicas must train the same
+        // weights as one replica (up to the order of floating-point sums).
+        var data = CharacterDataset(side: 28)
+        var random = SeededGenerator(seed: 11)
+        for i in 0..<90 {
+            data.pixels += (0..<784).map { _ in UInt8(random.next() % 256) }
+            data.labels.append(Int32(i % 3)); data.sources.append("synthetic"); data.writers.append("")
+        }
+        let arch = Architecture(inputHeight: 28, inputWidth: 28, layers: [
+            .columnsToSequence, .biLSTM(6, returnSequences: false), .dense(3, relu: false),
+        ])
+        func train(threads: Int) throws -> (weights: [Float], loss: Double) {
+            var config = TrainingConfig()
+            config.epochs = 1; config.batchSize = 15; config.samplesPerClass = 30; config.warmupSteps = 1
+            config.threads = threads; config.augment = false
+            let model = try Model(architecture: arch, charset: ["A", "B", "C"], preprocessing: .mnistCharacter,
+                                  metadata: .init(name: "t", version: "0", created: "", trainingData: ""), seed: 2)
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("shards-\(UUID())").path
+            defer { try? FileManager.default.removeItem(atPath: base) }
+            let trainer = try Trainer(model: model, config: config, train: data, validation: data, output: base, resume: false)
+            _ = try trainer.run(progress: ProgressBar(quiet: true))
+            return (trainer.model.parameters.array, trainer.history[0].trainLoss)
+        }
+        let (whole, sharded) = (try train(threads: 1), try train(threads: 3))
+        let (one, three) = (whole.weights, sharded.weights)
+        XCTAssertEqual(whole.loss, sharded.loss, accuracy: 1e-5, "the same mean loss")
+        let initial = try Model(architecture: arch, charset: ["A", "B", "C"], preprocessing: .mnistCharacter,
+                                metadata: .init(name: "t", version: "0", created: "", trainingData: ""), seed: 2).parameters.array
+        XCTAssertGreaterThan(zip(one, initial).map { abs($0 - $1) }.max()!, 1e-3, "the weights moved")
+        XCTAssertLessThan(zip(one, three).map { abs($0 - $1) }.max()!, 1e-4, "sharded and whole-batch training agree")
+    }
 }

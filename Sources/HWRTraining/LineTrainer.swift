@@ -25,7 +25,8 @@ public struct LineTrainingConfig: Codable, Sendable {
     public var seed: UInt64 = 7
     /// Gradient clipping by global norm.
     public var clipNorm: Float = 5
-    /// Matrix-product threads.
+    /// Threads: each batch is split into this many shards run concurrently by network replicas with
+    /// single-threaded matrix products (see `TrainingConfig.threads`).
     public var threads = 2
 
     /// Defaults.
@@ -106,15 +107,23 @@ public final class LineTrainer {
     /// Trains until `config.epochs`, early stopping, or `stoppingAfterEpoch`.
     /// - Returns: the model with the lowest synthetic validation CER.
     public func run(progress: ProgressBar, stoppingAfterEpoch: Int? = nil) throws -> Model {
-        setKernelThreads(config.threads)
-        let network = model.makeNetwork()
+        let shards = max(1, min(config.threads, config.batchSize))
+        setKernelThreads(1)
+        let networks = (0..<shards).map { i -> Network in
+            let network = model.makeNetwork()
+            network.updatesRunningStatistics = i == 0
+            return network
+        }
         let classes = model.architecture.classes, height = model.architecture.inputHeight
-        let gradients = FloatBuffer(count: model.parameters.layout.count)
+        let gradients = (0..<shards).map { _ in FloatBuffer(count: model.parameters.layout.count) }
+        let shardLoss = UnsafeMutablePointer<Double>.allocate(capacity: shards)
+        let shardLines = UnsafeMutablePointer<Int>.allocate(capacity: shards)
+        defer { shardLoss.deallocate(); shardLines.deallocate() }
         let totalSteps = config.epochs * config.stepsPerEpoch
         while epoch < config.epochs {
             let started = Date()
             var random = SeededGenerator(seed: config.seed &* 7_919 &+ UInt64(epoch))
-            network.reseed(config.seed &+ UInt64(epoch))
+            for (i, network) in networks.enumerated() { network.reseed(config.seed &+ UInt64(epoch) &+ UInt64(i) &* 1_000_033) }
             var lossSum = 0.0, lines = 0
             for step in 0..<config.stepsPerEpoch {
                 // One batch of similar widths: real words, or composed lines of one length.
@@ -127,28 +136,39 @@ public final class LineTrainer {
                         if let s = try? composer.compose(composer.randomText(length: length, random: &random), random: &random) { batch.append(s) }
                     }
                 }
-                let width = batch.map(\.width).max()!
+                // Each shard (padded to its own widest line) forward and backward on its own replica;
+                // the CTC gradients are scaled by 1/batch, so the shards' gradients sum to the batch mean's.
                 let b = batch.count
-                var input = [Float](repeating: 0, count: b * height * width)
-                for (j, s) in batch.enumerated() {
-                    for y in 0..<height { for x in 0..<s.width { input[(j * height + y) * width + x] = s.pixels[y * s.width + x] } }
+                DispatchQueue.concurrentPerform(iterations: shards) { i in
+                    let part = batch[(i * b / shards)..<((i + 1) * b / shards)]
+                    let width = part.map(\.width).max()!, rows = part.count
+                    var input = [Float](repeating: 0, count: rows * height * width)
+                    for (j, s) in part.enumerated() {
+                        for y in 0..<height { for x in 0..<s.width { input[(j * height + y) * width + x] = s.pixels[y * s.width + x] } }
+                    }
+                    let (logits, shape) = networks[i].forward(input, batch: rows, width: width, mode: .training, widths: part.map(\.width))
+                    guard case let .sequence(steps, _) = shape else { fatalError("a line model outputs a sequence") }
+                    var dLogits = [Float](repeating: 0, count: steps * rows * classes)
+                    var loss = 0.0, counted = 0
+                    for (j, s) in part.enumerated() {
+                        let own = Network.steps(ofWidth: s.width, steps: steps, width: width)
+                        let l = ctcLoss(dLogits: &dLogits[j * classes], logits: logits + j * classes, label: s.label,
+                                        steps: own, classes: classes, rowStride: rows * classes, scale: 1 / Float(b))
+                        if l.isFinite { loss += Double(l); counted += 1 }
+                    }
+                    shardLoss[i] = loss; shardLines[i] = counted
+                    gradients[i].zero(model.parameters.layout.count)
+                    networks[i].backward(&dLogits, batch: rows, gradients: gradients[i].pointer)
                 }
-                let (logits, shape) = network.forward(input, batch: b, width: width, mode: .training, widths: batch.map(\.width))
-                guard case let .sequence(steps, _) = shape else { fatalError("a line model outputs a sequence") }
-                var dLogits = [Float](repeating: 0, count: steps * b * classes)
-                var batchLoss = 0.0, counted = 0
-                for (j, s) in batch.enumerated() {
-                    let own = Network.steps(ofWidth: s.width, steps: steps, width: width)
-                    let loss = ctcLoss(dLogits: &dLogits[j * classes], logits: logits + j * classes, label: s.label,
-                                       steps: own, classes: classes, rowStride: b * classes, scale: 1 / Float(b))
-                    if loss.isFinite { batchLoss += Double(loss); counted += 1 }
+                let total = gradients[0].pointer
+                for shard in gradients.dropFirst() {
+                    let g = shard.pointer
+                    for e in 0..<model.parameters.layout.count { total[e] += g[e] }
                 }
-                lossSum += batchLoss; lines += counted
-                gradients.zero(model.parameters.layout.count)
-                network.backward(&dLogits, batch: b, gradients: gradients.pointer)
+                for i in 0..<shards { lossSum += shardLoss[i]; lines += shardLines[i] }
                 let lr = learningRate(step: adam.step, peak: config.learningRate, warmupSteps: config.warmupSteps,
                                       totalSteps: totalSteps, final: 0.02)
-                adam.update(parameters: model.parameters.buffer.pointer, gradients: gradients.pointer, learningRate: lr, clipNorm: config.clipNorm)
+                adam.update(parameters: model.parameters.buffer.pointer, gradients: gradients[0].pointer, learningRate: lr, clipNorm: config.clipNorm)
                 progress.update(epoch: epoch + 1, done: step + 1, total: config.stepsPerEpoch, loss: lossSum / Double(max(1, lines)),
                                 accuracy: 0, imagesPerSecond: Double((step + 1) * config.batchSize) / Date().timeIntervalSince(started))
             }

@@ -9,6 +9,13 @@ swift build -c release --product hwr
 swift build -c release --product hwr-cli
 swift build -c release --product hwrPackageTests   # the test bundle only: --build-tests would also build every tool of every dependency
 swift test -c release --skip-build
+# The single-image path (decoded pixels to probabilities) allocates nothing once warm: counted with
+# a preloaded malloc counter over 1,000 calls (a count, not a timing).
+make -s -C Benchmarks malloc-count
+allocations=$(LD_PRELOAD="$PWD/Benchmarks/build/libmalloc_count.so" .build/release/hwr-cli bench --only char_core_b1_t1 \
+    --threads 1 --seconds 0.2 --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["char_core_b1_allocations_per_call"])')
+echo "allocations per warm single-image call: $allocations"
+python3 -c "import sys; sys.exit(0 if float('$allocations') == 0 else 1)" || { echo "the single-image path allocates" >&2; exit 1; }
 if [ -d bindings/python/tests ]; then
     python3 -m pip install -q --disable-pip-version-check "./bindings/python[test]"
     HWR_LIBRARY="$PWD/.build/release/libhwr.so" HWR_MODEL="$PWD/models/hwr-char.hwrm" \

@@ -101,8 +101,10 @@ public struct Architecture: Codable, Equatable, Sendable {
     }
 
     /// The line model: the character CRNN's layers with the second pooling over rows only, so a line
-    /// of width w becomes w/2 steps of 448 features, and a per-step dense head of `classes` (the
-    /// characters plus the CTC blank). Reads images 28 pixels high and of any width.
+    /// of width w becomes w/2 steps of 448 features, and the character model's head applied at every
+    /// step: Dense(128) + ReLU, then Dense(`classes`) (the characters plus the CTC blank). Layer for
+    /// layer the same tensors as the character model up to that last layer, so training can start
+    /// from its weights. Reads images 28 pixels high and of any width.
     public static func lineCRNN(classes: Int) -> Architecture {
         Architecture(inputHeight: 28, inputWidth: nil, layers: [
             .conv(32), .maxPool, .dropout(0.2),
@@ -110,7 +112,7 @@ public struct Architecture: Codable, Equatable, Sendable {
             .columnsToSequence,
             .biLSTM(128, returnSequences: true),
             .biLSTM(64, returnSequences: true),
-            .dropout(0.2),
+            .dense(128, relu: true), .dropout(0.2),
             .dense(classes, relu: false),
         ])
     }

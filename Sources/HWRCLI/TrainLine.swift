@@ -18,7 +18,7 @@ struct TrainLine: ParsableCommand {
     @Option(help: "Peak learning rate.") var lr: Float = 1.5e-3
     @Option(help: "Synthetic validation lines.") var validationLines = 600
     @Option(help: "Random seed.") var seed: UInt64 = 7
-    @Option(help: "Threads for matrix products.") var threads = 2
+    @Option(help: "Threads: each batch is split over this many network replicas (data parallel).") var threads = 2
     @Flag(help: "Resume from the checkpoint in --out.") var resume = false
     @Option(help: "Start from this model's weights instead of a fresh initialisation: every layer with the same shape (a line model to fine-tune, or the character model's convolutional and LSTM layers).") var initialize: String?
     @Option(help: "Epochs without a lower validation CER before stopping.") var patience = 3

@@ -107,23 +107,13 @@ public final class LineTrainer {
     /// Trains until `config.epochs`, early stopping, or `stoppingAfterEpoch`.
     /// - Returns: the model with the lowest synthetic validation CER.
     public func run(progress: ProgressBar, stoppingAfterEpoch: Int? = nil) throws -> Model {
-        let shards = max(1, min(config.threads, config.batchSize))
-        setKernelThreads(1)
-        let networks = (0..<shards).map { i -> Network in
-            let network = model.makeNetwork()
-            network.updatesRunningStatistics = i == 0
-            return network
-        }
+        let replicas = Replicas(model: model, threads: config.threads, batchSize: config.batchSize)
         let classes = model.architecture.classes, height = model.architecture.inputHeight
-        let gradients = (0..<shards).map { _ in FloatBuffer(count: model.parameters.layout.count) }
-        let shardLoss = UnsafeMutablePointer<Double>.allocate(capacity: shards)
-        let shardLines = UnsafeMutablePointer<Int>.allocate(capacity: shards)
-        defer { shardLoss.deallocate(); shardLines.deallocate() }
         let totalSteps = config.epochs * config.stepsPerEpoch
         while epoch < config.epochs {
             let started = Date()
             var random = SeededGenerator(seed: config.seed &* 7_919 &+ UInt64(epoch))
-            for (i, network) in networks.enumerated() { network.reseed(config.seed &+ UInt64(epoch) &+ UInt64(i) &* 1_000_033) }
+            replicas.reseed(seed: config.seed, epoch: epoch)
             var lossSum = 0.0, lines = 0
             for step in 0..<config.stepsPerEpoch {
                 // One batch of similar widths: real words, or composed lines of one length.
@@ -139,14 +129,14 @@ public final class LineTrainer {
                 // Each shard (padded to its own widest line) forward and backward on its own replica;
                 // the CTC gradients are scaled by 1/batch, so the shards' gradients sum to the batch mean's.
                 let b = batch.count
-                DispatchQueue.concurrentPerform(iterations: shards) { i in
-                    let part = batch[(i * b / shards)..<((i + 1) * b / shards)]
+                let summed = replicas.step { i, network, gradients in
+                    let part = batch[replicas.rows(ofShard: i, batch: b)]
                     let width = part.map(\.width).max()!, rows = part.count
                     var input = [Float](repeating: 0, count: rows * height * width)
                     for (j, s) in part.enumerated() {
                         for y in 0..<height { for x in 0..<s.width { input[(j * height + y) * width + x] = s.pixels[y * s.width + x] } }
                     }
-                    let (logits, shape) = networks[i].forward(input, batch: rows, width: width, mode: .training, widths: part.map(\.width))
+                    let (logits, shape) = network.forward(input, batch: rows, width: width, mode: .training, widths: part.map(\.width))
                     guard case let .sequence(steps, _) = shape else { fatalError("a line model outputs a sequence") }
                     var dLogits = [Float](repeating: 0, count: steps * rows * classes)
                     var loss = 0.0, counted = 0
@@ -156,19 +146,13 @@ public final class LineTrainer {
                                         steps: own, classes: classes, rowStride: rows * classes, scale: 1 / Float(b))
                         if l.isFinite { loss += Double(l); counted += 1 }
                     }
-                    shardLoss[i] = loss; shardLines[i] = counted
-                    gradients[i].zero(model.parameters.layout.count)
-                    networks[i].backward(&dLogits, batch: rows, gradients: gradients[i].pointer)
+                    network.backward(&dLogits, batch: rows, gradients: gradients)
+                    return (loss, counted)
                 }
-                let total = gradients[0].pointer
-                for shard in gradients.dropFirst() {
-                    let g = shard.pointer
-                    for e in 0..<model.parameters.layout.count { total[e] += g[e] }
-                }
-                for i in 0..<shards { lossSum += shardLoss[i]; lines += shardLines[i] }
+                lossSum += summed.loss; lines += summed.count
                 let lr = learningRate(step: adam.step, peak: config.learningRate, warmupSteps: config.warmupSteps,
                                       totalSteps: totalSteps, final: 0.02)
-                adam.update(parameters: model.parameters.buffer.pointer, gradients: gradients[0].pointer, learningRate: lr, clipNorm: config.clipNorm)
+                adam.update(parameters: model.parameters.buffer.pointer, gradients: summed.gradients, learningRate: lr, clipNorm: config.clipNorm)
                 progress.update(epoch: epoch + 1, done: step + 1, total: config.stepsPerEpoch, loss: lossSum / Double(max(1, lines)),
                                 accuracy: 0, imagesPerSecond: Double((step + 1) * config.batchSize) / Date().timeIntervalSince(started))
             }

@@ -130,24 +130,12 @@ public final class Trainer {
     /// - Returns: the best model so far (by validation balanced accuracy).
     public func run(progress: ProgressBar, stoppingAfterEpoch: Int? = nil) throws -> Model {
         let side = train.side, n = side * side, k = model.charset.count, batch = config.batchSize
-        let shards = max(1, min(config.threads, batch))
-        setKernelThreads(1)
-        let networks = (0..<shards).map { i -> Network in
-            let network = model.makeNetwork()
-            network.updatesRunningStatistics = i == 0
-            return network
-        }
-        let gradients = (0..<shards).map { _ in FloatBuffer(count: model.parameters.layout.count) }
+        let replicas = Replicas(model: model, threads: config.threads, batchSize: batch)
         let input = UnsafeMutablePointer<Float>.allocate(capacity: batch * n)
         let clean = UnsafeMutablePointer<Float>.allocate(capacity: n)
         let labels = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
         let dLogits = UnsafeMutablePointer<Float>.allocate(capacity: batch * k)
-        let shardLoss = UnsafeMutablePointer<Double>.allocate(capacity: shards)
-        let shardHits = UnsafeMutablePointer<Int>.allocate(capacity: shards)
-        defer {
-            input.deallocate(); clean.deallocate(); labels.deallocate(); dLogits.deallocate()
-            shardLoss.deallocate(); shardHits.deallocate()
-        }
+        defer { input.deallocate(); clean.deallocate(); labels.deallocate(); dLogits.deallocate() }
         var byClass = [[Int]](repeating: [], count: k)
         for i in 0..<train.count { byClass[Int(train.labels[i])].append(i) }
         let present = byClass.filter { !$0.isEmpty }.count
@@ -158,7 +146,7 @@ public final class Trainer {
         while epoch < config.epochs {
             let started = Date()
             var random = SeededGenerator(seed: config.seed &* 1_000_003 &+ UInt64(epoch))
-            for (i, network) in networks.enumerated() { network.reseed(config.seed &+ UInt64(epoch) &+ UInt64(i) &* 1_000_033) }
+            replicas.reseed(seed: config.seed, epoch: epoch)
             var order: [Int] = []
             for members in byClass where !members.isEmpty {
                 for _ in 0..<config.samplesPerClass { order.append(members[Int(random.next() % UInt64(members.count))]) }
@@ -179,9 +167,10 @@ public final class Trainer {
                 }
                 // Each shard forward and backward on its own replica; the gradient of the batch mean
                 // is the sum of the shards' gradients, each scaled by its share of the batch.
-                DispatchQueue.concurrentPerform(iterations: shards) { i in
-                    let lo = i * batch / shards, rows = (i + 1) * batch / shards - lo
-                    let (logits, _) = networks[i].forward(input + lo * n, batch: rows, width: side, mode: .training)
+                let summed = replicas.step { i, network, gradients in
+                    let shard = replicas.rows(ofShard: i, batch: batch)
+                    let lo = shard.lowerBound, rows = shard.count
+                    let (logits, _) = network.forward(input + lo * n, batch: rows, width: side, mode: .training)
                     var correct = 0
                     for j in 0..<rows {
                         let row = logits + j * k
@@ -193,20 +182,14 @@ public final class Trainer {
                     let loss = softmaxCrossEntropy(dLogits: d, logits: logits, labels: labels + lo, rows: rows, cols: k)
                     let share = Float(rows) / Float(batch)
                     for e in 0..<(rows * k) { d[e] *= share }
-                    shardLoss[i] = Double(loss) * Double(rows); shardHits[i] = correct
-                    gradients[i].zero(model.parameters.layout.count)
-                    networks[i].backward(d, batch: rows, gradients: gradients[i].pointer)
+                    network.backward(d, batch: rows, gradients: gradients)
+                    return (Double(loss) * Double(rows), correct)
                 }
-                let total = gradients[0].pointer
-                for shard in gradients.dropFirst() {
-                    let g = shard.pointer
-                    for e in 0..<model.parameters.layout.count { total[e] += g[e] }
-                }
-                for i in 0..<shards { lossSum += shardLoss[i]; hits += shardHits[i] }
+                lossSum += summed.loss; hits += summed.count
                 seen += batch
                 lr = learningRate(step: adam.step, peak: config.learningRate, warmupSteps: config.warmupSteps,
                                   totalSteps: totalSteps, final: config.finalLearningRateFraction)
-                adam.update(parameters: model.parameters.buffer.pointer, gradients: gradients[0].pointer,
+                adam.update(parameters: model.parameters.buffer.pointer, gradients: summed.gradients,
                             learningRate: lr, clipNorm: config.clipNorm)
                 progress.update(epoch: epoch + 1, done: s + 1, total: stepsPerEpoch, loss: lossSum / Double(seen),
                                 accuracy: Double(hits) / Double(seen), imagesPerSecond: Double(seen) / Date().timeIntervalSince(started))

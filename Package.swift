@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         // C surfaces
@@ -34,7 +35,8 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "HWRImage", dependencies: ["CImageCodecs"]),
         .target(name: "HWRDecoding", dependencies: ["HWRKernels"]),
-        .target(name: "HWRTraining", dependencies: ["HWRKernels", "HWRModel", "HWRImage", "HWRDecoding", "CZlib"],
+        .target(name: "HWRTraining", dependencies: ["HWRKernels", "HWRModel", "HWRImage", "HWRDecoding", "CZlib",
+                                                   .product(name: "SwiftCSV", package: "SwiftCSV")],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "HWRRecognition", dependencies: ["HWRModel", "HWRImage", "HWRKernels", "HWRDecoding"]),
         .target(name: "HWRCAPI", dependencies: ["CHwr", "HWRRecognition", "HWRModel", "HWRImage"],

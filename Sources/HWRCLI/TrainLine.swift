@@ -7,89 +7,93 @@ import HWRTraining
 struct TrainLine: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-line",
-        abstract: "Train the line model (CRNN + CTC) on composed lines and real handwritten words.")
+        abstract: "Train the text-line model (CRNN + CTC): real handwritten lines and words, lines rendered from handwriting fonts, lines composed from real characters.")
 
-    @Option(help: "Corpus folder (mnist/, chars/, ocr-words/ as in ../shared/data).") var data = "../shared/data"
-    @Option(help: "Run folder for checkpoints, metrics and plots.") var out = "runs/line"
+    @Option(help: "Shared data folder (real-lines/, chars/, mnist/, ocr-words/ as in ../shared/data).") var data = "../shared/data"
+    @Option(help: "Generated corpus folder (made by scripts/build-text-corpus.sh), or '' for none.") var corpus = "\(NSHomeDirectory())/hwr-corpus/v1"
+    @Option(help: "Run folder for checkpoints and history.") var out = "runs/text-line"
     @Option(help: "Where to write the final (best) model.") var model = "models/hwr-line.hwrm"
-    @Option(help: "Most epochs.") var epochs = 12
-    @Option(help: "Batches per epoch.") var stepsPerEpoch = 400
-    @Option(help: "Lines per batch.") var batch = 32
-    @Option(help: "Peak learning rate.") var lr: Float = 1.5e-3
-    @Option(help: "Synthetic validation lines.") var validationLines = 600
+    @Option(help: "Most epochs.") var epochs = 40
+    @Option(help: "Batches per epoch.") var stepsPerEpoch = 500
+    @Option(help: "Lines per batch.") var batch = 24
+    @Option(help: "Peak learning rate.") var lr: Float = 1e-3
+    @Option(help: "Most lines of each generated or word validation set.") var validationLimit = 500
     @Option(help: "Random seed.") var seed: UInt64 = 7
     @Option(help: "Threads: each batch is split over this many network replicas (data parallel).") var threads = 2
     @Flag(help: "Resume from the checkpoint in --out.") var resume = false
-    @Option(help: "Start from this model's weights instead of a fresh initialisation: every layer with the same shape (a line model to fine-tune, or the character model's convolutional and LSTM layers).") var initialize: String?
-    @Option(help: "Epochs without a lower validation CER before stopping.") var patience = 3
+    @Option(help: "Start from this model's weights instead of a fresh initialisation: every layer with the same shape.") var initialize: String?
+    @Option(help: "Epochs without a lower validation CER before stopping.") var patience = 6
     @Option(help: "End this run after that epoch, leaving a checkpoint to --resume from.") var stopAfterEpoch: Int?
     @Flag(help: "No progress bar; one line per epoch.") var quiet = false
-    @Option(help: "Write a PNG sheet of training and validation lines to this file, then exit.") var dumpSamples: String?
-    @Option(help: "Write a test fixture of validation lines (composed, unseen writers) and real validation words to this folder, then exit.") var exportFixture: String?
+    @Option(help: "Write a PNG sheet of training batches (as the network sees them) to this file, then exit.") var dumpSamples: String?
 
     func run() throws {
         let progress = ProgressBar(quiet: quiet)
-        let corpus = try LineCorpus.load(root: data, validationLines: validationLines, seed: seed)
-        progress.log("glyphs: \(corpus.composer.glyphs.count) train; real words: \(corpus.trainWords.count) train, \(corpus.validationWords.count) validation; synthetic validation lines: \(corpus.syntheticValidation.count)")
-        if let dumpSamples {
-            var random = SeededGenerator(seed: seed)
+        let charset = Charset.text
+        let preprocessing = PreprocessingSpec.textLine
+        let normalizer = LineNormalizer(height: preprocessing.size, box: preprocessing.box)
+        let started = Date()
+        let text = try TextLineCorpus.load(data: data, generated: corpus.isEmpty ? nil : corpus, normalizer: normalizer,
+                                           charset: charset, validationLimit: validationLimit, log: progress.log)
+        // Digit strings composed from real character images (unseen writers' glyphs for validation).
+        let chars = try SharedData(root: data).load()
+        let (trainGlyphs, validationGlyphs) = SharedData.split(chars)
+        let composer = LineComposer(glyphs: trainGlyphs, words: [], normalizer: normalizer)
+        let digitCodes: (Int, inout SeededGenerator) -> [LineSample] = { size, random in
+            let length = 1 + Int(random.next() % 12)
             var lines: [LineSample] = []
-            for length in [1, 3, 5, 8, 12, 4, 7, 10] {
-                lines.append(try corpus.composer.compose(corpus.composer.randomText(length: length, random: &random), random: &random))
+            while lines.count < size {
+                let digits = (0..<length).map { _ in Int(random.next() % 10) }
+                if let s = try? composer.compose(digits, random: &random) { lines.append(s) }
             }
-            lines += corpus.trainWords.prefix(4) + corpus.validationWords.prefix(4) + corpus.syntheticValidation.suffix(4)
-            try sampleSheet(lines).write(to: URL(fileURLWithPath: dumpSamples))
-            progress.log("wrote \(lines.count) lines to \(dumpSamples): " + lines.map(\.text).joined(separator: " "))
-            return
+            return lines
         }
-        if let exportFixture {
-            try FileManager.default.createDirectory(atPath: exportFixture, withIntermediateDirectories: true)
-            var manifest = "path,text,source\n"
-            for (i, line) in corpus.syntheticValidation.prefix(72).enumerated() {
-                let name = String(format: "composed-%03d.png", i)
-                try sampleSheet([line]).write(to: URL(fileURLWithPath: "\(exportFixture)/\(name)"))
-                manifest += "\(name),\(line.text),composed\n"
+        let validationComposer = LineComposer(glyphs: validationGlyphs, words: [], normalizer: normalizer, distortsGlyphs: false)
+        var random = SeededGenerator(seed: seed &+ 1_000)
+        var composed36: [LineSample] = []
+        while composed36.count < min(validationLimit, 300) {
+            let length = 1 + composed36.count % 12
+            if let s = try? validationComposer.compose(validationComposer.randomText(length: length, random: &random), random: &random) {
+                composed36.append(s)
             }
-            let words = try OCRWords(folder: "\(data)/ocr-words").words.filter { LineCorpus.validationFolds.contains($0.fold) }
-            var random = SeededGenerator(seed: seed)
-            for i in 0..<72 {
-                let word = words[Int(random.next() % UInt64(words.count))]
-                let name = String(format: "word-%03d.png", i)
-                try word.image.pngData().write(to: URL(fileURLWithPath: "\(exportFixture)/\(name)"))
-                manifest += "\(name),\(word.text.uppercased()),ocr-words\n"
-            }
-            try manifest.write(toFile: "\(exportFixture)/manifest.csv", atomically: true, encoding: .utf8)
-            progress.log("wrote 144 fixture lines to \(exportFixture)")
-            return
         }
+        let validation = text.validation + [LineSet(name: "composed-36", samples: composed36, foldsCase: true)]
+        for set in text.pools { progress.log("train pool \(set.name): \(set.samples.count) lines") }
+        for set in validation { progress.log("validation \(set.name): \(set.samples.count) lines") }
+        progress.log(String(format: "corpus loaded in %.0f s", Date().timeIntervalSince(started)))
+        let sources = LineBatchSources(pools: text.pools, generators: ["digit-codes": digitCodes])
         var config = LineTrainingConfig()
         config.epochs = epochs; config.stepsPerEpoch = stepsPerEpoch; config.batchSize = batch
         config.learningRate = lr; config.seed = seed; config.threads = threads; config.patience = patience
-        let metadata = ModelMetadata(name: "hwr-line", version: "1.0.0", created: ISO8601DateFormatter().string(from: Date()),
-                                     trainingData: "lines composed from the writer-disjoint training split of MNIST + shared chars; OCR words folds 0-5")
-        let initial = try Model(architecture: .lineCRNN(classes: Charset.alphanumeric.count + 1), charset: Charset.alphanumeric,
-                                preprocessing: .line, metadata: metadata, seed: seed)
+        if let dumpSamples {
+            var random = SeededGenerator(seed: seed)
+            var lines: [LineSample] = []
+            for name in sources.names.sorted() {
+                lines += sources.batch(from: name, size: 3, height: preprocessing.size, augmenter: LineAugmenter(),
+                                       augmentProbability: config.augmentProbability, random: &random)
+            }
+            lines += validation.flatMap { $0.samples.prefix(1) }
+            try sampleSheet(lines).write(to: URL(fileURLWithPath: dumpSamples))
+            progress.log("wrote \(lines.count) lines to \(dumpSamples): " + lines.map(\.text).joined(separator: " | "))
+            return
+        }
+        let metadata = ModelMetadata(name: "hwr-line", version: "2.0.0", created: ISO8601DateFormatter().string(from: Date()),
+                                     trainingData: "real-lines (Washington and Stanford, held-out pages and letters excluded; no Hooker), lines rendered from handwriting fonts (held-out fonts excluded), lines composed from the writer-disjoint training split of the shared characters, OCR words folds 0-5")
+        let initial = try Model(architecture: .textLineCRNN(classes: charset.count + 1), charset: charset,
+                                preprocessing: preprocessing, metadata: metadata, seed: seed)
         if let initialize {
             let copied = initial.copyMatchingTensors(from: try Model.load(path: initialize))
             guard !copied.isEmpty else { throw ValidationError("\(initialize) shares no layer with the line model") }
             progress.log("initialised \(copied.count) of \(initial.parameters.layout.tensors.count) tensors from \(initialize)")
         }
-        let trainer = try LineTrainer(model: initial, config: config, composer: corpus.composer, realWords: corpus.trainWords,
-                                      syntheticValidation: corpus.syntheticValidation, wordValidation: corpus.validationWords,
+        let trainer = try LineTrainer(model: initial, config: config, sources: sources, validation: validation,
                                       output: out, resume: resume)
         let best = try trainer.run(progress: progress, stoppingAfterEpoch: stopAfterEpoch)
-        let synthetic = LineEvaluator.evaluate(model: best, samples: corpus.syntheticValidation)
-        let words = LineEvaluator.evaluate(model: best, samples: corpus.validationWords)
-        best.metadata.metrics = [
-            "validation_synthetic_cer": synthetic.characterErrorRate, "validation_synthetic_line_accuracy": synthetic.lineAccuracy,
-            "validation_words_cer": words.characterErrorRate, "validation_words_accuracy": words.lineAccuracy,
-        ]
+        guard let record = trainer.history.min(by: { $0.score < $1.score }) else { return }
+        for (name, value) in record.cer { best.metadata.metrics["validation_\(name)_cer"] = value }
+        for (name, value) in record.wer { best.metadata.metrics["validation_\(name)_wer"] = value }
         try best.write(to: model)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(trainer.history).write(to: URL(fileURLWithPath: "\(out)/history.json"))
-        progress.log(String(format: "best model written to %@: synthetic CER %.2f%%, words CER %.2f%% (greedy)", model,
-                            synthetic.characterErrorRate * 100, words.characterErrorRate * 100))
+        progress.log(String(format: "best model (epoch %d, score %.2f%%) written to %@", record.epoch, record.score * 100, model))
     }
 }
 

@@ -117,6 +117,26 @@ public struct Architecture: Codable, Equatable, Sendable {
         ])
     }
 
+    /// The text-line model: a deeper CRNN for handwritten words and lines with case, spaces and
+    /// punctuation. Input 32 pixels high, any width w: Conv(32) + 2x2 pooling, Conv(64) + 2x1, Conv(96) +
+    /// 2x1, Conv(128), Conv(128) + 2x1 (every convolution 3x3 with batch norm and ReLU), so w/2 steps
+    /// of 2 x 128 features; BiLSTM(128) twice; Dense(`classes`) per step (the characters plus the CTC
+    /// blank). About 2 MFLOP per input column: 0.6 GFLOP for a 300-pixel line.
+    /// Shi, Bai and Yao, "An End-to-End Trainable Neural Network for Image-based Sequence Recognition"
+    /// (2015), with the height halved by row-only pooling to keep two steps per input column pair.
+    public static func textLineCRNN(classes: Int) -> Architecture {
+        Architecture(inputHeight: 32, inputWidth: nil, layers: [
+            .conv(32), .maxPool,
+            .conv(64), .maxPoolRows,
+            .conv(96), .maxPoolRows, .dropout(0.1),
+            .conv(128), .conv(128), .maxPoolRows, .dropout(0.2),
+            .columnsToSequence,
+            .biLSTM(128, returnSequences: true), .dropout(0.25),
+            .biLSTM(128, returnSequences: true), .dropout(0.25),
+            .dense(classes, relu: false),
+        ])
+    }
+
     /// Shapes after each layer for an input of the given width, or an error for an impossible stack.
     /// - Throws: `ModelError.invalidArchitecture`.
     public func shapes(width: Int) throws -> [Shape] {

@@ -17,6 +17,8 @@ public struct PreprocessingSpec: Codable, Equatable, Sendable {
     public static let mnistCharacter = PreprocessingSpec(kind: "character", size: 28, box: 20)
     /// Lines: ink scaled to 20 pixels high in a band 28 high.
     public static let line = PreprocessingSpec(kind: "line", size: 28, box: 20)
+    /// Text lines: ink scaled to 28 pixels high in a band 32 high (the text-line model's input).
+    public static let textLine = PreprocessingSpec(kind: "line", size: 32, box: 28)
 }
 
 /// Facts about how a model was made, kept in the file.

@@ -25,10 +25,12 @@ public struct TranscriptionMetrics: Codable, Sendable {
     public var lineAccuracy: Double
 
     /// Compares hypotheses with references, pairwise.
-    public init(references: [String], hypotheses: [String]) {
+    /// - Parameter foldingCase: compare case-insensitively (both sides lower-cased).
+    public init(references: [String], hypotheses: [String], foldingCase: Bool = false) {
         precondition(references.count == hypotheses.count)
         var charErrors = 0, chars = 0, wordErrors = 0, words = 0, exact = 0
-        for (r, h) in zip(references, hypotheses) {
+        for (reference, hypothesis) in zip(references, hypotheses) {
+            let r = foldingCase ? reference.lowercased() : reference, h = foldingCase ? hypothesis.lowercased() : hypothesis
             charErrors += editDistance(Array(r), Array(h)); chars += r.count
             let rw = r.split(separator: " ").map(String.init), hw = h.split(separator: " ").map(String.init)
             wordErrors += editDistance(rw, hw); words += rw.count

@@ -5,22 +5,25 @@ import HWRModel
 
 /// Settings of a line-model training run.
 public struct LineTrainingConfig: Codable, Sendable {
-    /// Epochs (each `stepsPerEpoch` batches of fresh synthetic lines and real words).
-    public var epochs = 12
+    /// Epochs (each `stepsPerEpoch` batches).
+    public var epochs = 40
     /// Batches per epoch.
-    public var stepsPerEpoch = 400
+    public var stepsPerEpoch = 500
     /// Lines per batch.
-    public var batchSize = 32
+    public var batchSize = 24
     /// Peak learning rate (cosine decay to 2% of it, after a warm-up).
-    public var learningRate: Float = 1.5e-3
+    public var learningRate: Float = 1e-3
     /// Warm-up steps.
-    public var warmupSteps = 300
-    /// Share of batches made of real handwritten words (the rest are composed lines).
-    public var realWordShare: Float = 0.25
-    /// Longest composed line, in characters.
-    public var maximumLength = 12
-    /// Epochs without a lower validation CER before stopping.
-    public var patience = 3
+    public var warmupSteps = 500
+    /// Share of batches drawn from each training pool, by pool name (pools not named get none;
+    /// "digit-codes" is the composer of digit strings from real character images).
+    public var shares: [String: Float] = ["fonts": 0.3, "composed": 0.25, "real-train": 0.3, "ocr-words": 0.05, "digit-codes": 0.1]
+    /// Probability that a stored line is distorted (stretch, slant, thickness) as it is fed.
+    public var augmentProbability: Float = 0.7
+    /// Validation sets whose mean case-insensitive CER selects the best epoch.
+    public var selectionSets: [String] = ["stanford", "gw-lines", "val-font", "val-composed"]
+    /// Epochs without a lower selection CER before stopping.
+    public var patience = 6
     /// Seed.
     public var seed: UInt64 = 7
     /// Gradient clipping by global norm.
@@ -39,8 +42,12 @@ public struct LineEpochRecord: Codable, Sendable {
     public var epoch: Int
     /// Mean CTC loss per line.
     public var trainLoss: Double
-    /// Greedy CER on the synthetic validation lines (unseen writers) and on the real validation words.
-    public var syntheticCER: Double, wordsCER: Double
+    /// Greedy CER by validation set (case-insensitive, and case-sensitive).
+    public var cer: [String: Double], cerCaseSensitive: [String: Double]
+    /// Greedy WER by validation set (case-insensitive).
+    public var wer: [String: Double]
+    /// The selection score: mean case-insensitive CER of `LineTrainingConfig.selectionSets`.
+    public var score: Double
     /// Lines per second of training.
     public var linesPerSecond: Double
     /// Wall time, validation included.
@@ -49,27 +56,74 @@ public struct LineEpochRecord: Codable, Sendable {
 
 /// Runs a line (CTC) model over samples and decodes them greedily.
 public enum LineEvaluator {
-    /// Per-step probabilities of each sample (batch of one each, so no padding affects the result).
-    public static func posteriors(model: Model, samples: [LineSample]) -> [CTCPosteriors] {
-        let network = model.makeNetwork()
+    /// Per-step probabilities of each sample (a batch of one each, so no padding affects the result),
+    /// computed on `threads` network instances.
+    public static func posteriors(model: Model, samples: [LineSample], threads: Int = 2) -> [CTCPosteriors] {
         let classes = model.architecture.classes
-        return samples.map { s in
-            let (logits, shape) = network.forward(s.pixels, batch: 1, width: s.width, mode: .inference)
-            guard case let .sequence(steps, _) = shape else { return CTCPosteriors(steps: 0, classes: classes, probabilities: []) }
-            var p = [Float](repeating: 0, count: steps * classes)
-            softmaxRows(&p, logits, rows: steps, cols: classes)
-            return CTCPosteriors(steps: steps, classes: classes, probabilities: p)
+        var results = [CTCPosteriors](repeating: CTCPosteriors(steps: 0, classes: classes, probabilities: []), count: samples.count)
+        results.withUnsafeMutableBufferPointer { out in
+            DispatchQueue.concurrentPerform(iterations: max(1, threads)) { part in
+                let network = model.makeNetwork()
+                for i in stride(from: part, to: samples.count, by: max(1, threads)) {
+                    let s = samples[i]
+                    let (logits, shape) = network.forward(s.pixels, batch: 1, width: s.width, mode: .inference)
+                    guard case let .sequence(steps, _) = shape else { continue }
+                    var p = [Float](repeating: 0, count: steps * classes)
+                    softmaxRows(&p, logits, rows: steps, cols: classes)
+                    out[i] = CTCPosteriors(steps: steps, classes: classes, probabilities: p)
+                }
+            }
         }
+        return results
+    }
+
+    /// Greedy transcriptions of samples.
+    public static func transcribe(model: Model, samples: [LineSample]) -> [String] {
+        posteriors(model: model, samples: samples).map { CTCDecoder.greedy($0, charset: model.charset).text }
     }
 
     /// Greedy CER/WER of a model on samples.
-    public static func evaluate(model: Model, samples: [LineSample]) -> TranscriptionMetrics {
-        let hypotheses = posteriors(model: model, samples: samples).map { CTCDecoder.greedy($0, charset: model.charset).text }
-        return TranscriptionMetrics(references: samples.map(\.text), hypotheses: hypotheses)
+    public static func evaluate(model: Model, samples: [LineSample], foldingCase: Bool = false) -> TranscriptionMetrics {
+        TranscriptionMetrics(references: samples.map(\.text), hypotheses: transcribe(model: model, samples: samples),
+                             foldingCase: foldingCase)
     }
 }
 
-/// Trains a line model with the CTC loss on composed lines and real words.
+/// Where training batches come from: named pools of stored lines (distorted as they are fed), and
+/// named generators of fresh lines.
+public struct LineBatchSources {
+    /// Stored lines by pool name, each sorted by width so that a batch has similar widths.
+    var pools: [String: [LineSample]]
+    /// Generators by name: given a batch size, fresh lines.
+    var generators: [String: (Int, inout SeededGenerator) -> [LineSample]]
+
+    /// Creates sources from pools of stored lines and generators.
+    public init(pools: [LineSet], generators: [String: (Int, inout SeededGenerator) -> [LineSample]] = [:]) {
+        var byName: [String: [LineSample]] = [:]
+        for pool in pools { byName[pool.name, default: []] += pool.samples }
+        self.pools = byName.mapValues { $0.sorted { $0.width < $1.width } }
+        self.generators = generators
+    }
+
+    /// Names of every pool and generator.
+    public var names: [String] { Array(pools.keys) + Array(generators.keys) }
+
+    /// One batch from the source `name`: lines of similar widths from a stored pool (a random window
+    /// of the width-sorted pool), distorted with probability `augmentProbability`, or a generator's.
+    public func batch(from name: String, size: Int, height: Int, augmenter: LineAugmenter, augmentProbability: Float,
+               random: inout SeededGenerator) -> [LineSample] {
+        if let generate = generators[name] { return generate(size, &random) }
+        guard let pool = pools[name], !pool.isEmpty else { return [] }
+        let window = min(pool.count, size * 4)
+        let start = Int(random.next() % UInt64(pool.count - window + 1))
+        return (0..<size).map { _ in
+            let s = pool[start + Int(random.next() % UInt64(window))]
+            return random.nextUniform() < augmentProbability ? augmenter.apply(s, height: height, random: &random) : s
+        }
+    }
+}
+
+/// Trains a line model with the CTC loss on batches from named sources, validated on named sets.
 public final class LineTrainer {
     /// The model (parameters change in place).
     public private(set) var model: Model
@@ -77,17 +131,16 @@ public final class LineTrainer {
     public let config: LineTrainingConfig
     /// Epoch summaries.
     public private(set) var history: [LineEpochRecord] = []
-    let composer: LineComposer
-    let realWords: [LineSample]
-    let syntheticValidation: [LineSample], wordValidation: [LineSample]
+    let sources: LineBatchSources
+    let validation: [LineSet]
     let output: String
     var adam: Adam
-    var epoch = 0, bestCER = Double.infinity, bestEpoch = 0
+    var epoch = 0, bestScore = Double.infinity, bestEpoch = 0
 
     /// Starts or resumes (when `resume` and a checkpoint exists in `output`) a run.
     /// - Throws: `ModelError`/`DataError` for unreadable checkpoints.
-    public init(model: Model, config: LineTrainingConfig, composer: LineComposer, realWords: [LineSample],
-                syntheticValidation: [LineSample], wordValidation: [LineSample], output: String, resume: Bool) throws {
+    public init(model: Model, config: LineTrainingConfig, sources: LineBatchSources, validation: [LineSet],
+                output: String, resume: Bool) throws {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         var model = model, config = config
         var adam = Adam(layout: model.parameters.layout)
@@ -97,35 +150,40 @@ public final class LineTrainer {
             let epochs = config.epochs
             config = state.config
             config.epochs = epochs
-            epoch = state.epoch; bestCER = state.best; bestEpoch = state.bestEpoch; history = state.history
+            epoch = state.epoch; bestScore = state.best; bestEpoch = state.bestEpoch; history = state.history
         }
         self.model = model; self.config = config; self.adam = adam
-        self.composer = composer; self.realWords = realWords
-        self.syntheticValidation = syntheticValidation; self.wordValidation = wordValidation; self.output = output
+        self.sources = sources; self.validation = validation; self.output = output
+    }
+
+    /// The name of the source of the next batch, drawn by `config.shares` among available sources.
+    func nextSource(random: inout SeededGenerator) -> String {
+        let available = config.shares.filter { sources.names.contains($0.key) && $0.value > 0 }.sorted { $0.key < $1.key }
+        let total = available.reduce(0) { $0 + $1.value }
+        var u = random.nextUniform() * total
+        for (name, share) in available {
+            u -= share
+            if u <= 0 { return name }
+        }
+        return available.last!.key
     }
 
     /// Trains until `config.epochs`, early stopping, or `stoppingAfterEpoch`.
-    /// - Returns: the model with the lowest synthetic validation CER.
+    /// - Returns: the model with the lowest selection score.
     public func run(progress: ProgressBar, stoppingAfterEpoch: Int? = nil) throws -> Model {
         let replicas = Replicas(model: model, threads: config.threads, batchSize: config.batchSize)
         let classes = model.architecture.classes, height = model.architecture.inputHeight
         let totalSteps = config.epochs * config.stepsPerEpoch
+        let augmenter = LineAugmenter()
         while epoch < config.epochs {
             let started = Date()
             var random = SeededGenerator(seed: config.seed &* 7_919 &+ UInt64(epoch))
             replicas.reseed(seed: config.seed, epoch: epoch)
             var lossSum = 0.0, lines = 0
             for step in 0..<config.stepsPerEpoch {
-                // One batch of similar widths: real words, or composed lines of one length.
-                var batch: [LineSample] = []
-                if !realWords.isEmpty && random.nextUniform() < config.realWordShare {
-                    for _ in 0..<config.batchSize { batch.append(realWords[Int(random.next() % UInt64(realWords.count))]) }
-                } else {
-                    let length = 1 + Int(random.next() % UInt64(config.maximumLength))
-                    while batch.count < config.batchSize {
-                        if let s = try? composer.compose(composer.randomText(length: length, random: &random), random: &random) { batch.append(s) }
-                    }
-                }
+                let batch = sources.batch(from: nextSource(random: &random), size: config.batchSize, height: height,
+                                          augmenter: augmenter, augmentProbability: config.augmentProbability, random: &random)
+                guard !batch.isEmpty else { continue }
                 // Each shard (padded to its own widest line) forward and backward on its own replica;
                 // the CTC gradients are scaled by 1/batch, so the shards' gradients sum to the batch mean's.
                 let b = batch.count
@@ -154,28 +212,37 @@ public final class LineTrainer {
                                       totalSteps: totalSteps, final: 0.02)
                 adam.update(parameters: model.parameters.buffer.pointer, gradients: summed.gradients, learningRate: lr, clipNorm: config.clipNorm)
                 progress.update(epoch: epoch + 1, done: step + 1, total: config.stepsPerEpoch, loss: lossSum / Double(max(1, lines)),
-                                accuracy: 0, imagesPerSecond: Double((step + 1) * config.batchSize) / Date().timeIntervalSince(started))
+                                accuracy: 0, imagesPerSecond: Double(lines) / Date().timeIntervalSince(started))
             }
             let trainSeconds = Date().timeIntervalSince(started)
-            let synthetic = LineEvaluator.evaluate(model: model, samples: syntheticValidation)
-            let words = LineEvaluator.evaluate(model: model, samples: wordValidation)
+            var cer: [String: Double] = [:], cerCased: [String: Double] = [:], wer: [String: Double] = [:]
+            for set in validation {
+                let hypotheses = LineEvaluator.transcribe(model: model, samples: set.samples)
+                let folded = TranscriptionMetrics(references: set.samples.map(\.text), hypotheses: hypotheses, foldingCase: true)
+                let cased = TranscriptionMetrics(references: set.samples.map(\.text), hypotheses: hypotheses)
+                cer[set.name] = folded.characterErrorRate; wer[set.name] = folded.wordErrorRate
+                cerCased[set.name] = cased.characterErrorRate
+            }
+            let selected = config.selectionSets.compactMap { cer[$0] }
+            let score = selected.isEmpty ? lossSum / Double(max(1, lines)) : selected.reduce(0, +) / Double(selected.count)
             epoch += 1
-            let record = LineEpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(1, lines)),
-                                         syntheticCER: synthetic.characterErrorRate, wordsCER: words.characterErrorRate,
-                                         linesPerSecond: Double(config.stepsPerEpoch * config.batchSize) / trainSeconds,
+            let record = LineEpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(1, lines)), cer: cer, cerCaseSensitive: cerCased,
+                                         wer: wer, score: score, linesPerSecond: Double(lines) / trainSeconds,
                                          seconds: Date().timeIntervalSince(started))
             history.append(record)
-            progress.log(String(format: "epoch %d: CTC loss %.4f | val CER synthetic %.2f%% (lines exact %.1f%%), words %.2f%% | %.1f lines/s | %.0f s",
-                                epoch, record.trainLoss, synthetic.characterErrorRate * 100, synthetic.lineAccuracy * 100,
-                                words.characterErrorRate * 100, record.linesPerSecond, record.seconds))
-            let score = synthetic.characterErrorRate + words.characterErrorRate
-            if score < bestCER {
-                bestCER = score; bestEpoch = epoch
+            let bySet = validation.map { String(format: "%@ %.1f/%.1f", $0.name, (cer[$0.name] ?? 0) * 100, (wer[$0.name] ?? 0) * 100) }
+            progress.log(String(format: "epoch %d: CTC loss %.4f | score %.2f%% | CER/WER %% (case-insensitive): %@ | %.1f lines/s | %.0f s",
+                                epoch, record.trainLoss, score * 100, bySet.joined(separator: ", "), record.linesPerSecond, record.seconds))
+            if score < bestScore {
+                bestScore = score; bestEpoch = epoch
                 try model.write(to: "\(output)/best.hwrm")
             }
             try model.write(to: "\(output)/checkpoint.hwrm")
-            try TrainerState(config: config, epoch: epoch, best: bestCER, bestEpoch: bestEpoch, history: history,
+            try TrainerState(config: config, epoch: epoch, best: bestScore, bestEpoch: bestEpoch, history: history,
                              adamStep: adam.step).write("\(output)/checkpoint.state", adam: adam)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(history).write(to: URL(fileURLWithPath: "\(output)/history.json"))
             if epoch - bestEpoch >= config.patience {
                 progress.log("early stop: no lower validation CER for \(config.patience) epochs (best epoch \(bestEpoch))")
                 break

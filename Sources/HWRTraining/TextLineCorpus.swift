@@ -1,0 +1,213 @@
+import Foundation
+import HWRImage
+import HWRModel
+import SwiftCSV
+
+/// A named set of normalised lines (a training pool or a validation set).
+public struct LineSet: Sendable {
+    /// Name used in logs and reports ("stanford", "gw-lines", "val-font", ...).
+    public var name: String
+    /// The lines.
+    public var samples: [LineSample]
+    /// Whether a case-insensitive comparison is the meaningful one (sets transcribed in one case).
+    public var foldsCase: Bool
+
+    /// Creates a set.
+    public init(name: String, samples: [LineSample], foldsCase: Bool = false) {
+        self.name = name; self.samples = samples; self.foldsCase = foldsCase
+    }
+}
+
+/// The text-line model's corpus, split by writer (or page, for one-writer sources):
+/// - `../shared/data/real-lines`: Washington pages (3 held out), Stanford letters (9 of 28 held out,
+///   pages of one letter together), Hooker lines (validation only: its images may not train a model
+///   that ships);
+/// - a generated corpus (`scripts/build-text-corpus.sh`): lines rendered from handwriting fonts
+///   (whole fonts held out) and lines composed from real character images (writers held out);
+/// - the Taskar/Kassel OCR words (folds 0-5 train, 6-7 validation), lower case.
+/// Transcriptions with a character outside the charset are skipped.
+public struct TextLineCorpus {
+    /// Training pools, each drawn from with its own share.
+    public let pools: [LineSet]
+    /// Validation sets.
+    public let validation: [LineSet]
+
+    /// Washington pages held out for validation.
+    public static let heldOutPages = 3
+    /// Stanford letters held out for validation (unseen writers).
+    public static let heldOutLetters = 9
+    /// Hooker lines validated on at every epoch (all of them in `hwr eval`).
+    public static let hookerEpochLines = 400
+
+    /// Loads and normalises everything.
+    /// - Parameters:
+    ///   - data: the shared data folder (`real-lines/`, `ocr-words/`)
+    ///   - generated: the generated corpus folder with `manifest.csv`, or nil
+    ///   - normalizer: the line model's normaliser (the one recognition uses)
+    ///   - charset: the model's characters
+    ///   - validationLimit: most lines kept of each generated validation set
+    /// - Throws: `DataError` for unreadable manifests.
+    public static func load(data: String, generated: String?, normalizer: LineNormalizer, charset: [Character],
+                            validationLimit: Int = 500, log: (String) -> Void = { _ in }) throws -> TextLineCorpus {
+        var pools: [LineSet] = [], validation: [LineSet] = []
+        let real = try manifestRows("\(data)/real-lines/manifest.csv")
+        func unit(_ row: [String: String]) -> String {
+            // Stanford letters span pages "Lettre76_1", "Lettre76_2": the letter is the unit (a
+            // numeric page suffix is dropped; "SC0033B_s4_b01_f14_i083" is a letter of its own).
+            let w = row["writer_or_page"] ?? ""
+            guard w.hasPrefix("stanford:"), let cut = w.lastIndex(of: "_"),
+                  w[w.index(after: cut)...].allSatisfy(\.isNumber) else { return w }
+            return String(w[..<cut])
+        }
+        let gwPages = heldOut(Set(real.filter { unit($0).hasPrefix("gw:") }.map(unit)), count: heldOutPages)
+        let letters = heldOut(Set(real.filter { unit($0).hasPrefix("stanford:") }.map(unit)), count: heldOutLetters)
+        log("held out: Washington pages \(gwPages.sorted().joined(separator: " ")); Stanford letters \(letters.sorted().joined(separator: " "))")
+        func realSet(_ name: String, _ keep: ([String: String]) -> Bool, limit: Int? = nil) -> LineSet {
+            var rows = real.filter(keep)
+            if let limit, rows.count > limit {
+                rows = Array(rows.sorted { Split.fnv1a($0["path"]!) < Split.fnv1a($1["path"]!) }.prefix(limit))
+            }
+            return LineSet(name: name, samples: normalizeAll(rows.map { ("\(data)/real-lines/\($0["path"]!)", $0["text"]!) },
+                                                             source: name, normalizer: normalizer, charset: charset))
+        }
+        let isGW = { (r: [String: String]) in unit(r).hasPrefix("gw:") }
+        let isStanford = { (r: [String: String]) in unit(r).hasPrefix("stanford:") }
+        pools.append(realSet("real-train", { r in
+            (isGW(r) && !gwPages.contains(unit(r))) || (isStanford(r) && !letters.contains(unit(r)))
+        }))
+        validation.append(realSet("stanford", { isStanford($0) && letters.contains(unit($0)) }))
+        validation.append(realSet("gw-lines", { isGW($0) && gwPages.contains(unit($0)) && $0["kind"] == "line" }))
+        validation.append(realSet("gw-words", { isGW($0) && gwPages.contains(unit($0)) && $0["kind"] == "word" }, limit: validationLimit))
+        validation.append(realSet("hooker", { unit($0).hasPrefix("hooker:") }, limit: hookerEpochLines))
+
+        if let generated {
+            let rows = try manifestRows("\(generated)/manifest.csv")
+            func generatedSet(_ name: String, _ keep: ([String: String]) -> Bool, limit: Int? = nil) -> LineSet {
+                var kept = rows.filter(keep)
+                if let limit { kept = Array(kept.prefix(limit)) }
+                return LineSet(name: name, samples: normalizeAll(kept.map { ("\(generated)/\($0["path"]!)", $0["text"]!) },
+                                                                 source: name, normalizer: normalizer, charset: charset))
+            }
+            pools.append(generatedSet("fonts", { $0["split"] == "train" && $0["kind"] == "font" }))
+            pools.append(generatedSet("composed", { $0["split"] == "train" && $0["kind"] == "composed" }))
+            validation.append(generatedSet("val-font", { $0["split"] == "val-font" }, limit: validationLimit))
+            validation.append(generatedSet("val-composed", { $0["split"] == "val-composed" }, limit: validationLimit))
+        }
+
+        let words = try OCRWords(folder: "\(data)/ocr-words").words
+        func ocrSet(_ name: String, _ ws: [OCRWords.Word]) -> LineSet {
+            LineSet(name: name, samples: ws.compactMap { w in
+                guard let label = Charset.labels(of: w.text, in: charset),
+                      let (pixels, width) = try? normalizer.normalize(w.image) else { return nil }
+                return LineSample(pixels: pixels, width: width, label: label, text: w.text, source: name)
+            }, foldsCase: true)
+        }
+        pools.append(ocrSet("ocr-words", words.filter { !LineCorpus.validationFolds.contains($0.fold) }))
+        var ocrValidation = ocrSet("ocr-words", words.filter { LineCorpus.validationFolds.contains($0.fold) })
+        ocrValidation.samples = Array(ocrValidation.samples.prefix(validationLimit))
+        validation.append(ocrValidation)
+        return TextLineCorpus(pools: pools.filter { !$0.samples.isEmpty }, validation: validation.filter { !$0.samples.isEmpty })
+    }
+
+    /// The rows of a CSV manifest with a header line.
+    static func manifestRows(_ path: String) throws -> [[String: String]] {
+        do {
+            return try CSV<Named>(url: URL(fileURLWithPath: path), delimiter: .comma, loadColumns: false).rows
+        } catch {
+            throw DataError.badFile("\(path): \(error)")
+        }
+    }
+
+    /// `count` units, a fixed seed-free choice: the units of each collection (the name up to its first
+    /// digit, "stanford:Lettre" or "stanford:SC"), in proportion to its size, whose names hash lowest.
+    static func heldOut(_ units: Set<String>, count: Int) -> Set<String> {
+        let collections = Dictionary(grouping: units) { String($0.prefix { !$0.isNumber }) }
+        var chosen: Set<String> = []
+        for (_, members) in collections.sorted(by: { $0.key < $1.key }) {
+            let share = Int((Double(count * members.count) / Double(max(1, units.count))).rounded())
+            chosen.formUnion(members.sorted { Split.fnv1a("hwr-text|\($0)") < Split.fnv1a("hwr-text|\($1)") }.prefix(share))
+        }
+        return chosen
+    }
+
+    /// Decodes and normalises image files (on every core), skipping unreadable images, empty ones
+    /// and transcriptions with characters outside `charset`.
+    static func normalizeAll(_ items: [(path: String, text: String)], source: String, normalizer: LineNormalizer,
+                             charset: [Character]) -> [LineSample] {
+        var results = [LineSample?](repeating: nil, count: items.count)
+        results.withUnsafeMutableBufferPointer { out in
+            let chunks = ProcessInfo.processInfo.activeProcessorCount * 4
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                for i in stride(from: chunk, to: items.count, by: chunks) {
+                    let (path, text) = items[i]
+                    guard let label = Charset.labels(of: text, in: charset), !label.isEmpty,
+                          let image = try? GrayImage(contentsOfFile: path),
+                          let (pixels, width) = try? normalizer.normalize(image) else { continue }
+                    out[i] = LineSample(pixels: pixels, width: width, label: label, text: text, source: source)
+                }
+            }
+        }
+        return results.compactMap { $0 }
+    }
+}
+
+/// Random distortions of a normalised line as it is fed to training: horizontal stretch, shear
+/// (slant), and stroke thickening or thinning. The height stays the model's input height.
+public struct LineAugmenter: Sendable {
+    /// Largest relative change of the width (0.15: 85% to 115%).
+    public var stretch: Float = 0.15
+    /// Largest shear (horizontal shift per row, relative to the height).
+    public var shear: Float = 0.3
+    /// Probability of changing the stroke thickness (half thicker, half thinner).
+    public var thicknessProbability: Float = 0.25
+
+    /// Default distortions.
+    public init() {}
+
+    /// A distorted copy of `sample` (same height and transcription, new width).
+    public func apply(_ sample: LineSample, height: Int, random: inout SeededGenerator) -> LineSample {
+        let scale = 1 + (random.nextUniform() * 2 - 1) * stretch
+        let slant = (random.nextUniform() * 2 - 1) * shear
+        let extra = Int(ceilf(abs(slant) * Float(height)))
+        let width = max(4, Int(Float(sample.width) * scale)) + extra
+        var out = [Float](repeating: 0, count: height * width)
+        let centre = Float(height - 1) / 2
+        sample.pixels.withUnsafeBufferPointer { src in
+            for y in 0..<height {
+                // Output column x reads input column (x - offset(y)) / scale.
+                let offset = Float(extra) / 2 - slant * (Float(y) - centre)
+                for x in 0..<width {
+                    let sx = (Float(x) - offset) / scale
+                    let x0 = Int(floorf(sx)), t = sx - Float(x0)
+                    let a = x0 >= 0 && x0 < sample.width ? src[y * sample.width + x0] : 0
+                    let b = x0 + 1 >= 0 && x0 + 1 < sample.width ? src[y * sample.width + x0 + 1] : 0
+                    out[y * width + x] = a * (1 - t) + b * t
+                }
+            }
+        }
+        let p = random.nextUniform()
+        if p < thicknessProbability {
+            out = Self.morph(out, width: width, height: height, thicken: p < thicknessProbability / 2)
+        }
+        var result = sample
+        result.pixels = out; result.width = width
+        return result
+    }
+
+    /// Soft 4-neighbour dilation (thicken) or erosion (thin).
+    static func morph(_ img: [Float], width: Int, height: Int, thicken: Bool) -> [Float] {
+        var out = img
+        for y in 0..<height {
+            for x in 0..<width {
+                var v = img[y * width + x]
+                for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
+                    let xx = x + dx, yy = y + dy
+                    let n = xx < 0 || yy < 0 || xx >= width || yy >= height ? 0 : img[yy * width + xx]
+                    v = thicken ? max(v, 0.7 * n) : min(v, n + 0.3)
+                }
+                out[y * width + x] = v
+            }
+        }
+        return out
+    }
+}

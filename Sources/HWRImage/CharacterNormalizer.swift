@@ -4,6 +4,8 @@ import Foundation
 /// allocates nothing once they have grown to the image sizes in use. One per thread.
 public struct NormalizerScratch {
     var luminance: [Float] = [], ink: [Float] = [], border: [Float] = [], fitted: [Float] = []
+    var grid: [Float] = [], filterA: [Float] = [], filterB: [Float] = []
+    var labels: [Int32] = [], stack: [Int32] = [], components: [InkComponent] = []
 
     /// Empty buffers.
     public init() {}
@@ -11,95 +13,10 @@ public struct NormalizerScratch {
 
 /// Sets `array` to `count` elements, reusing its storage when it is large enough.
 @inline(__always)
-func resize(_ array: inout [Float], _ count: Int) {
+func resize<T: Numeric>(_ array: inout [T], _ count: Int) {
     if array.count != count {
         array.removeAll(keepingCapacity: true)
         array.append(contentsOf: repeatElement(0, count: count))
-    }
-}
-
-/// Extracts the ink of an image as floats in [0, 1], light ink on dark (the MNIST convention),
-/// whatever the source polarity, background level or transparency.
-enum InkMap {
-    /// Ink below this fraction of the strongest stroke counts as background when cropping.
-    static let cropThreshold: Float = 0.25
-    /// Images whose strongest ink differs from the background by less than this are empty.
-    static let minimumContrast: Float = 24
-
-    /// Fills `scratch.ink` with the ink map of `image` (using `scratch.luminance` and `scratch.border`).
-    static func extract(_ image: GrayImage, scratch: inout NormalizerScratch) throws {
-        let n = image.width * image.height
-        resize(&scratch.luminance, n)
-        resize(&scratch.ink, n)
-        try scratch.luminance.withUnsafeMutableBufferPointer { lum in
-            for i in 0..<n { lum[i] = Float(image.pixels[i]) }
-            if let alpha = image.alpha {
-                // Transparent background: composite over whichever of white or black contrasts with the ink.
-                var sum: Float = 0, opaque = 0
-                for i in 0..<n where alpha[i] > 127 { sum += lum[i]; opaque += 1 }
-                guard opaque > 0 else { throw ImageError.empty("fully transparent") }
-                let background: Float = sum / Float(opaque) < 128 ? 255 : 0
-                for i in 0..<n {
-                    let a = Float(alpha[i]) / 255
-                    lum[i] = a * lum[i] + (1 - a) * background
-                }
-            }
-        }
-        let background = borderMedian(scratch.luminance, width: image.width, height: image.height, border: &scratch.border)
-        let darkInk = background > 127
-        var peak: Float = 0
-        scratch.ink.withUnsafeMutableBufferPointer { ink in
-            scratch.luminance.withUnsafeBufferPointer { lum in
-                for i in 0..<n {
-                    let v = darkInk ? max(0, background - lum[i]) : max(0, lum[i] - background)
-                    ink[i] = v; peak = max(peak, v)
-                }
-                guard peak >= minimumContrast else { return }
-                let inv = 1 / peak
-                for i in 0..<n { ink[i] = min(1, ink[i] * inv) }
-            }
-        }
-        guard peak >= minimumContrast else { throw ImageError.empty("no ink stands out from the background") }
-    }
-
-    /// Median luminance of the one-pixel border: the background level.
-    static func borderMedian(_ lum: [Float], width: Int, height: Int, border: inout [Float]) -> Float {
-        border.removeAll(keepingCapacity: true)
-        for x in 0..<width { border.append(lum[x]); border.append(lum[(height - 1) * width + x]) }
-        for y in 0..<height { border.append(lum[y * width]); border.append(lum[y * width + width - 1]) }
-        return select(&border, rank: border.count / 2)
-    }
-
-    /// The element of rank `rank` (0-based, ascending) of `values`, found in place by quickselect
-    /// (which, unlike a full sort, needs no temporary storage). Reorders `values`.
-    static func select(_ values: inout [Float], rank: Int) -> Float {
-        values.withUnsafeMutableBufferPointer { v in
-            var low = 0, high = v.count - 1
-            while low < high {
-                let pivot = v[(low + high) / 2]
-                var i = low, j = high
-                while i <= j {
-                    while v[i] < pivot { i += 1 }
-                    while v[j] > pivot { j -= 1 }
-                    if i <= j { v.swapAt(i, j); i += 1; j -= 1 }
-                }
-                if rank <= j { high = j } else if rank >= i { low = i } else { break }
-            }
-            return v[rank]
-        }
-    }
-
-    /// Bounding box (x0, y0, x1, y1; exclusive ends) of ink at or above `threshold`, or nil.
-    static func bounds(_ values: [Float], width: Int, height: Int, threshold: Float) -> (Int, Int, Int, Int)? {
-        var x0 = width, y0 = height, x1 = -1, y1 = -1
-        values.withUnsafeBufferPointer { v in
-            for y in 0..<height {
-                for x in 0..<width where v[y * width + x] >= threshold {
-                    x0 = min(x0, x); x1 = max(x1, x); y0 = min(y0, y); y1 = max(y1, y)
-                }
-            }
-        }
-        return x1 < 0 ? nil : (x0, y0, x1 + 1, y1 + 1)
     }
 }
 
@@ -131,19 +48,29 @@ public struct CharacterNormalizer: Sendable {
     /// Normalises an image into `out` (`size * size` floats, row-major), allocating nothing once
     /// `scratch` has grown to the image size.
     /// - Throws: `ImageError.empty` for an image without ink.
-    public func normalize(_ image: GrayImage, into out: UnsafeMutablePointer<Float>, scratch: inout NormalizerScratch) throws {
-        try InkMap.extract(image, scratch: &scratch)
-        guard let (x0, y0, x1, y1) = InkMap.bounds(scratch.ink, width: image.width, height: image.height,
+    /// - Parameter trace: when given, called with each preprocessing stage (see `PreprocessingStages`).
+    public func normalize(_ image: GrayImage, into out: UnsafeMutablePointer<Float>, scratch: inout NormalizerScratch,
+                          trace: ((String, [Float]) -> Void)? = nil) throws {
+        let strokeWidth = try InkMap.extract(image, scratch: &scratch, trace: trace)
+        guard var (x0, y0, x1, y1) = InkMap.bounds(scratch.ink, width: image.width, height: image.height,
                                                    threshold: InkMap.cropThreshold) else {
             throw ImageError.empty("no ink")
         }
+        var scale = Float(box) / Float(max(x1 - x0, y1 - y0))
+        let radius = StrokeWidth.thickeningRadius(strokeWidth: strokeWidth, scale: scale)
+        if radius > 0 {
+            StrokeWidth.dilate(&scratch, width: image.width, height: image.height, radius: radius)
+            (x0, y0, x1, y1) = InkMap.bounds(scratch.ink, width: image.width, height: image.height,
+                                             threshold: InkMap.cropThreshold) ?? (x0, y0, x1, y1)
+            scale = Float(box) / Float(max(x1 - x0, y1 - y0))
+        }
         let cw = x1 - x0, ch = y1 - y0
-        let scale = Float(box) / Float(max(cw, ch))
         let ow = max(1, min(box, Int((Float(cw) * scale).rounded()))), oh = max(1, min(box, Int((Float(ch) * scale).rounded())))
         resize(&scratch.fitted, ow * oh)
         scratch.fitted.withUnsafeMutableBufferPointer { fitted in
             Self.resample(scratch.ink, stride: image.width, x0: x0, y0: y0, w: cw, h: ch,
                           into: fitted.baseAddress!, outWidth: ow, outHeight: oh)
+            if radius > 0 { Self.restoreContrast(fitted.baseAddress!, count: ow * oh) }
             // Centre of mass of the fitted glyph, placed at the centre of the output.
             var mass: Float = 0, mx: Float = 0, my: Float = 0
             for y in 0..<oh { for x in 0..<ow { let v = fitted[y * ow + x]; mass += v; mx += v * Float(x); my += v * Float(y) } }
@@ -154,6 +81,14 @@ public struct CharacterNormalizer: Sendable {
             out.update(repeating: 0, count: size * size)
             for y in 0..<oh { (out + (y + oy) * size + ox).update(from: fitted.baseAddress! + y * ow, count: ow) }
         }
+    }
+
+    /// Scales `values` so that the strongest is 1 (after thin strokes were thickened and averaged down).
+    static func restoreContrast(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        var top: Float = 0
+        for i in 0..<count { top = max(top, values[i]) }
+        guard top > 0 else { return }
+        for i in 0..<count { values[i] = min(1, values[i] / top) }
     }
 
     /// Resamples the `w` x `h` crop at (`x0`, `y0`) of an ink map `stride` pixels wide into `out`:
@@ -219,16 +154,23 @@ public struct LineNormalizer: Sendable {
 
     /// Normalises a line image.
     /// - Returns: the pixels (`height` rows of `width` floats) and the width.
-    /// - Throws: `ImageError.empty` when there is no ink, `.invalidArgument` for images under 4 pixels
-    ///   high, `.tooLarge` when the normalised line would exceed `maximumWidth`.
-    public func normalize(_ image: GrayImage) throws -> (pixels: [Float], width: Int) {
-        guard image.height >= 4 else { throw ImageError.invalidArgument("\(image.height) pixels high: too small for a line (at least 4)") }
+    /// - Throws: `ImageError.empty` when there is no ink, `.invalidArgument` for images under
+    ///   `ImageLimits.minimumSide` on a side, `.tooLarge` when the normalised line would exceed `maximumWidth`.
+    /// - Parameter trace: when given, called with each preprocessing stage (see `PreprocessingStages`).
+    public func normalize(_ image: GrayImage, trace: ((String, [Float]) -> Void)? = nil) throws -> (pixels: [Float], width: Int) {
         var scratch = NormalizerScratch()
-        try InkMap.extract(image, scratch: &scratch)
-        guard let (x0, y0, x1, y1) = InkMap.bounds(scratch.ink, width: image.width, height: image.height,
+        let strokeWidth = try InkMap.extract(image, scratch: &scratch, trace: trace)
+        guard var (x0, y0, x1, y1) = InkMap.bounds(scratch.ink, width: image.width, height: image.height,
                                                    threshold: InkMap.cropThreshold) else { throw ImageError.empty("no ink") }
+        var scale = Float(box) / Float(y1 - y0)
+        let radius = StrokeWidth.thickeningRadius(strokeWidth: strokeWidth, scale: scale)
+        if radius > 0 {
+            StrokeWidth.dilate(&scratch, width: image.width, height: image.height, radius: radius)
+            (x0, y0, x1, y1) = InkMap.bounds(scratch.ink, width: image.width, height: image.height,
+                                             threshold: InkMap.cropThreshold) ?? (x0, y0, x1, y1)
+            scale = Float(box) / Float(y1 - y0)
+        }
         let cw = x1 - x0, ch = y1 - y0
-        let scale = Float(box) / Float(ch)
         let inkWidth = max(1, Int((Float(cw) * scale).rounded()))
         let margin = height / 7
         let width = inkWidth + 2 * margin
@@ -239,6 +181,7 @@ public struct LineNormalizer: Sendable {
         fitted.withUnsafeMutableBufferPointer {
             CharacterNormalizer.resample(scratch.ink, stride: image.width, x0: x0, y0: y0, w: cw, h: ch,
                                          into: $0.baseAddress!, outWidth: inkWidth, outHeight: box)
+            if radius > 0 { CharacterNormalizer.restoreContrast($0.baseAddress!, count: inkWidth * box) }
         }
         var out = [Float](repeating: 0, count: height * width)
         let top = (height - box) / 2

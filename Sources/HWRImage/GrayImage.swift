@@ -96,11 +96,12 @@ public struct GrayImage: Equatable, Sendable {
 
     private static func decodeWithShim(_ bytes: [UInt8], png: Bool) throws -> GrayImage {
         var out: UnsafeMutablePointer<UInt8>?
-        var w: Int32 = 0, h: Int32 = 0
+        var w: Int32 = 0, h: Int32 = 0, orientation: Int32 = 1
         var err = [CChar](repeating: 0, count: 256)
         let status = bytes.withUnsafeBufferPointer { b in
             png ? ic_decode_png(b.baseAddress, b.count, UInt64(ImageLimits.maximumPixels), &out, &w, &h, &err, err.count)
-                : ic_decode_jpeg(b.baseAddress, b.count, UInt64(ImageLimits.maximumPixels), &out, &w, &h, &err, err.count)
+                : ic_decode_jpeg(b.baseAddress, b.count, UInt64(ImageLimits.maximumPixels), &out, &w, &h, &orientation,
+                                 &err, err.count)
         }
         let message = String(cString: err)
         switch Int(status) {
@@ -118,6 +119,39 @@ public struct GrayImage: Equatable, Sendable {
             return try GrayImage(width: width, height: height, pixels: pixels, alpha: alpha)
         }
         return try GrayImage(width: width, height: height, pixels: Array(UnsafeBufferPointer(start: out, count: n)))
+            .oriented(exif: Int(orientation))
+    }
+
+    /// The image as it is meant to be viewed, given its EXIF Orientation tag (1-8, TIFF 6.0 /
+    /// EXIF 2.32 tag 0x0112): 6 is rotated 90 degrees clockwise, 3 by 180, 8 by 270; 2, 4, 5 and 7
+    /// are mirrored. Other values leave it unchanged.
+    /// - Throws: never for a valid image (the pixel count is unchanged); declared for safety.
+    public func oriented(exif orientation: Int) throws -> GrayImage {
+        guard (2...8).contains(orientation) else { return self }
+        let swaps = orientation >= 5
+        let (ow, oh) = swaps ? (height, width) : (width, height)
+        func remap(_ plane: [UInt8]) -> [UInt8] {
+            var out = [UInt8](repeating: 0, count: plane.count)
+            for y in 0..<oh {
+                for x in 0..<ow {
+                    // Source pixel (sx, sy) shown at (x, y).
+                    let (sx, sy): (Int, Int)
+                    switch orientation {
+                    case 2: (sx, sy) = (width - 1 - x, y)
+                    case 3: (sx, sy) = (width - 1 - x, height - 1 - y)
+                    case 4: (sx, sy) = (x, height - 1 - y)
+                    case 5: (sx, sy) = (y, x)
+                    case 6: (sx, sy) = (y, height - 1 - x)
+                    case 7: (sx, sy) = (width - 1 - y, height - 1 - x)
+                    default: (sx, sy) = (width - 1 - y, x)
+                    }
+                    out[y * ow + x] = plane[sy * width + sx]
+                }
+            }
+            return out
+        }
+        // Same pixel count, so the size checks of `init` hold.
+        return try GrayImage(width: ow, height: oh, pixels: remap(pixels), alpha: alpha.map(remap))
     }
 
     /// Encodes the luminance as a PNG.

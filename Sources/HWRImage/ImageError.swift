@@ -26,4 +26,6 @@ public enum ImageLimits {
     public static let maximumPixels = 4096 * 4096
     /// Largest width or height accepted.
     public static let maximumSide = 32768
+    /// Smallest width or height an image to recognise may have, in every mode.
+    public static let minimumSide = 8
 }

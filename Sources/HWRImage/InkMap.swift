@@ -1,0 +1,424 @@
+import Foundation
+
+/// One connected component of stroke pixels, as the cleaning stage measures it.
+struct InkComponent {
+    /// Pixels in the component.
+    var area: Int32
+    /// Pixels with a 4-neighbour outside the component (its boundary).
+    var boundary: Int32
+    /// Bounding box (inclusive).
+    var x0: Int32, y0: Int32, x1: Int32, y1: Int32
+    /// Pixels on the image's outermost ring.
+    var onBorder: Int32
+
+    /// Mean stroke width in pixels: twice the area over the boundary (a stroke of width w and
+    /// length L has area wL and about 2L boundary pixels).
+    var strokeWidth: Float { max(1, 2 * Float(area) / Float(max(1, boundary))) }
+    /// Longer side of the bounding box.
+    var extent: Int32 { max(x1 - x0, y1 - y0) + 1 }
+    /// Whether the component is writing rather than a dot or a speck: at least 5 pixels across, and
+    /// long compared with its width (by its extent, or by its length, half its boundary, for loops
+    /// such as a small "0"), or at least 1/64 of `imageSide` (the shorter side of the image) across.
+    func isStroke(imageSide: Int) -> Bool {
+        guard extent >= 5 else { return false }
+        let width = strokeWidth
+        return Float(extent) >= 3 * width || Float(boundary) / 2 >= 5 * width || Int(extent) * 64 >= imageSide
+    }
+}
+
+/// Extracts the ink of an image as floats in [0, 1], light ink on dark (the MNIST convention),
+/// whatever the source polarity, paper, lighting or transparency. Stages, in order:
+/// 1. **composite**: transparent pixels take the colour of the card the ink is on when the opaque
+///    pixels hold ink on a card, else the colour that contrasts with opaque strokes (alpha-only glyphs);
+/// 2. **polarity**: the ink is the thin minority: the side (darker or lighter than the median) with
+///    more pixels far from the median;
+/// 3. **flatten**: a local paper level (a percentile of each block, smoothed over 3x3 blocks and
+///    bilinearly interpolated) is subtracted, which removes shadows and uneven light, then a noise
+///    floor (three standard deviations of the paper's grain);
+/// 4. **binarise and clean**: stroke pixels (at least `minimumContrast` grey levels and
+///    `strokeFraction` of the strongest ink) form 8-connected components; ruled or grid lines that
+///    span the image, frames that run along the border around the writing, and specks smaller than
+///    the pen are erased;
+/// 5. **blank check**: an image with no stroke-like component left is empty.
+/// The same code runs at training and at recognition time. Allocation-free once `NormalizerScratch`
+/// has grown to the image size.
+enum InkMap {
+    /// Ink below this fraction of the strongest stroke counts as background when cropping.
+    static let cropThreshold: Float = 0.25
+    /// Ink must differ from the paper by at least this many grey levels.
+    static let minimumContrast: Float = 24
+    /// Stroke pixels reach at least this fraction of the strongest ink.
+    static let strokeFraction: Float = 0.35
+    /// Images whose shorter side is below this use one paper level instead of a local estimate.
+    static let minimumSideForFlattening = 48
+    /// A ruled or grid line spans at least this fraction of the image's width (or height).
+    static let ruledLineSpan: Float = 0.85
+    /// A frame covers at least this fraction of the image's outer ring.
+    static let frameBorderShare: Float = 0.15
+
+    /// Fills `scratch.ink` with the ink map of `image`.
+    /// - Returns: the estimated stroke width of the writing, in pixels of `image`.
+    /// - Throws: `ImageError.empty` when no pen stroke stands out (blank paper, noise, specks),
+    ///   `.invalidArgument` for an image under `ImageLimits.minimumSide` on a side.
+    /// - Parameter trace: when given, called after each stage with its name and a map of the image
+    ///   (grey levels 0-255, or ink in [0, 1] for the ink stages); for `hwr preprocess`.
+    static func extract(_ image: GrayImage, scratch: inout NormalizerScratch,
+                        trace: ((String, [Float]) -> Void)? = nil) throws -> Float {
+        let (w, h) = (image.width, image.height), n = w * h
+        guard w >= ImageLimits.minimumSide, h >= ImageLimits.minimumSide else {
+            throw ImageError.invalidArgument("\(w)x\(h) pixels: too small to read (at least \(ImageLimits.minimumSide) on each side)")
+        }
+        resize(&scratch.luminance, n)
+        resize(&scratch.ink, n)
+        try composite(image, scratch: &scratch)
+        trace?("composited", scratch.luminance)
+        let darkInk = polarity(&scratch, count: n)
+        flatten(&scratch, width: w, height: h, darkInk: darkInk)
+        trace?(darkInk ? "flattened (dark ink)" : "flattened (light ink)", scratch.ink.map { min(1, $0 / 128) })
+        // Ink strength in grey levels, then relative to the strongest.
+        var peak: Float = 0
+        scratch.ink.withUnsafeMutableBufferPointer { ink in
+            for i in 0..<n { peak = max(peak, ink[i]) }
+        }
+        guard peak >= minimumContrast else { throw ImageError.empty("no ink stands out from the paper") }
+        let strokeLevel = max(minimumContrast, strokeFraction * peak)
+        let strokeWidth = try clean(&scratch, width: w, height: h, strokeLevel: strokeLevel, peak: peak)
+        trace?(String(format: "cleaned (stroke %.1f px)", strokeWidth), scratch.ink.map { min(1, $0 / peak) })
+        // Normalise by the strongest remaining ink.
+        scratch.ink.withUnsafeMutableBufferPointer { ink in
+            var top: Float = 0
+            for i in 0..<n { top = max(top, ink[i]) }
+            let inv = top > 0 ? 1 / top : 0
+            for i in 0..<n { ink[i] = min(1, ink[i] * inv) }
+        }
+        return strokeWidth
+    }
+
+    /// Stage 1: luminance, with transparent pixels composited over the right background.
+    static func composite(_ image: GrayImage, scratch: inout NormalizerScratch) throws {
+        let n = image.width * image.height
+        scratch.luminance.withUnsafeMutableBufferPointer { lum in
+            for i in 0..<n { lum[i] = Float(image.pixels[i]) }
+        }
+        guard let alpha = image.alpha, alpha.contains(where: { $0 < 255 }) else { return }
+        scratch.border.removeAll(keepingCapacity: true)
+        for i in 0..<n where alpha[i] > 127 { scratch.border.append(scratch.luminance[i]) }
+        guard !scratch.border.isEmpty else { throw ImageError.empty("fully transparent") }
+        let opaque = scratch.border.count
+        let median = select(&scratch.border, rank: opaque / 2)
+        var far = 0
+        for v in scratch.border where abs(v - median) > 48 { far += 1 }
+        // Ink on an opaque card: the card's colour fills the transparent margin. Opaque strokes alone
+        // (alpha-only glyphs, canvas exports): the contrasting colour.
+        let background: Float = far >= max(4, opaque / 200) ? median : (median < 128 ? 255 : 0)
+        scratch.luminance.withUnsafeMutableBufferPointer { lum in
+            for i in 0..<n {
+                let a = Float(alpha[i]) / 255
+                lum[i] = a * lum[i] + (1 - a) * background
+            }
+        }
+    }
+
+    /// Stage 2: whether the ink is darker than the paper. The paper is the median; the ink is on the
+    /// side with more pixels far (over 32 grey levels) from it.
+    static func polarity(_ scratch: inout NormalizerScratch, count n: Int) -> Bool {
+        scratch.border.removeAll(keepingCapacity: true)
+        let step = max(1, n / 8192)
+        for i in stride(from: 0, to: n, by: step) { scratch.border.append(scratch.luminance[i]) }
+        let median = select(&scratch.border, rank: scratch.border.count / 2)
+        var dark = 0, light = 0
+        for v in scratch.border {
+            if v < median - 32 { dark += 1 } else if v > median + 32 { light += 1 }
+        }
+        return dark >= light
+    }
+
+    /// Stage 3: `scratch.ink` = how far each pixel is from the local paper level towards the ink, in
+    /// grey levels.
+    static func flatten(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, darkInk: Bool) {
+        let side = min(w, h) < minimumSideForFlattening ? max(w, h) : max(16, min(w, h) / 8)
+        let gw = (w + side - 1) / side, gh = (h + side - 1) / side
+        resize(&scratch.grid, gw * gh)
+        resize(&scratch.filterA, gw * gh)
+        // Block paper levels: the 75th percentile (25th for light ink) of each block, subsampled to
+        // about 1024 pixels a block, so that a block stays paper while ink covers under 75% of it.
+        for by in 0..<gh {
+            for bx in 0..<gw {
+                scratch.border.removeAll(keepingCapacity: true)
+                let x0 = bx * side, x1 = min(w, x0 + side), y0 = by * side, y1 = min(h, y0 + side)
+                let step = max(1, Int(Double((x1 - x0) * (y1 - y0)).squareRoot() / 32))
+                for y in stride(from: y0, to: y1, by: step) {
+                    for x in stride(from: x0, to: x1, by: step) { scratch.border.append(scratch.luminance[y * w + x]) }
+                }
+                let count = scratch.border.count
+                scratch.grid[by * gw + bx] = select(&scratch.border, rank: darkInk ? count * 3 / 4 : count / 4)
+            }
+        }
+        // Blocks that thick ink fills read far darker (lighter) than a neighbour: they take the
+        // neighbourhood's paper level. Shadows change gradually from block to block and stay.
+        var low: Float = 255, high: Float = 0
+        for v in scratch.grid { low = min(low, v); high = max(high, v) }
+        let jump = max(minimumContrast, 0.3 * (high - low))
+        for _ in 0..<2 {
+            for by in 0..<gh {
+                for bx in 0..<gw {
+                    let v = scratch.grid[by * gw + bx]
+                    var paper = v
+                    for dy in -1...1 { for dx in -1...1 {
+                        let x = bx + dx, y = by + dy
+                        guard x >= 0, y >= 0, x < gw, y < gh else { continue }
+                        paper = darkInk ? max(paper, scratch.grid[y * gw + x]) : min(paper, scratch.grid[y * gw + x])
+                    } }
+                    scratch.filterA[by * gw + bx] = abs(paper - v) > jump ? paper : v
+                }
+            }
+            swap(&scratch.grid, &scratch.filterA)
+        }
+        // Smooth the levels over 3x3 blocks.
+        for by in 0..<gh {
+            for bx in 0..<gw {
+                var sum: Float = 0, count: Float = 0
+                for dy in -1...1 { for dx in -1...1 {
+                    let x = bx + dx, y = by + dy
+                    guard x >= 0, y >= 0, x < gw, y < gh else { continue }
+                    sum += scratch.grid[y * gw + x]; count += 1
+                } }
+                scratch.filterA[by * gw + bx] = sum / count
+            }
+        }
+        // Ink = distance from the interpolated paper level towards the ink side; the paper's noise,
+        // measured on the other side (where ink never is), sets a floor of three standard deviations
+        // (the median of a half-normal deviation is 0.674 sigma).
+        scratch.border.removeAll(keepingCapacity: true)
+        let step = max(1, (w * h) / 8192)
+        scratch.ink.withUnsafeMutableBufferPointer { ink in
+            scratch.luminance.withUnsafeBufferPointer { lum in
+                scratch.filterA.withUnsafeBufferPointer { grid in
+                    for y in 0..<h {
+                        let gy = min(max((Float(y) + 0.5) / Float(side) - 0.5, 0), Float(gh - 1))
+                        let iy = Int(gy), ty = gy - Float(iy), iy1 = min(iy + 1, gh - 1)
+                        for x in 0..<w {
+                            let gx = min(max((Float(x) + 0.5) / Float(side) - 0.5, 0), Float(gw - 1))
+                            let ix = Int(gx), tx = gx - Float(ix), ix1 = min(ix + 1, gw - 1)
+                            let paper = (grid[iy * gw + ix] * (1 - tx) + grid[iy * gw + ix1] * tx) * (1 - ty)
+                                + (grid[iy1 * gw + ix] * (1 - tx) + grid[iy1 * gw + ix1] * tx) * ty
+                            let i = y * w + x
+                            let d = darkInk ? paper - lum[i] : lum[i] - paper
+                            ink[i] = max(0, d)
+                            if d < 0 && i % step == 0 { scratch.border.append(-d) }
+                        }
+                    }
+                }
+            }
+            guard !scratch.border.isEmpty else { return }
+            let floor = 3 * select(&scratch.border, rank: scratch.border.count / 2) / 0.674
+            guard floor > 0 else { return }
+            for i in 0..<(w * h) { ink[i] = max(0, ink[i] - floor) }
+        }
+    }
+
+    /// Stage 4: erases ruled lines, frames and specks from `scratch.ink`.
+    /// - Returns: the stroke width of the writing (area-weighted over stroke-like components).
+    /// - Throws: `ImageError.empty` when no stroke-like component is left.
+    static func clean(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, strokeLevel: Float,
+                      peak: Float) throws -> Float {
+        eraseRuledLines(&scratch, width: w, height: h, strokeLevel: strokeLevel, peak: peak)
+        label(&scratch, width: w, height: h, strokeLevel: strokeLevel)
+        var strokeArea: Float = 0, widthSum: Float = 0, strokes = 0
+        let side = min(w, h)
+        for c in scratch.components where c.isStroke(imageSide: side) {
+            strokeArea += Float(c.area); widthSum += Float(c.area) * c.strokeWidth; strokes += 1
+        }
+        guard strokes > 0 else { throw ImageError.empty("nothing written: no pen stroke, only specks or noise") }
+        let strokeWidth = widthSum / strokeArea
+        let ring = Float(2 * (w + h) - 4)
+        let count = scratch.components.count
+        // Decide per component: a frame (runs along the border, with other writing inside) or a speck.
+        var keptStrokes = 0
+        for k in 0..<count {
+            let c = scratch.components[k]
+            let frame = c.onBorder > 0 && Float(c.onBorder) >= frameBorderShare * ring && strokes > 1
+            let stroke = c.isStroke(imageSide: side)
+            let speck = !stroke && Float(c.area) < 0.5 * strokeWidth * strokeWidth
+            if frame || speck { scratch.components[k].area = -1 } else if stroke { keptStrokes += 1 }
+        }
+        guard keptStrokes > 0 else { throw ImageError.empty("nothing written: no pen stroke inside the frame") }
+        // Erase the removed components' pixels with the faint ink around them (their anti-aliasing),
+        // and isolated faint ink strong enough to move the crop.
+        let isolated = cropThreshold * strokeLevel / strokeFraction
+        scratch.ink.withUnsafeMutableBufferPointer { ink in
+            scratch.labels.withUnsafeBufferPointer { labels in
+                scratch.components.withUnsafeBufferPointer { components in
+                    for i in 0..<(w * h) {
+                        let l = Int(labels[i])
+                        if l > 0 ? components[l - 1].area < 0 : ink[i] >= isolated { ink[i] = 0 }
+                    }
+                }
+            }
+        }
+        return strokeWidth
+    }
+
+    /// Erases ruled and grid lines: bands of rows (or columns) along which ink runs across at least
+    /// `ruledLineSpan` of the image, when they are lighter than the writing (under 60% of the
+    /// strongest ink) or when there are at least three of them (ruled paper). A glyph's own bars
+    /// (the top of a tightly cropped "T" or "Z") are as dark as the rest of it and are kept. Pixels
+    /// where a stroke crosses the line (ink just beyond the band on both sides) are kept.
+    static func eraseRuledLines(_ scratch: inout NormalizerScratch, width w: Int, height h: Int,
+                                strokeLevel: Float, peak: Float) {
+        guard w >= minimumSideForFlattening, h >= minimumSideForFlattening else { return }
+        let level = strokeLevel / 2
+        scratch.ink.withUnsafeMutableBufferPointer { ink in
+            /// Rows (`horizontal`) or columns crossed by a line, and their mean ink.
+            func lines(horizontal: Bool) -> [(index: Int, strength: Float)] {
+                let (count, length) = horizontal ? (h, w) : (w, h)
+                var found: [(Int, Float)] = []
+                for k in 0..<count {
+                    var best = 0, run = 0
+                    var sum: Float = 0
+                    for t in 0..<length {
+                        let v = ink[horizontal ? k * w + t : t * w + k]
+                        sum += v
+                        if v >= level { run += 1; best = max(best, run) } else { run = 0 }
+                    }
+                    if Float(best) >= ruledLineSpan * Float(length) { found.append((k, sum / Float(length))) }
+                }
+                return found
+            }
+            for horizontal in [true, false] {
+                let rows = lines(horizontal: horizontal)
+                guard !rows.isEmpty else { continue }
+                // Bands of adjacent rows.
+                var bands = 1
+                for i in 1..<rows.count where rows[i].index != rows[i - 1].index + 1 { bands += 1 }
+                let (count, length) = horizontal ? (h, w) : (w, h)
+                let gap = 3
+                for (k, strength) in rows where bands >= 3 || strength < 0.6 * peak {
+                    for t in 0..<length {
+                        func at(_ kk: Int) -> Bool {
+                            kk >= 0 && kk < count && ink[horizontal ? kk * w + t : t * w + kk] >= strokeLevel
+                        }
+                        // Beyond the band on both sides: a stroke crossing the line.
+                        var before = k - 1, after = k + 1
+                        while rows.contains(where: { $0.index == before }) { before -= 1 }
+                        while rows.contains(where: { $0.index == after }) { after += 1 }
+                        if !(at(before - gap + 1) && at(after + gap - 1)) { ink[horizontal ? k * w + t : t * w + k] = 0 }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Labels the 8-connected components of stroke pixels (`scratch.labels`: 0 for background, k for
+    /// `scratch.components[k - 1]`); the faint ink around a component takes its label too.
+    static func label(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, strokeLevel: Float) {
+        let n = w * h
+        resize(&scratch.labels, n)
+        scratch.labels.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        scratch.components.removeAll(keepingCapacity: true)
+        scratch.stack.removeAll(keepingCapacity: true)
+        let faint = cropThreshold * strokeLevel
+        for start in 0..<n where scratch.labels[start] == 0 && scratch.ink[start] >= strokeLevel {
+            let id = Int32(scratch.components.count + 1)
+            var c = InkComponent(area: 0, boundary: 0, x0: Int32(w), y0: Int32(h), x1: -1, y1: -1, onBorder: 0)
+            scratch.labels[start] = id
+            scratch.stack.append(Int32(start))
+            while let top = scratch.stack.popLast() {
+                let i = Int(top), x = i % w, y = i / w
+                c.area += 1
+                c.x0 = min(c.x0, Int32(x)); c.x1 = max(c.x1, Int32(x)); c.y0 = min(c.y0, Int32(y)); c.y1 = max(c.y1, Int32(y))
+                if x == 0 || y == 0 || x == w - 1 || y == h - 1 { c.onBorder += 1 }
+                var edge = false
+                for dy in -1...1 {
+                    for dx in -1...1 where dx != 0 || dy != 0 {
+                        let xx = x + dx, yy = y + dy
+                        guard xx >= 0, yy >= 0, xx < w, yy < h else { if dx == 0 || dy == 0 { edge = true }; continue }
+                        let j = yy * w + xx
+                        let v = scratch.ink[j]
+                        if v < strokeLevel {
+                            if dx == 0 || dy == 0 { edge = true }
+                            // Faint neighbours (anti-aliasing) belong to the component without growing it.
+                            if v >= faint && scratch.labels[j] == 0 { scratch.labels[j] = id }
+                        } else if scratch.labels[j] == 0 {
+                            scratch.labels[j] = id
+                            scratch.stack.append(Int32(j))
+                        }
+                    }
+                }
+                if edge { c.boundary += 1 }
+            }
+            scratch.components.append(c)
+        }
+    }
+
+    /// The element of rank `rank` (0-based, ascending) of `values`, found in place by quickselect
+    /// (which, unlike a full sort, needs no temporary storage). Reorders `values`.
+    static func select(_ values: inout [Float], rank: Int) -> Float {
+        values.withUnsafeMutableBufferPointer { v in
+            var low = 0, high = v.count - 1
+            while low < high {
+                let pivot = v[(low + high) / 2]
+                var i = low, j = high
+                while i <= j {
+                    while v[i] < pivot { i += 1 }
+                    while v[j] > pivot { j -= 1 }
+                    if i <= j { v.swapAt(i, j); i += 1; j -= 1 }
+                }
+                if rank <= j { high = j } else if rank >= i { low = i } else { break }
+            }
+            return v[rank]
+        }
+    }
+
+    /// Bounding box (x0, y0, x1, y1; exclusive ends) of ink at or above `threshold`, or nil.
+    static func bounds(_ values: [Float], width: Int, height: Int, threshold: Float) -> (Int, Int, Int, Int)? {
+        var x0 = width, y0 = height, x1 = -1, y1 = -1
+        values.withUnsafeBufferPointer { v in
+            for y in 0..<height {
+                for x in 0..<width where v[y * width + x] >= threshold {
+                    x0 = min(x0, x); x1 = max(x1, x); y0 = min(y0, y); y1 = max(y1, y)
+                }
+            }
+        }
+        return x1 < 0 ? nil : (x0, y0, x1 + 1, y1 + 1)
+    }
+}
+
+/// Thickens thin strokes before an image is scaled down, so that a fine pen on a large canvas reads
+/// like the pens the models were trained on.
+enum StrokeWidth {
+    /// Thinnest stroke, in output pixels, that the models see; thinner writing is thickened.
+    static let minimumOutput: Float = 1.6
+
+    /// Dilates `scratch.ink` (a `width` x `height` map) with a square of radius `radius` (a separable
+    /// running maximum). Uses `scratch.filterA`.
+    static func dilate(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, radius r: Int) {
+        guard r > 0 else { return }
+        resize(&scratch.filterA, w * h)
+        scratch.ink.withUnsafeMutableBufferPointer { ink in
+            scratch.filterA.withUnsafeMutableBufferPointer { tmp in
+                for y in 0..<h {
+                    for x in 0..<w {
+                        var v: Float = 0
+                        for xx in max(0, x - r)...min(w - 1, x + r) { v = max(v, ink[y * w + xx]) }
+                        tmp[y * w + x] = v
+                    }
+                }
+                for y in 0..<h {
+                    for x in 0..<w {
+                        var v: Float = 0
+                        for yy in max(0, y - r)...min(h - 1, y + r) { v = max(v, tmp[yy * w + x]) }
+                        ink[y * w + x] = v
+                    }
+                }
+            }
+        }
+    }
+
+    /// The dilation radius, in input pixels, that brings a stroke `strokeWidth` pixels wide to at
+    /// least `minimumOutput` pixels once scaled by `scale` (0 when it is wide enough).
+    static func thickeningRadius(strokeWidth: Float, scale: Float) -> Int {
+        guard strokeWidth * scale < minimumOutput, scale > 0 else { return 0 }
+        return min(64, Int(((minimumOutput / scale - strokeWidth) / 2).rounded(.up)))
+    }
+}

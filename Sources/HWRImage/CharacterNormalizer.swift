@@ -4,7 +4,7 @@ import Foundation
 /// allocates nothing once they have grown to the image sizes in use. One per thread.
 public struct NormalizerScratch {
     var luminance: [Float] = [], ink: [Float] = [], border: [Float] = [], fitted: [Float] = []
-    var grid: [Float] = [], filterA: [Float] = [], filterB: [Float] = []
+    var grid: [Float] = [], filterA: [Float] = [], filterB: [Float] = [], runPrefix: [Float] = [], runSuffix: [Float] = []
     var labels: [Int32] = [], stack: [Int32] = [], components: [InkComponent] = []
 
     /// Empty buffers.

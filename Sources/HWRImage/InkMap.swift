@@ -30,11 +30,13 @@ struct InkComponent {
 /// whatever the source polarity, paper, lighting or transparency. Stages, in order:
 /// 1. **composite**: transparent pixels take the colour of the card the ink is on when the opaque
 ///    pixels hold ink on a card, else the colour that contrasts with opaque strokes (alpha-only glyphs);
-/// 2. **polarity**: the ink is the thin minority: the side (darker or lighter than the median) with
-///    more pixels far from the median;
+/// 2. **polarity**: the ink is the thin minority: flattened as dark ink and as light ink (stage 3),
+///    the right polarity has ink standing out on fewer pixels;
 /// 3. **flatten**: a local paper level (a percentile of each block, smoothed over 3x3 blocks and
-///    bilinearly interpolated) is subtracted, which removes shadows and uneven light, then a noise
-///    floor (three standard deviations of the paper's grain);
+///    bilinearly interpolated) is subtracted, then a noise floor (three standard deviations of the
+///    paper's grain); on images at least `minimumSideForFlattening` pixels a side, a second pass
+///    replaces it by a morphological top-hat about twice the pen's width, which follows hard shadow
+///    edges, vignetting and frames exactly;
 /// 4. **binarise and clean**: stroke pixels (at least `minimumContrast` grey levels and
 ///    `strokeFraction` of the strongest ink) form 8-connected components; ruled or grid lines that
 ///    span the image, frames that run along the border around the writing, and specks smaller than
@@ -72,8 +74,14 @@ enum InkMap {
         resize(&scratch.ink, n)
         try composite(image, scratch: &scratch)
         trace?("composited", scratch.luminance)
-        let darkInk = polarity(&scratch, count: n)
-        flatten(&scratch, width: w, height: h, darkInk: darkInk)
+        let darkInk = polarity(&scratch, width: w, height: h)
+        if min(w, h) >= minimumSideForFlattening {
+            // Second pass: a morphological closing about twice the pen's width follows the paper
+            // exactly across hard shadow edges, vignetting and frames, which the block levels blur.
+            let pen = penWidth(&scratch, width: w, height: h)
+            let radius = max(2, min(min(w, h) / 4, Int((1.5 * pen).rounded()) + 2))
+            topHat(&scratch, width: w, height: h, darkInk: darkInk, radius: radius)
+        }
         trace?(darkInk ? "flattened (dark ink)" : "flattened (light ink)", scratch.ink.map { min(1, $0 / 128) })
         // Ink strength in grey levels, then relative to the strongest.
         var peak: Float = 0
@@ -119,18 +127,128 @@ enum InkMap {
         }
     }
 
-    /// Stage 2: whether the ink is darker than the paper. The paper is the median; the ink is on the
-    /// side with more pixels far (over 32 grey levels) from it.
-    static func polarity(_ scratch: inout NormalizerScratch, count n: Int) -> Bool {
-        scratch.border.removeAll(keepingCapacity: true)
-        let step = max(1, n / 8192)
-        for i in stride(from: 0, to: n, by: step) { scratch.border.append(scratch.luminance[i]) }
-        let median = select(&scratch.border, rank: scratch.border.count / 2)
-        var dark = 0, light = 0
-        for v in scratch.border {
-            if v < median - 32 { dark += 1 } else if v > median + 32 { light += 1 }
+    /// Stage 2: whether the ink is darker than the paper, leaving that hypothesis's block-level ink map
+    /// in `scratch.ink`. The ink is the thin minority: flattened both ways, the right polarity has
+    /// ink that stands out (at least `minimumContrast`) on a smaller share of the pixels; the wrong
+    /// one turns the paper into "ink". Dark ink when they tie.
+    static func polarity(_ scratch: inout NormalizerScratch, width w: Int, height h: Int) -> Bool {
+        let n = w * h
+        func strokeShare(_ ink: [Float]) -> Float {
+            var peak: Float = 0
+            for v in ink { peak = max(peak, v) }
+            guard peak >= minimumContrast else { return .infinity }
+            let level = max(minimumContrast, strokeFraction * peak)
+            var count = 0
+            for v in ink where v >= level { count += 1 }
+            return Float(count) / Float(n)
         }
-        return dark >= light
+        flatten(&scratch, width: w, height: h, darkInk: true)
+        let dark = strokeShare(scratch.ink)
+        resize(&scratch.filterB, n)
+        swap(&scratch.ink, &scratch.filterB)
+        flatten(&scratch, width: w, height: h, darkInk: false)
+        let light = strokeShare(scratch.ink)
+        guard light < dark else {
+            swap(&scratch.ink, &scratch.filterB)
+            return true
+        }
+        return false
+    }
+
+    /// The pen's width in pixels, from the block-level ink map: the thinnest stroke-like component
+    /// among those at least a quarter the area of the largest (shadow residue is wider than the pen).
+    static func penWidth(_ scratch: inout NormalizerScratch, width w: Int, height h: Int) -> Float {
+        var peak: Float = 0
+        for v in scratch.ink { peak = max(peak, v) }
+        guard peak >= minimumContrast else { return 1 }
+        let level = max(minimumContrast, strokeFraction * peak)
+        eraseRuledLines(&scratch, width: w, height: h, strokeLevel: level, peak: peak)
+        label(&scratch, width: w, height: h, strokeLevel: level)
+        let side = min(w, h)
+        var largest: Int32 = 0
+        for c in scratch.components where c.isStroke(imageSide: side) { largest = max(largest, c.area) }
+        var pen = Float.infinity
+        for c in scratch.components where c.isStroke(imageSide: side) && c.area * 4 >= largest { pen = min(pen, c.strokeWidth) }
+        return pen.isFinite ? pen : 1
+    }
+
+    /// `scratch.ink` = the black (or white, for light ink) top-hat of the luminance: its morphological
+    /// closing (opening) with a square of `radius` minus itself, less a noise floor of twice the
+    /// median (most pixels are paper, where the top-hat is the grain). Serra, "Image Analysis and
+    /// Mathematical Morphology" (1982); separable running extremes after van Herk (1992) and Gil and
+    /// Werman (1993).
+    static func topHat(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, darkInk: Bool, radius: Int) {
+        let n = w * h
+        resize(&scratch.filterA, n)
+        resize(&scratch.filterB, n)
+        resize(&scratch.runPrefix, max(w, h))
+        resize(&scratch.runSuffix, max(w, h))
+        // Closing = dilation then erosion (for light ink: erosion then dilation), each by rows then
+        // columns: luminance -> A (rows) -> B (columns) -> A (rows) -> B (columns).
+        scratch.luminance.withUnsafeBufferPointer { lum in
+            scratch.filterA.withUnsafeMutableBufferPointer { a in
+                scratch.filterB.withUnsafeMutableBufferPointer { b in
+                    scratch.runPrefix.withUnsafeMutableBufferPointer { g in
+                        scratch.runSuffix.withUnsafeMutableBufferPointer { hh in
+                            for (pass, maximum) in [(0, darkInk), (1, !darkInk)] {
+                                for k in 0..<h {
+                                    runningExtreme(UnsafePointer(pass == 0 ? lum.baseAddress! : UnsafePointer(b.baseAddress!)) + k * w,
+                                                   a.baseAddress! + k * w, step: 1, length: w, radius: radius,
+                                                   maximum: maximum, prefix: g.baseAddress!, suffix: hh.baseAddress!)
+                                }
+                                for k in 0..<w {
+                                    runningExtreme(UnsafePointer(a.baseAddress!) + k, b.baseAddress! + k, step: w, length: h,
+                                                   radius: radius, maximum: maximum, prefix: g.baseAddress!, suffix: hh.baseAddress!)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        scratch.border.removeAll(keepingCapacity: true)
+        let sample = max(1, n / 8192)
+        for i in 0..<n {
+            let v = max(0, darkInk ? scratch.filterB[i] - scratch.luminance[i] : scratch.luminance[i] - scratch.filterB[i])
+            scratch.ink[i] = v
+            if i % sample == 0 { scratch.border.append(v) }
+        }
+        let floor = 2 * select(&scratch.border, rank: scratch.border.count / 2)
+        guard floor > 0 else { return }
+        for i in 0..<n { scratch.ink[i] = max(0, scratch.ink[i] - floor) }
+    }
+
+    /// Maximum (or minimum) of `input` over the window [i - radius, i + radius] clipped to the
+    /// line, for every i of a line of `length` values `step` apart; O(length) whatever the radius
+    /// (van Herk / Gil-Werman: block prefix and suffix extremes).
+    /// `prefix` and `suffix` hold `length` floats of scratch.
+    static func runningExtreme(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, step: Int,
+                               length: Int, radius: Int, maximum: Bool, prefix g: UnsafeMutablePointer<Float>,
+                               suffix hh: UnsafeMutablePointer<Float>) {
+        let block = 2 * radius + 1
+        @inline(__always) func pick(_ a: Float, _ b: Float) -> Float { maximum ? max(a, b) : min(a, b) }
+        do {
+            do {
+                var blockStart = 0
+                while blockStart < length {
+                    let blockEnd = min(length, blockStart + block) - 1
+                    g[blockStart] = input[blockStart * step]
+                    if blockStart < blockEnd { for i in (blockStart + 1)...blockEnd { g[i] = pick(g[i - 1], input[i * step]) } }
+                    hh[blockEnd] = input[blockEnd * step]
+                    var i = blockEnd - 1
+                    while i >= blockStart { hh[i] = pick(hh[i + 1], input[i * step]); i -= 1 }
+                    blockStart += block
+                }
+                for i in 0..<length {
+                    let lo = max(0, i - radius), hi = min(length - 1, i + radius)
+                    if lo / block == hi / block {
+                        output[i * step] = lo % block == 0 ? g[hi] : hh[lo]
+                    } else {
+                        output[i * step] = pick(hh[lo], g[hi])
+                    }
+                }
+            }
+        }
     }
 
     /// Stage 3: `scratch.ink` = how far each pixel is from the local paper level towards the ink, in
@@ -244,14 +362,15 @@ enum InkMap {
         }
         guard keptStrokes > 0 else { throw ImageError.empty("nothing written: no pen stroke inside the frame") }
         // Erase the removed components' pixels with the faint ink around them (their anti-aliasing),
-        // and isolated faint ink strong enough to move the crop.
-        let isolated = cropThreshold * strokeLevel / strokeFraction
+        // and ink that belongs to no component: on images large enough to be flattened, all of it
+        // (faint grid lines, paper texture); on small crops, only what is strong enough to move the crop.
+        let isolated = min(w, h) >= minimumSideForFlattening ? 0 : cropThreshold * strokeLevel / strokeFraction
         scratch.ink.withUnsafeMutableBufferPointer { ink in
             scratch.labels.withUnsafeBufferPointer { labels in
                 scratch.components.withUnsafeBufferPointer { components in
                     for i in 0..<(w * h) {
                         let l = Int(labels[i])
-                        if l > 0 ? components[l - 1].area < 0 : ink[i] >= isolated { ink[i] = 0 }
+                        if l > 0 ? components[l - 1].area < 0 : ink[i] > isolated { ink[i] = 0 }
                     }
                 }
             }

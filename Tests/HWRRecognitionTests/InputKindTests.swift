@@ -1,0 +1,69 @@
+import Foundation
+import HWRImage
+import HWRRecognition
+import XCTest
+
+/// Images of the kinds users report as breaking recognisers (Tests/Fixtures/inputs: the handed
+/// files of ../shared/bug-inputs and our own of each kind, made by scripts/make-input-fixtures.py),
+/// read in character mode through the recogniser every front end calls.
+final class InputKindTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+    static let recognizer = Result { try Recognizer(modelPath: "\(root)/models/hwr-char.hwrm", threads: 1) }
+
+    /// Generated inputs hwr still reads wrongly, with the reason; everything else must pass.
+    static let knownFailures: [String: String] = [
+        "grid-engineering-paper.jpg": "a darker major grid line touching the J survives the ruled-line removal; read as 5",
+    ]
+
+    struct Row { var file: String, expected: String, mode: String, kind: String, origin: String }
+
+    func rows() throws -> [Row] {
+        let text = try String(contentsOfFile: "\(Self.root)/Tests/Fixtures/inputs/manifest.csv", encoding: .utf8)
+        return text.split(whereSeparator: \.isNewline).dropFirst().map { line in
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            return Row(file: f[0], expected: f[1], mode: f[2], kind: f[3], origin: f[4])
+        }
+    }
+
+    /// What the recogniser says: the text, or EMPTY / INVALID / the error.
+    func read(_ row: Row) throws -> String {
+        do {
+            let image = try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/inputs/\(row.file)")
+            return try Self.recognizer.get().recognize([image], topK: 1)[0].get().text
+        } catch let error as ImageError {
+            switch error {
+            case .empty: return "EMPTY"
+            case .invalidArgument: return "INVALID"
+            default: return "\(error)"
+            }
+        }
+    }
+
+    func testEveryCharacterInputOfEveryKindGivesItsRightAnswer() throws {
+        let rows = try rows().filter { $0.mode == "char" }
+        XCTAssertGreaterThanOrEqual(rows.count, 45)
+        XCTAssertEqual(Set(rows.map(\.kind)), ["alpha", "frame", "exif", "cmyk", "shadow", "blank", "strip", "thin-pen", "ruled", "grid"])
+        var failed: [String] = []
+        for row in rows {
+            let got = try read(row)
+            if got != row.expected {
+                if Self.knownFailures[row.file] == nil { failed.append("\(row.file): expected \(row.expected), got \(got)") }
+            } else {
+                XCTAssertNil(Self.knownFailures[row.file], "\(row.file) passes now: take it off the known failures")
+            }
+        }
+        XCTAssertEqual(failed, [], "every handed input and every generated one of its kind")
+        XCTAssertTrue(rows.filter { $0.origin == "bug-inputs" }.allSatisfy { Self.knownFailures[$0.file] == nil })
+    }
+
+    func testAnImageStoredSidewaysIsReadUpright() throws {
+        // The same pixels without the EXIF tag, turned as the tag says, give the same reading.
+        let tagged = try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/inputs/10-exif-orientation-6.jpg")
+        XCTAssertEqual([tagged.width, tagged.height], [328, 300], "stored 300x328 with Orientation 6: turned a quarter")
+        XCTAssertEqual(try tagged.oriented(exif: 1), tagged)
+        let turned = try tagged.oriented(exif: 8).oriented(exif: 6)
+        XCTAssertEqual(turned, tagged, "6 undoes 8")
+        let mirrored = try tagged.oriented(exif: 2).oriented(exif: 2)
+        XCTAssertEqual(mirrored, tagged)
+    }
+}

@@ -20,9 +20,13 @@ struct InkComponent {
     /// long compared with its width (by its extent, or by its length, half its boundary, for loops
     /// such as a small "0"), or at least 1/64 of `imageSide` (the shorter side of the image) across.
     func isStroke(imageSide: Int) -> Bool {
-        guard extent >= 5 else { return false }
+        extent >= 5 && (isElongated || Int(extent) * 64 >= imageSide)
+    }
+    /// Whether the component is long compared with its width, by its extent or by its length (half
+    /// its boundary, for loops such as a small "0"): pen strokes are; paper, glare and shadows are not.
+    var isElongated: Bool {
         let width = strokeWidth
-        return Float(extent) >= 3 * width || Float(boundary) / 2 >= 5 * width || Int(extent) * 64 >= imageSide
+        return Float(extent) >= 3 * width || Float(boundary) / 2 >= 5 * width
     }
 }
 
@@ -128,31 +132,44 @@ enum InkMap {
     }
 
     /// Stage 2: whether the ink is darker than the paper, leaving that hypothesis's block-level ink map
-    /// in `scratch.ink`. The ink is the thin minority: flattened both ways, the right polarity has
-    /// ink that stands out (at least `minimumContrast`) on a smaller share of the pixels; the wrong
-    /// one turns the paper into "ink". Dark ink when they tie.
+    /// in `scratch.ink`. Flattened both ways: a hypothesis that makes most pixels ink loses (the
+    /// paper is the majority); otherwise ink is drawn with a pen, so the right polarity has its
+    /// standing-out pixels in thin, elongated strokes, while the wrong one finds blobs (glare, the
+    /// lit side of a shadow); when both look alike, the one with ink on fewer pixels wins; dark ink
+    /// when they tie.
     static func polarity(_ scratch: inout NormalizerScratch, width w: Int, height h: Int) -> Bool {
         let n = w * h
-        func strokeShare(_ ink: [Float]) -> Float {
+        /// (share of stroke pixels in elongated components, share of pixels that are strokes)
+        func score(_ scratch: inout NormalizerScratch) -> (thin: Float, share: Float) {
             var peak: Float = 0
-            for v in ink { peak = max(peak, v) }
-            guard peak >= minimumContrast else { return .infinity }
-            let level = max(minimumContrast, strokeFraction * peak)
-            var count = 0
-            for v in ink where v >= level { count += 1 }
-            return Float(count) / Float(n)
+            for v in scratch.ink { peak = max(peak, v) }
+            guard peak >= minimumContrast else { return (-1, .infinity) }
+            label(&scratch, width: w, height: h, strokeLevel: max(minimumContrast, strokeFraction * peak))
+            // Dots and specks (under a quarter of the largest component) do not count against thinness.
+            var total: Int32 = 0, largest: Int32 = 0, thin: Int32 = 0, counted: Int32 = 0
+            for c in scratch.components { total += c.area; largest = max(largest, c.area) }
+            for c in scratch.components where c.isElongated || c.area * 4 >= largest {
+                counted += c.area
+                if c.isElongated { thin += c.area }
+            }
+            return (Float(thin) / Float(max(1, counted)), Float(total) / Float(n))
         }
         flatten(&scratch, width: w, height: h, darkInk: true)
-        let dark = strokeShare(scratch.ink)
+        let dark = score(&scratch)
         resize(&scratch.filterB, n)
         swap(&scratch.ink, &scratch.filterB)
         flatten(&scratch, width: w, height: h, darkInk: false)
-        let light = strokeShare(scratch.ink)
-        guard light < dark else {
-            swap(&scratch.ink, &scratch.filterB)
-            return true
+        let light = score(&scratch)
+        let lightWins: Bool
+        if (light.share > 0.5) != (dark.share > 0.5) {
+            lightWins = dark.share > 0.5 // the paper is the majority
+        } else if abs(light.thin - dark.thin) > 0.1 {
+            lightWins = light.thin > dark.thin
+        } else {
+            lightWins = light.share < dark.share
         }
-        return false
+        if !lightWins { swap(&scratch.ink, &scratch.filterB) }
+        return !lightWins
     }
 
     /// The pen's width in pixels, from the block-level ink map: the thinnest stroke-like component
@@ -209,7 +226,8 @@ enum InkMap {
         scratch.border.removeAll(keepingCapacity: true)
         let sample = max(1, n / 8192)
         for i in 0..<n {
-            let v = max(0, darkInk ? scratch.filterB[i] - scratch.luminance[i] : scratch.luminance[i] - scratch.filterB[i])
+            let v = max(0, darkInk ? darkInkContrast(paper: scratch.filterB[i], luminance: scratch.luminance[i])
+                                   : scratch.luminance[i] - scratch.filterB[i])
             scratch.ink[i] = v
             if i % sample == 0 { scratch.border.append(v) }
         }
@@ -333,6 +351,15 @@ enum InkMap {
             guard floor > 0 else { return }
             for i in 0..<(w * h) { ink[i] = max(0, ink[i] - floor) }
         }
+    }
+
+    /// How much darker than its paper a pixel is, in grey levels of white paper: light falls on ink
+    /// and paper alike, so the ratio to the local paper level, not the difference, is the same in a
+    /// shadow as in full light (used once the polarity is known: it would exaggerate the grain of
+    /// dark paper when the polarity is still being tried).
+    @inline(__always)
+    static func darkInkContrast(paper: Float, luminance: Float) -> Float {
+        (paper - luminance) * 255 / max(paper, 48)
     }
 
     /// Stage 4: erases ruled lines, frames and specks from `scratch.ink`.

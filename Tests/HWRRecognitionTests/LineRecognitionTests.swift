@@ -109,10 +109,10 @@ final class LineRecognitionTests: XCTestCase {
         let recognizer = try Self.recognizer.get()
         let flat = try GrayImage(width: 200, height: 1, pixels: (0..<200).map { UInt8($0 % 2 * 255) })
         let blank = try GrayImage(width: 300, height: 40, pixels: [UInt8](repeating: 255, count: 12_000))
-        // Long and thin: 32768 x 5 with ink normalises to a line far wider than the limit.
-        var long = [UInt8](repeating: 255, count: 32768 * 5)
-        for x in stride(from: 0, to: 32768, by: 3) { long[2 * 32768 + x] = 0; long[3 * 32768 + x] = 0 }
-        let wide = try GrayImage(width: 32768, height: 5, pixels: long)
+        // Long and thin: 32768 x 8 with ink normalises to a line far wider than the limit.
+        var long = [UInt8](repeating: 255, count: 32768 * 8)
+        for x in stride(from: 0, to: 32768, by: 3) { for y in 1..<7 { long[y * 32768 + x] = 0 } }
+        let wide = try GrayImage(width: 32768, height: 8, pixels: long)
         let results = try recognizer.recognizeLines([flat, blank, wide])
         for (r, expected) in zip(results, ["too small", "no ink", "wide"]) {
             XCTAssertThrowsError(try r.get()) { XCTAssertTrue("\($0)".contains(expected), "\($0)") }

@@ -15,13 +15,13 @@ final class TrainingTests: XCTestCase {
     }
 
     func testIDXLoaderTransposesAndFoldsLabels() throws {
-        // Two 4x4 images: a vertical bar stored transposed (as EMNIST does) must come out as a bar.
-        var pixels = [UInt8](repeating: 0, count: 32)
-        for i in 0..<4 { pixels[1 * 4 + i] = 255; pixels[16 + 1 * 4 + i] = 255 } // row 1 stored = column 1 shown
+        // Two 8x8 images: a vertical bar stored transposed (as EMNIST does) must come out as a bar.
+        var pixels = [UInt8](repeating: 0, count: 128)
+        for i in 0..<8 { for r in 2...3 { pixels[r * 8 + i] = 255; pixels[64 + r * 8 + i] = 255 } } // rows 2-3 stored = columns 2-3 shown
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("idx-\(UUID())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Data([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 4] + pixels).write(to: URL(fileURLWithPath: "\(dir)/img"))
+        try Data([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 8, 0, 0, 0, 8] + pixels).write(to: URL(fileURLWithPath: "\(dir)/img"))
         try Data([0, 0, 8, 1, 0, 0, 0, 2, 0, 1]).write(to: URL(fileURLWithPath: "\(dir)/lab"))
         let loader = DataLoader()
         let plain = try loader.loadIDX(images: "\(dir)/img", labels: "\(dir)/lab", labelCharacters: ["a", "Z"], source: "t")

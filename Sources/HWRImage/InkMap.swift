@@ -196,26 +196,37 @@ enum InkMap {
     /// Werman (1993).
     static func topHat(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, darkInk: Bool, radius: Int) {
         let n = w * h
-        resize(&scratch.filterA, n)
-        resize(&scratch.filterB, n)
-        resize(&scratch.runPrefix, max(w, h))
-        resize(&scratch.runSuffix, max(w, h))
+        // Work on the image padded by `radius` on every side with its edge values repeated, so that
+        // the closing is not cut short at the border (a shadow edge reaching the border stays exact).
+        let pw = w + 2 * radius, ph = h + 2 * radius
+        resize(&scratch.filterA, pw * ph)
+        resize(&scratch.filterB, pw * ph)
+        resize(&scratch.runPrefix, max(pw, ph))
+        resize(&scratch.runSuffix, max(pw, ph))
+        resize(&scratch.grid, pw)
         // Closing = dilation then erosion (for light ink: erosion then dilation), each by rows then
-        // columns: luminance -> A (rows) -> B (columns) -> A (rows) -> B (columns).
+        // columns: padded luminance -> A (rows) -> B (columns) -> A (rows) -> B (columns).
         scratch.luminance.withUnsafeBufferPointer { lum in
             scratch.filterA.withUnsafeMutableBufferPointer { a in
                 scratch.filterB.withUnsafeMutableBufferPointer { b in
-                    scratch.runPrefix.withUnsafeMutableBufferPointer { g in
-                        scratch.runSuffix.withUnsafeMutableBufferPointer { hh in
-                            for (pass, maximum) in [(0, darkInk), (1, !darkInk)] {
-                                for k in 0..<h {
-                                    runningExtreme(UnsafePointer(pass == 0 ? lum.baseAddress! : UnsafePointer(b.baseAddress!)) + k * w,
-                                                   a.baseAddress! + k * w, step: 1, length: w, radius: radius,
-                                                   maximum: maximum, prefix: g.baseAddress!, suffix: hh.baseAddress!)
-                                }
-                                for k in 0..<w {
-                                    runningExtreme(UnsafePointer(a.baseAddress!) + k, b.baseAddress! + k, step: w, length: h,
-                                                   radius: radius, maximum: maximum, prefix: g.baseAddress!, suffix: hh.baseAddress!)
+                    scratch.grid.withUnsafeMutableBufferPointer { line in
+                        scratch.runPrefix.withUnsafeMutableBufferPointer { g in
+                            scratch.runSuffix.withUnsafeMutableBufferPointer { hh in
+                                for (pass, maximum) in [(0, darkInk), (1, !darkInk)] {
+                                    for y in 0..<ph {
+                                        if pass == 0 {
+                                            let row = lum.baseAddress! + min(max(y - radius, 0), h - 1) * w
+                                            for x in 0..<pw { line[x] = row[min(max(x - radius, 0), w - 1)] }
+                                        } else {
+                                            (line.baseAddress!).update(from: b.baseAddress! + y * pw, count: pw)
+                                        }
+                                        runningExtreme(UnsafePointer(line.baseAddress!), a.baseAddress! + y * pw, step: 1, length: pw,
+                                                       radius: radius, maximum: maximum, prefix: g.baseAddress!, suffix: hh.baseAddress!)
+                                    }
+                                    for x in 0..<pw {
+                                        runningExtreme(UnsafePointer(a.baseAddress!) + x, b.baseAddress! + x, step: pw, length: ph,
+                                                       radius: radius, maximum: maximum, prefix: g.baseAddress!, suffix: hh.baseAddress!)
+                                    }
                                 }
                             }
                         }
@@ -223,11 +234,13 @@ enum InkMap {
                 }
             }
         }
+        // The background of pixel (x, y) is B at (x + radius, y + radius).
+        for y in 0..<h { for x in 0..<w { scratch.filterA[y * w + x] = scratch.filterB[(y + radius) * pw + x + radius] } }
         scratch.border.removeAll(keepingCapacity: true)
         let sample = max(1, n / 8192)
         for i in 0..<n {
-            let v = max(0, darkInk ? darkInkContrast(paper: scratch.filterB[i], luminance: scratch.luminance[i])
-                                   : scratch.luminance[i] - scratch.filterB[i])
+            let v = max(0, darkInk ? darkInkContrast(paper: scratch.filterA[i], luminance: scratch.luminance[i])
+                                   : scratch.luminance[i] - scratch.filterA[i])
             scratch.ink[i] = v
             if i % sample == 0 { scratch.border.append(v) }
         }

@@ -10,11 +10,6 @@ final class InputKindTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
     static let recognizer = Result { try Recognizer(modelPath: "\(root)/models/hwr-char.hwrm", threads: 1) }
 
-    /// Generated inputs hwr still reads wrongly, with the reason; everything else must pass.
-    static let knownFailures: [String: String] = [
-        "grid-engineering-paper.jpg": "a darker major grid line touching the J survives the ruled-line removal; read as 5",
-    ]
-
     struct Row { var file: String, expected: String, mode: String, kind: String, origin: String }
 
     func rows() throws -> [Row] {
@@ -46,14 +41,9 @@ final class InputKindTests: XCTestCase {
         var failed: [String] = []
         for row in rows {
             let got = try read(row)
-            if got != row.expected {
-                if Self.knownFailures[row.file] == nil { failed.append("\(row.file): expected \(row.expected), got \(got)") }
-            } else {
-                XCTAssertNil(Self.knownFailures[row.file], "\(row.file) passes now: take it off the known failures")
-            }
+            if got != row.expected { failed.append("\(row.file): expected \(row.expected), got \(got)") }
         }
         XCTAssertEqual(failed, [], "every handed input and every generated one of its kind")
-        XCTAssertTrue(rows.filter { $0.origin == "bug-inputs" }.allSatisfy { Self.knownFailures[$0.file] == nil })
     }
 
     func testAnImageStoredSidewaysIsReadUpright() throws {

@@ -29,6 +29,10 @@ public struct CharacterNormalizer: Sendable {
     /// Side of the box the ink is fitted into (20).
     public let box: Int
 
+    /// Larger images are shrunk to this side (in pixels) before preprocessing: a character needs no
+    /// more, and a phone photo's 12 megapixels would cost a second.
+    public static let workingSide = 600
+
     /// Creates a normaliser.
     public init(size: Int = 28, box: Int = 20) {
         precondition(size > 0 && box > 0 && box <= size, "invalid normaliser sizes")
@@ -51,6 +55,7 @@ public struct CharacterNormalizer: Sendable {
     /// - Parameter trace: when given, called with each preprocessing stage (see `PreprocessingStages`).
     public func normalize(_ image: GrayImage, into out: UnsafeMutablePointer<Float>, scratch: inout NormalizerScratch,
                           trace: ((String, [Float]) -> Void)? = nil) throws {
+        let image = image.fitted(maximumWidth: Self.workingSide, maximumHeight: Self.workingSide)
         let strokeWidth = try InkMap.extract(image, scratch: &scratch, trace: trace)
         guard var (x0, y0, x1, y1) = InkMap.bounds(scratch.ink, width: image.width, height: image.height,
                                                    threshold: InkMap.cropThreshold) else {
@@ -146,6 +151,12 @@ public struct LineNormalizer: Sendable {
     /// Widest output accepted, in pixels; longer lines are an error.
     public let maximumWidth: Int
 
+    /// Larger line images are shrunk to fit this many pixels high (and `workingWidth` wide) before
+    /// preprocessing: the line ends `height` pixels high anyway.
+    public static let workingHeight = 192
+    /// Widest image preprocessed at full resolution, in pixels.
+    public static let workingWidth = 6144
+
     /// Creates a normaliser.
     public init(height: Int = 28, box: Int = 20, maximumWidth: Int = 4096) {
         precondition(height > 0 && box > 0 && box <= height && maximumWidth > height, "invalid normaliser sizes")
@@ -158,6 +169,7 @@ public struct LineNormalizer: Sendable {
     ///   `ImageLimits.minimumSide` on a side, `.tooLarge` when the normalised line would exceed `maximumWidth`.
     /// - Parameter trace: when given, called with each preprocessing stage (see `PreprocessingStages`).
     public func normalize(_ image: GrayImage, trace: ((String, [Float]) -> Void)? = nil) throws -> (pixels: [Float], width: Int) {
+        let image = image.fitted(maximumWidth: Self.workingWidth, maximumHeight: Self.workingHeight)
         var scratch = NormalizerScratch()
         let strokeWidth = try InkMap.extract(image, scratch: &scratch, trace: trace)
         guard var (x0, y0, x1, y1) = InkMap.bounds(scratch.ink, width: image.width, height: image.height,

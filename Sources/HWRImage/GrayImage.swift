@@ -23,6 +23,34 @@ public struct GrayImage: Equatable, Sendable {
         self.alpha = alpha.flatMap { a in a.allSatisfy { $0 == 255 } ? nil : a }
     }
 
+    /// The image shrunk by area averaging so that it is at most `maximumWidth` x `maximumHeight`,
+    /// keeping its aspect ratio (alpha is averaged too, and the colour weighted by it); itself when it
+    /// already fits. Preprocessing works at the resolution the models need, not the camera's.
+    public func fitted(maximumWidth: Int, maximumHeight: Int) -> GrayImage {
+        let scale = max(Double(width) / Double(maximumWidth), Double(height) / Double(maximumHeight))
+        guard scale > 1 else { return self }
+        let ow = max(1, Int((Double(width) / scale).rounded())), oh = max(1, Int((Double(height) / scale).rounded()))
+        var grey = [UInt8](repeating: 0, count: ow * oh), opacity = alpha.map { _ in [UInt8](repeating: 0, count: ow * oh) }
+        for oy in 0..<oh {
+            let y0 = oy * height / oh, y1 = max(y0 + 1, (oy + 1) * height / oh)
+            for ox in 0..<ow {
+                let x0 = ox * width / ow, x1 = max(x0 + 1, (ox + 1) * width / ow)
+                var sum = 0, weight = 0, alphaSum = 0
+                for y in y0..<y1 {
+                    for x in x0..<x1 {
+                        let a = alpha.map { Int($0[y * width + x]) } ?? 255
+                        sum += Int(pixels[y * width + x]) * a; weight += a; alphaSum += a
+                    }
+                }
+                let count = (y1 - y0) * (x1 - x0)
+                grey[oy * ow + ox] = UInt8(weight > 0 ? (sum + weight / 2) / weight : 0)
+                opacity?[oy * ow + ox] = UInt8((alphaSum + count / 2) / count)
+            }
+        }
+        // Fewer pixels than `self`, so the size checks hold.
+        return (try? GrayImage(width: ow, height: oh, pixels: grey, alpha: opacity)) ?? self
+    }
+
     /// Validates dimensions against `ImageLimits`.
     public static func checkSize(width: Int, height: Int) throws {
         guard width > 0, height > 0 else { throw ImageError.empty("\(width)x\(height) pixels") }

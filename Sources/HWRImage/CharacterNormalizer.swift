@@ -61,6 +61,7 @@ public struct CharacterNormalizer: Sendable {
                                                    threshold: InkMap.cropThreshold) else {
             throw ImageError.empty("no ink")
         }
+        try Self.checkLayout(&scratch, width: image.width, x0: x0, y0: y0, x1: x1, y1: y1, singleCharacter: true)
         var scale = Float(box) / Float(max(x1 - x0, y1 - y0))
         let radius = StrokeWidth.thickeningRadius(strokeWidth: strokeWidth, scale: scale)
         if radius > 0 {
@@ -85,6 +86,59 @@ public struct CharacterNormalizer: Sendable {
             let oy = min(max(Int((centre - cy).rounded()), 0), size - oh)
             out.update(repeating: 0, count: size * size)
             for y in 0..<oh { (out + (y + oy) * size + ox).update(from: fitted.baseAddress! + y * ow, count: ow) }
+        }
+    }
+
+    /// Refuses an image that holds several lines (or, when `singleCharacter`, a row of characters),
+    /// which a character or line model would read as garbage: the ink's row profile splits into two
+    /// or more bands separated by clear gaps, each with at least 20% of the ink; or its column
+    /// profile, on ink wider than it is high, into three or more bands with at least 8% each.
+    /// - Throws: `ImageError.invalidArgument` naming the mode to use instead.
+    static func checkLayout(_ scratch: inout NormalizerScratch, width: Int, x0: Int, y0: Int, x1: Int, y1: Int,
+                            singleCharacter: Bool) throws {
+        /// Bands of the profile along `count` positions separated by at least `gap` empty ones, with at
+        /// least `minimumShare` of the ink and at least 60% of the longest band's length (the dot of an "i" is not a line).
+        func bands(count: Int, gap: Int, minimumShare: Float, at: (Int, Int) -> Int) -> Int {
+            let across = count == y1 - y0 ? x1 - x0 : y1 - y0
+            resize(&scratch.grid, count)
+            var total: Float = 0
+            for k in 0..<count {
+                var sum: Float = 0
+                for t in 0..<across { let v = scratch.ink[at(k, t)]; if v >= InkMap.cropThreshold { sum += v } }
+                scratch.grid[k] = sum; total += sum
+            }
+            // Pass 1 finds the longest band; pass 2 counts the substantial ones.
+            var longest = 0, found = 0
+            for pass in 0..<2 {
+                var mass: Float = 0, zeros = 0, start = -1, end = -1
+                for k in 0...count {
+                    let v = k < count ? scratch.grid[k] : 0
+                    if v > 0 {
+                        if start < 0 { start = k }
+                        mass += v; zeros = 0; end = k
+                        continue
+                    }
+                    zeros += 1
+                    if (zeros == gap || k == count) && mass > 0 {
+                        let length = end - start + 1
+                        if pass == 0 { longest = max(longest, length) }
+                        else if mass >= minimumShare * total && length * 10 >= 6 * longest { found += 1 }
+                        mass = 0; start = -1
+                    }
+                }
+            }
+            return found
+        }
+        let height = y1 - y0
+        let lines = bands(count: height, gap: max(2, height / 12), minimumShare: 0.2) { k, t in (y0 + k) * width + x0 + t }
+        guard lines < 2 else {
+            throw ImageError.invalidArgument("the image holds \(lines) lines of writing, not one \(singleCharacter ? "character" : "line"): read it as a page")
+        }
+        if singleCharacter && x1 - x0 > y1 - y0 {
+            let characters = bands(count: x1 - x0, gap: max(2, height / 10), minimumShare: 0.08) { k, t in (y0 + t) * width + x0 + k }
+            guard characters < 3 else {
+                throw ImageError.invalidArgument("the image holds \(characters) characters side by side, not one: read it as a line")
+            }
         }
     }
 
@@ -174,6 +228,7 @@ public struct LineNormalizer: Sendable {
         let strokeWidth = try InkMap.extract(image, scratch: &scratch, trace: trace)
         guard var (x0, y0, x1, y1) = InkMap.bounds(scratch.ink, width: image.width, height: image.height,
                                                    threshold: InkMap.cropThreshold) else { throw ImageError.empty("no ink") }
+        try CharacterNormalizer.checkLayout(&scratch, width: image.width, x0: x0, y0: y0, x1: x1, y1: y1, singleCharacter: false)
         var scale = Float(box) / Float(y1 - y0)
         let radius = StrokeWidth.thickeningRadius(strokeWidth: strokeWidth, scale: scale)
         if radius > 0 {

@@ -24,10 +24,12 @@ public struct GrayImage: Equatable, Sendable {
     }
 
     /// The image shrunk by area averaging so that it is at most `maximumWidth` x `maximumHeight`,
-    /// keeping its aspect ratio (alpha is averaged too, and the colour weighted by it); itself when it
-    /// already fits. Preprocessing works at the resolution the models need, not the camera's.
+    /// keeping its aspect ratio (alpha is averaged too, and the colour weighted by it), but never under
+    /// `ImageLimits.minimumSide` on its short side; itself when it already fits. Preprocessing works at the resolution the models need, not the camera's.
     public func fitted(maximumWidth: Int, maximumHeight: Int) -> GrayImage {
-        let scale = max(Double(width) / Double(maximumWidth), Double(height) / Double(maximumHeight))
+        // Never below `ImageLimits.minimumSide` on the short side (a long strip stays readable).
+        let scale = min(max(Double(width) / Double(maximumWidth), Double(height) / Double(maximumHeight)),
+                        Double(min(width, height)) / Double(ImageLimits.minimumSide))
         guard scale > 1 else { return self }
         let ow = max(1, Int((Double(width) / scale).rounded())), oh = max(1, Int((Double(height) / scale).rounded()))
         var grey = [UInt8](repeating: 0, count: ow * oh), opacity = alpha.map { _ in [UInt8](repeating: 0, count: ow * oh) }

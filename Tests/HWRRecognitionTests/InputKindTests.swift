@@ -46,6 +46,18 @@ final class InputKindTests: XCTestCase {
         XCTAssertEqual(failed, [], "every handed input and every generated one of its kind")
     }
 
+    func testSeveralLinesOrCharactersGetAClearErrorInsteadOfOneWrongGlyph() throws {
+        // Until page mode reads them: two lines of digits in character or line mode, and two words in
+        // character mode, are refused with a message that names the mode to use.
+        let recognizer = try Self.recognizer.get()
+        func image(_ name: String) throws -> GrayImage { try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/inputs/\(name)") }
+        let twoLines = try image("08-two-lines.png"), twoWords = try image("09-two-words-with-space.png")
+        XCTAssertThrowsError(try recognizer.recognize([twoLines])[0].get()) { XCTAssertTrue("\($0)".contains("2 lines of writing"), "\($0)") }
+        XCTAssertThrowsError(try recognizer.recognize([twoWords])[0].get()) { XCTAssertTrue("\($0)".contains("side by side"), "\($0)") }
+        XCTAssertThrowsError(try LineNormalizer().normalize(twoLines)) { XCTAssertTrue("\($0)".contains("read it as a page"), "\($0)") }
+        XCTAssertNoThrow(try LineNormalizer().normalize(twoWords), "one line of two words is a line")
+    }
+
     func testAnImageStoredSidewaysIsReadUpright() throws {
         // The same pixels without the EXIF tag, turned as the tag says, give the same reading.
         let tagged = try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/inputs/10-exif-orientation-6.jpg")

@@ -17,9 +17,13 @@ for each kind of fault, inputs of our own made from the committed character fixt
     ruled     notebook paper with lines crossing the glyph
     grid      grid and dot-grid paper
 
+Then line-mode inputs of the kinds alpha, frame, exif, cmyk, shadow, ruled and grid, two of each,
+made from the composed lines of Tests/Fixtures/lines (each input a different line of at least four
+characters, enlarged to pen strokes on a page).
+
 Finally writes Tests/Fixtures/inputs/manifest.csv (file,expected,mode,kind,origin): expected is the
-character (char mode), the bug manifest's text for its page and line inputs (`\\n` kept as two
-characters), or EMPTY (nothing written) / INVALID (too small to read).
+character (char mode), the line's text (line mode), the bug manifest's text for its page and line
+inputs (`\\n` kept as two characters), or EMPTY (nothing written) / INVALID (too small to read).
 
 Deterministic: the output folder is rebuilt from scratch, and every generated file draws its
 randomness from its own generator, seeded with SEED and the file's name. Needs Pillow and numpy.
@@ -27,6 +31,7 @@ Run from anywhere (the argument defaults to ../shared/bug-inputs relative to the
     python3 scripts/make-input-fixtures.py [BUG_INPUTS_DIR]
 """
 import csv
+import functools
 import shutil
 import sys
 import zlib
@@ -37,6 +42,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 ROOT = Path(__file__).resolve().parent.parent
 CHARS = ROOT / "Tests/Fixtures/chars"
+LINES = ROOT / "Tests/Fixtures/lines"
 OUT = ROOT / "Tests/Fixtures/inputs"
 SEED = 20240611
 
@@ -75,14 +81,14 @@ def smoothstep(lo, hi, x):
     return t * t * (3 - 2 * t)
 
 
-def ink_mask(fixture):
-    """The ink of a character fixture as a mask cropped to the ink, whatever the fixture's polarity.
+def ink_mask(path):
+    """The ink of a character or line fixture as a mask cropped to the ink, whatever its polarity.
 
     The paper level is the median of the border pixels; fixtures whose paper is dark (light ink on
     black, as canvas, MNIST and EMNIST store them) are read the other way round. Faint paper texture
     and compression haze below 15% of the ink contrast are dropped.
     """
-    g = np.asarray(Image.open(CHARS / fixture).convert("L"), np.float32)
+    g = np.asarray(Image.open(path).convert("L"), np.float32)
     paper = np.median(np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]]))
     ink = np.percentile(g, 0.5) if paper >= 128 else np.percentile(g, 99.5)
     m = np.clip((np.clip((g - paper) / (ink - paper), 0, 1) - 0.15) / 0.85, 0, 1)
@@ -96,7 +102,7 @@ def glyph(fixture, height):
     Enlarged glyphs would show their source pixels as steps and soft edges: they are blurred over
     about half a source pixel, then re-sharpened into crisp pen edges.
     """
-    m = ink_mask(fixture)
+    m = ink_mask(CHARS / fixture)
     h, w = m.shape
     scale = height / h
     im = Image.fromarray(np.uint8(np.rint(m * 255))).resize((max(1, round(w * scale)), height),
@@ -105,6 +111,35 @@ def glyph(fixture, height):
         return np.asarray(im, np.float32) / 255
     out = np.asarray(im.filter(ImageFilter.GaussianBlur(0.4 * scale)), np.float32) / 255
     return smoothstep(0.35, 0.65, out)
+
+
+@functools.cache
+def line_texts():
+    """The text of each line fixture, from Tests/Fixtures/lines/manifest.csv."""
+    with open(LINES / "manifest.csv", newline="") as f:
+        return {row["path"]: row["text"] for row in csv.DictReader(f)}
+
+
+def line_ink(line, scale):
+    """The ink mask of a composed line fixture enlarged `scale` times with crisp pen edges, and its text.
+
+    The lines are stored 28 pixels high, light ink on black, their glyphs at different ink levels.
+    As in glyph(), the enlarged line is blurred over about half a source pixel; then each stroke is
+    cut at 60% of its local peak and keeps that peak as its ink level: strokes come out about 7 to
+    10 pixels wide at 3 to 3.8 times, and a faint glyph stays faint instead of vanishing (as a cut
+    at one level for the whole line would make it) or turning black.
+    """
+    text = line_texts()[line]
+    assert len(text) >= 4, f"{line}: too short for a line input"
+    m = ink_mask(LINES / line)
+    h, w = m.shape
+    im = Image.fromarray(np.uint8(np.rint(m * 255))).resize((round(w * scale), round(h * scale)),
+                                                             Image.Resampling.BICUBIC)
+    im = im.filter(ImageFilter.GaussianBlur(0.4 * scale))
+    soft = np.asarray(im, np.float32) / 255
+    peak = np.asarray(im.filter(ImageFilter.MaxFilter(2 * round(scale) + 1)), np.float32) / 255
+    edges = smoothstep(0.5, 0.7, soft / np.maximum(peak, 1e-6))
+    return np.where(peak > 0.1, edges * peak, 0).astype(np.float32), text
 
 
 def placed(shape, mask, center):
@@ -735,6 +770,181 @@ KINDS = {"alpha": alpha, "frame": frame, "exif": exif, "cmyk": cmyk, "shadow": s
 
 
 # ---------------------------------------------------------------------------------------------
+# Line-mode inputs: composed lines (Tests/Fixtures/lines) on paper, under the faults of the kinds.
+# Each returns [(file, expected)] like the character kinds; expected is the line's text.
+
+
+def line_page(line, scale, margin):
+    """A composed line enlarged `scale` times on a page with `margin` (y, x) pixels around its ink.
+
+    Returns the page shape, the ink placed on it and the line's text.
+    """
+    ink, text = line_ink(line, scale)
+    shape = (ink.shape[0] + 2 * margin[0], ink.shape[1] + 2 * margin[1])
+    return shape, placed(shape, ink, (shape[0] / 2, shape[1] / 2)), text
+
+
+def ink_rows(ink):
+    """The first and last rows of a placed line's ink: its top and its baseline."""
+    rows = np.nonzero(ink.max(1) > 0.3)[0]
+    return rows[0], rows[-1]
+
+
+def line_alpha():
+    """Lines with transparency: dark canvas strokes on nothing, a white card in a transparent margin."""
+    rows = []
+
+    # Canvas export: every pixel dark navy, the strokes only in alpha.
+    shape, ink, text = line_page("composed-004.png", 3.2, (60, 70))
+    rows.append((save(rgba(fill(shape, (22, 26, 64)), ink), "line-alpha-canvas-dark-strokes.png"), text))
+
+    # A white card with the line in dark ink; the transparent margin hides black (0, 0, 0, 0) pixels.
+    shape, ink, text = line_page("composed-017.png", 3.6, (90, 90))
+    h, w = shape
+    card = rounded_rect(shape, (36, 32, w - 36, h - 32), 26)
+    color = np.where(card[..., None] > 0, blend(fill(shape, (250, 250, 250)), BLACK_INK, ink), 0)
+    rows.append((save(rgba(color, card), "line-alpha-white-card-transparent-margin.png"), text))
+    return rows
+
+
+def line_frame():
+    """A paper strip on a dark desk, and a line photographed with the table along two edges."""
+    rows = []
+
+    # A strip cut from a page, a little skewed on a near-black desk: a dark frame 22-44 px wide.
+    name = "line-frame-paper-strip-dark-desk.jpg"
+    rng = rng_for(name)
+    shape, ink, text = line_page("composed-006.png", 3.4, (85, 95))
+    h, w = shape
+    corners = [(24, 44), (w - 40, 26), (w - 28, h - 42), (40, h - 22)]
+    strip = drawn(shape, lambda d, s: d.polygon([(x * s, y * s) for x, y in corners], fill=255))
+    img = blend(30 + 8 * low_frequency(rng, shape, 30), 236, strip)
+    rows.append((save(noisy(blend(img, 30, ink), rng, 3), name, quality=85), text))
+
+    # A photo on a wooden table: the table shows along the left and bottom edges, the paper is skewed.
+    name = "line-frame-table-edge.jpg"
+    rng = rng_for(name)
+    shape, ink, text = line_page("composed-028.png", 3.8, (70, 90))
+    h, w = shape
+    grain = np.repeat(low_frequency(rng, (h, w // 8 + 1), 3), 8, 1)[:, :w]
+    wood = fill(shape, (92, 60, 38)) * (1 + 0.18 * grain[..., None])
+    corners = [(50, -20), (w + 20, -20), (w + 20, h - 34), (62, h - 46)]
+    sheet = drawn(shape, lambda d, s: d.polygon([(x * s, y * s) for x, y in corners], fill=255))
+    img = blend(blend(wood, WHITE_PAPER, sheet), BLACK_INK, ink)
+    img = lit(img, ramp(shape, 30, 1.02, 0.85))
+    rows.append((save(noisy(img, rng, 4), name, quality=85), text))
+    return rows
+
+
+def line_exif():
+    """Lines photographed with the phone held upright: stored turned a quarter, EXIF Orientation 6 or 8."""
+    rows = []
+    cases = [(6, "composed-015.png", 3.6, True), (8, "composed-040.png", 3.3, False)]  # True: blue on white
+    for orientation, line, scale, colour in cases:
+        name = f"line-exif-orientation-{orientation}.jpg"
+        rng = rng_for(name)
+        shape, ink, text = line_page(line, scale, (70, 80))
+        img = blend(fill(shape, WHITE_PAPER if colour else PAPER), BLUE_INK if colour else 30, ink)
+        img = lit(img, ramp(shape, rng.uniform(0, 360), 1.0, 0.9))
+        rows.append((save_oriented(noisy(img, rng, 2), name, orientation), text))
+    return rows
+
+
+def line_cmyk():
+    """Adobe CMYK JPEGs as Pillow writes them (inverted): black in K only, a blue ballpoint in C, M and Y."""
+    rows = []
+
+    name = "line-cmyk-adobe-black-only.jpg"
+    shape, ink, text = line_page("composed-029.png", 3.3, (60, 70))
+    cmyk_image(blend(fill(shape, (0, 0, 0, 6)), (0, 0, 0, 235), ink)).save(OUT / name, quality=90)
+    rows.append((name, text))
+
+    # A blue ballpoint scanned to CMYK: almost nothing in K, so a K-only reading sees no ink.
+    name = "line-cmyk-adobe-blue-ballpoint.jpg"
+    shape, ink, text = line_page("composed-052.png", 3.5, (60, 70))
+    cmyk_image(blend(fill(shape, (3, 3, 10, 0)), (220, 170, 30, 70), ink)).save(OUT / name, quality=88)
+    rows.append((name, text))
+    return rows
+
+
+def line_shadow():
+    """Phone photos of a line: the phone's hard shadow over part of it, pencil under a light gradient."""
+    rows = []
+
+    # Pen on warm paper, vignetting, and the hard shadow of the phone over the right part of the line,
+    # its slanting edge crossing a glyph.
+    name = "line-shadow-phone-hard-shadow.jpg"
+    rng = rng_for(name)
+    shape, ink, text = line_page("composed-019.png", 3.2, (75, 80))
+    h, w = shape
+    img = blend(fill(shape, (236, 228, 212)), (40, 40, 62), ink)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    vignette = 1 - 0.6 * (((y - 0.4 * h) / h) ** 2 + ((x - 0.45 * w) / w) ** 2)
+    shade = 1 - 0.52 * smoothstep(-6, 6, x - 0.6 * w - 0.4 * (y - h / 2))
+    rows.append((save(noisy(lit(img, vignette * shade), rng, 5, blur=1.5), name, quality=75), text))
+
+    # Pencil (grey, grainy) on paper, the light falling off by half from one end of the line to the other.
+    name = "line-shadow-pencil-gradient.jpg"
+    rng = rng_for(name)
+    shape, ink, text = line_page("composed-053.png", 3.5, (70, 80))
+    grain = np.clip(0.55 + 0.45 * rng.random(shape) + 0.2 * low_frequency(rng, shape, 6), 0, 1)
+    img = blend(fill(shape, 228), 95, ink * grain)
+    img = lit(img, ramp(shape, 15, 1.05, 0.55))
+    rows.append((save(noisy(img, rng, 4, blur=1.5), name, quality=78), text))
+    return rows
+
+
+def line_ruled():
+    """Lines on ruled notebook paper, written on a rule (the baseline); the next one grazes or crosses them."""
+    rows = []
+
+    # Light blue college ruling and a red margin; the line sits on a rule, the next rule runs just over it.
+    shape, ink, text = line_page("composed-027.png", 3.5, (80, 100))
+    top, baseline = ink_rows(ink)
+    spacing = round(1.1 * (baseline - top))
+    page = ruled_page(shape, spacing, (baseline - 2) % spacing, (150, 185, 225), margin=60)
+    rows.append((save(blend(page, BLUE_INK, ink), "line-ruled-notebook-baseline.png"), text))
+
+    # Writing too big for narrow grey ruling, in pencil, scanned: a rule under the line and one through it.
+    name = "line-ruled-grey-pencil-scan.jpg"
+    rng = rng_for(name)
+    shape, ink, text = line_page("composed-064.png", 3.0, (70, 80))
+    top, baseline = ink_rows(ink)
+    spacing = round(0.6 * (baseline - top))
+    page = ruled_page(shape, spacing, (baseline - 1) % spacing, (175, 175, 175)).mean(-1)
+    grain = np.clip(0.6 + 0.4 * rng.random(shape), 0, 1)
+    rows.append((save(noisy(blend(page, 90, ink * grain), rng, 2.5), name, quality=85), text))
+    return rows
+
+
+def line_grid():
+    """Lines on squared paper and, photographed, on dot-grid paper."""
+    rows = []
+
+    # 5 mm squares (28 px), light blue: the line is about three squares high.
+    shape, ink, text = line_page("composed-041.png", 3.4, (70, 80))
+    h, w = shape
+    lines = [[(x, 0), (x, h)] for x in range(12, w, 28)] + [[(0, y), (w, y)] for y in range(12, h, 28)]
+    page = blend(fill(shape, WHITE_PAPER), (140, 180, 220), polylines(shape, lines, 1) * 0.8)
+    rows.append((save(blend(page, BLACK_INK, ink), "line-grid-squared-paper.png"), text))
+
+    # Dot grid (bullet journal), grey dots every 24 px, blue ink, a phone photo.
+    name = "line-grid-dot-paper.jpg"
+    rng = rng_for(name)
+    shape, ink, text = line_page("composed-065.png", 3.1, (66, 76))
+    h, w = shape
+    grid_dots = [(y, x, 1.6) for y in range(8, h, 24) for x in range(8, w, 24)]
+    page = blend(fill(shape, WHITE_PAPER), 120, dots(shape, grid_dots))
+    img = lit(blend(page, BLUE_INK, ink), ramp(shape, 100, 1.0, 0.88))
+    rows.append((save(noisy(img, rng, 3), name, quality=85), text))
+    return rows
+
+
+LINE_KINDS = {"alpha": line_alpha, "frame": line_frame, "exif": line_exif, "cmyk": line_cmyk,
+              "shadow": line_shadow, "ruled": line_ruled, "grid": line_grid}
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def bug_expected(text):
@@ -766,8 +976,9 @@ def main():
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
     rows = copy_bug_inputs(source)
-    for kind, make in KINDS.items():
-        rows += [(file, expected, "char", kind, "generated") for file, expected in make()]
+    for mode, kinds in (("char", KINDS), ("line", LINE_KINDS)):
+        for kind, make in kinds.items():
+            rows += [(file, expected, mode, kind, "generated") for file, expected in make()]
     with open(OUT / "manifest.csv", "w", newline="") as f:
         out = csv.writer(f, lineterminator="\n")
         out.writerow(("file", "expected", "mode", "kind", "origin"))

@@ -54,7 +54,7 @@ public struct CharacterNormalizer: Sendable {
     /// - Throws: `ImageError.empty` for an image without ink.
     /// - Parameter trace: when given, called with each preprocessing stage (see `PreprocessingStages`).
     public func normalize(_ image: GrayImage, into out: UnsafeMutablePointer<Float>, scratch: inout NormalizerScratch,
-                          trace: ((String, [Float]) -> Void)? = nil) throws {
+                          trace: ((String, [Float], Int) -> Void)? = nil) throws {
         let image = image.fitted(maximumWidth: Self.workingSide, maximumHeight: Self.workingSide)
         let strokeWidth = try InkMap.extract(image, scratch: &scratch, trace: trace)
         guard var (x0, y0, x1, y1) = InkMap.bounds(scratch.ink, width: image.width, height: image.height,
@@ -222,7 +222,7 @@ public struct LineNormalizer: Sendable {
     /// - Throws: `ImageError.empty` when there is no ink, `.invalidArgument` for images under
     ///   `ImageLimits.minimumSide` on a side, `.tooLarge` when the normalised line would exceed `maximumWidth`.
     /// - Parameter trace: when given, called with each preprocessing stage (see `PreprocessingStages`).
-    public func normalize(_ image: GrayImage, trace: ((String, [Float]) -> Void)? = nil) throws -> (pixels: [Float], width: Int) {
+    public func normalize(_ image: GrayImage, trace: ((String, [Float], Int) -> Void)? = nil) throws -> (pixels: [Float], width: Int) {
         let image = image.fitted(maximumWidth: Self.workingWidth, maximumHeight: Self.workingHeight)
         var scratch = NormalizerScratch()
         let strokeWidth = try InkMap.extract(image, scratch: &scratch, trace: trace)

@@ -66,10 +66,10 @@ enum InkMap {
     /// - Returns: the estimated stroke width of the writing, in pixels of `image`.
     /// - Throws: `ImageError.empty` when no pen stroke stands out (blank paper, noise, specks),
     ///   `.invalidArgument` for an image under `ImageLimits.minimumSide` on a side.
-    /// - Parameter trace: when given, called after each stage with its name and a map of the image
-    ///   (grey levels 0-255, or ink in [0, 1] for the ink stages); for `hwr preprocess`.
+    /// - Parameter trace: when given, called after each stage with its name, a map of the image (grey
+    ///   levels 0-255, or ink in [0, 1] for the ink stages) and the map's width; for `hwr preprocess`.
     static func extract(_ image: GrayImage, scratch: inout NormalizerScratch,
-                        trace: ((String, [Float]) -> Void)? = nil) throws -> Float {
+                        trace: ((String, [Float], Int) -> Void)? = nil) throws -> Float {
         let (w, h) = (image.width, image.height), n = w * h
         guard w >= ImageLimits.minimumSide, h >= ImageLimits.minimumSide else {
             throw ImageError.invalidArgument("\(w)x\(h) pixels: too small to read (at least \(ImageLimits.minimumSide) on each side)")
@@ -77,7 +77,7 @@ enum InkMap {
         resize(&scratch.luminance, n)
         resize(&scratch.ink, n)
         try composite(image, scratch: &scratch)
-        trace?("composited", scratch.luminance)
+        trace?("composited", scratch.luminance, w)
         let darkInk = polarity(&scratch, width: w, height: h)
         if min(w, h) >= minimumSideForFlattening {
             // Second pass: a morphological closing about twice the pen's width follows the paper
@@ -86,7 +86,7 @@ enum InkMap {
             let radius = max(2, min(min(w, h) / 4, Int((1.5 * pen).rounded()) + 2))
             topHat(&scratch, width: w, height: h, darkInk: darkInk, radius: radius)
         }
-        trace?(darkInk ? "flattened (dark ink)" : "flattened (light ink)", scratch.ink.map { min(1, $0 / 128) })
+        trace?(darkInk ? "flattened (dark ink)" : "flattened (light ink)", scratch.ink.map { min(1, $0 / 128) }, w)
         // Ink strength in grey levels, then relative to the strongest.
         var peak: Float = 0
         scratch.ink.withUnsafeMutableBufferPointer { ink in
@@ -95,7 +95,7 @@ enum InkMap {
         guard peak >= minimumContrast else { throw ImageError.empty("no ink stands out from the paper") }
         let strokeLevel = max(minimumContrast, strokeFraction * peak)
         let strokeWidth = try clean(&scratch, width: w, height: h, strokeLevel: strokeLevel, peak: peak)
-        trace?(String(format: "cleaned (stroke %.1f px)", strokeWidth), scratch.ink.map { min(1, $0 / peak) })
+        trace?(String(format: "cleaned (stroke %.1f px)", strokeWidth), scratch.ink.map { min(1, $0 / peak) }, w)
         // Normalise by the strongest remaining ink.
         scratch.ink.withUnsafeMutableBufferPointer { ink in
             var top: Float = 0

@@ -23,8 +23,9 @@ public enum PreprocessingStages {
                 stages.append(Stage(name: name, image: picture))
             }
         }
-        let record: (String, [Float]) -> Void = { name, values in
-            add(name, values, width: image.width, height: image.height, scale: name == "composited" ? 1 : 255)
+        // The maps are of the image as preprocessed (shrunk to the working size when it was larger).
+        let record: (String, [Float], Int) -> Void = { name, values, width in
+            add(name, values, width: width, height: values.count / max(1, width), scale: name == "composited" ? 1 : 255)
         }
         do {
             if let line {

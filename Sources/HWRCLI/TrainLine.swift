@@ -26,6 +26,7 @@ struct TrainLine: ParsableCommand {
     @Option(help: "End this run after that epoch, leaving a checkpoint to --resume from.") var stopAfterEpoch: Int?
     @Flag(help: "No progress bar; one line per epoch.") var quiet = false
     @Option(help: "Write a PNG sheet of training batches (as the network sees them) to this file, then exit.") var dumpSamples: String?
+    @Option(help: "Corpus cache: read the normalised corpus from this file when it exists, else build it and write it there (delete it when the preprocessing or the corpus changes).") var cache: String?
 
     func run() throws {
         let progress = ProgressBar(quiet: quiet)
@@ -33,8 +34,15 @@ struct TrainLine: ParsableCommand {
         let preprocessing = PreprocessingSpec.textLine
         let normalizer = LineNormalizer(height: preprocessing.size, box: preprocessing.box)
         let started = Date()
-        let text = try TextLineCorpus.load(data: data, generated: corpus.isEmpty ? nil : corpus, normalizer: normalizer,
+        let text: TextLineCorpus
+        if let cache, FileManager.default.fileExists(atPath: cache) {
+            text = try TextLineCorpus.readCache(from: cache)
+            progress.log("corpus read from the cache \(cache)")
+        } else {
+            text = try TextLineCorpus.load(data: data, generated: corpus.isEmpty ? nil : corpus, normalizer: normalizer,
                                            charset: charset, validationLimit: validationLimit, log: progress.log)
+            if let cache { try text.writeCache(to: cache) }
+        }
         // Digit strings composed from real character images (unseen writers' glyphs for validation).
         let chars = try SharedData(root: data).load()
         let (trainGlyphs, validationGlyphs) = SharedData.split(chars)

@@ -14,6 +14,11 @@ public struct LineSample: Sendable {
     public var text: String
     /// Where it comes from ("synthetic", "ocr-words").
     public var source: String
+
+    /// A sample.
+    public init(pixels: [Float], width: Int, label: [Int32], text: String, source: String) {
+        self.pixels = pixels; self.width = width; self.label = label; self.text = text; self.source = source
+    }
 }
 
 /// Loads the real handwritten words of the Taskar/Kassel OCR set: 16x8 letter images that rebuild

@@ -160,3 +160,27 @@ final class TrainingTests: XCTestCase {
         XCTAssertLessThan(zip(one, three).map { abs($0 - $1) }.max()!, 1e-4, "sharded and whole-batch training agree")
     }
 }
+
+/// The text-line corpus cache gives back what was written (pixels to within a byte's rounding).
+final class CorpusCacheTests: XCTestCase {
+    func testTheCacheRoundTripsAndRefusesForeignFiles() throws {
+        let a = LineSample(pixels: (0..<(32 * 5)).map { Float($0 % 7) / 6 }, width: 5, label: [3, 40, 62], text: "3e ", source: "fonts")
+        let b = LineSample(pixels: [Float](repeating: 1, count: 32 * 2), width: 2, label: [0], text: "0", source: "stanford")
+        let corpus = TextLineCorpus(pools: [LineSet(name: "fonts", samples: [a])],
+                                    validation: [LineSet(name: "stanford", samples: [b], foldsCase: true)])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cache-\(UUID()).bin").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try corpus.writeCache(to: path)
+        let back = try TextLineCorpus.readCache(from: path)
+        XCTAssertEqual(back.pools.map(\.name), ["fonts"])
+        XCTAssertEqual(back.validation.map(\.foldsCase), [true])
+        let s = back.pools[0].samples[0]
+        XCTAssertEqual([s.width, s.label.count], [5, 3])
+        XCTAssertEqual(s.label, a.label)
+        XCTAssertEqual(s.text, "3e ")
+        XCTAssertEqual(s.source, "fonts")
+        XCTAssertEqual(zip(s.pixels, a.pixels).map { abs($0 - $1) }.max()!, 0, accuracy: 1.0 / 255)
+        try Data("HWRM1234".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try TextLineCorpus.readCache(from: path))
+    }
+}

@@ -116,7 +116,9 @@ extension Recognizer {
                     return CTCPosteriors(steps: steps, classes: classes, probabilities: p)
                 }
                 let readings: [LineReading]
-                if options.beamWidth == 1 && options.alternatives == 1 && constraint.isUnconstrained {
+                // Beam width 1 with no constraint is greedy best-path decoding, as hwr.h documents
+                // (one reading, whatever `alternatives` asks).
+                if options.beamWidth == 1 && constraint.isUnconstrained {
                     readings = [CTCDecoder.greedy(posteriors, charset: lineModel.charset)]
                 } else {
                     readings = CTCDecoder.beamSearch(posteriors, charset: lineModel.charset, beamWidth: max(options.beamWidth, options.alternatives),

@@ -105,6 +105,20 @@ final class LineRecognitionTests: XCTestCase {
         XCTAssertFalse(r.alternatives.isEmpty)
     }
 
+    func testBeamWidthOneIsGreedyWhateverTheAlternatives() throws {
+        let recognizer = try Self.recognizer.get()
+        let images = try (0..<12).map { try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/lines/composed-\(String(format: "%03d", $0)).png") }
+        var greedy = TextOptions(), asked = TextOptions()
+        greedy.beamWidth = 1; greedy.alternatives = 1
+        asked.beamWidth = 1; asked.alternatives = 5
+        for (g, a) in zip(try recognizer.recognizeLines(images, options: greedy), try recognizer.recognizeLines(images, options: asked)) {
+            let (g, a) = (try g.get(), try a.get())
+            XCTAssertEqual(a.text, g.text)
+            XCTAssertEqual(a.confidence, g.confidence, "the best path's probability, not a beam's sum")
+            XCTAssertEqual(a.alternatives.count, 1)
+        }
+    }
+
     func testBadLineImagesGiveClearErrors() throws {
         let recognizer = try Self.recognizer.get()
         let flat = try GrayImage(width: 200, height: 1, pixels: (0..<200).map { UInt8($0 % 2 * 255) })

@@ -61,8 +61,8 @@ struct WorkerCommand: ParsableCommand {
         if let file = curveAllow {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("\(file): cannot read") }
             config.curveAllowedClients = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            guard config.curveAllowedClients.allSatisfy({ Curve.decode($0) != nil }) else { throw ValidationError("\(file): a line is not a Z85 public key") }
         }
+        do { try config.validate() } catch { throw ValidationError("\(error)") }
         do {
             let abi = try EngineABI(path: engine ?? EngineABI.defaultPath())
             logger.info("engine", metadata: ["library": "\(abi.path)", "version": "\(abi.version)", "abi": "\(abi.abiVersion)"])
@@ -95,16 +95,10 @@ struct KeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Print a new CURVE key pair (Z85): the public key, then the secret key.")
 
-    @Option(help: "Also write the secret key to this file (mode 0600) and the public key to FILE.pub.") var out: String?
+    @Option(help: "Also write the secret key to this new file (created with mode 0600) and the public key to FILE.pub.") var out: String?
 
     func run() throws {
-        let (publicKey, secretKey) = try Curve.keyPair()
-        if let out {
-            guard FileManager.default.createFile(atPath: out, contents: Data((secretKey + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw ValidationError("cannot write \(out)")
-            }
-            try (publicKey + "\n").write(toFile: out + ".pub", atomically: true, encoding: .utf8)
-        }
+        let (publicKey, secretKey) = try out.map { try Curve.writeKeyPair(to: $0) } ?? Curve.keyPair()
         print("public \(publicKey)\nsecret \(secretKey)")
     }
 }

@@ -30,12 +30,39 @@ public struct WorkerConfig: Sendable {
     public var metricsPort: UInt16?
     /// CURVE server secret key (Z85), or nil to serve in the clear.
     public var curveSecretKey: String?
-    /// CURVE client public keys (Z85) allowed to connect; empty allows any client that knows the
-    /// server's public key.
-    public var curveAllowedClients: [String] = []
+    /// CURVE client public keys (Z85) allowed to connect, or nil to allow any client that knows the
+    /// server's public key. Needs `curveSecretKey`, and at least one key (see `validate()`).
+    public var curveAllowedClients: [String]?
 
     /// A worker for a topology, with defaults.
     public init(topology: Topology) { self.topology = topology }
+
+    /// Checks the security settings before a worker starts: an allow list without a secret key
+    /// would serve every client in the clear, and an empty allow list would admit everyone.
+    /// - Throws: `WorkerConfigError` naming the setting.
+    public func validate() throws {
+        if let secret = curveSecretKey, Curve.decode(secret) == nil {
+            throw WorkerConfigError("the CURVE secret key is not a Z85 key (40 characters, from `hwr keygen`)")
+        }
+        guard let allowed = curveAllowedClients else { return }
+        guard curveSecretKey != nil else {
+            throw WorkerConfigError("an allow list of CURVE clients needs the server's secret key (--curve-secret-key-file): without it the worker would serve every client in the clear")
+        }
+        guard !allowed.isEmpty else {
+            throw WorkerConfigError("the allow list of CURVE clients is empty: list at least one client public key, or give no list to admit any client that knows the server's public key")
+        }
+        if let bad = allowed.first(where: { Curve.decode($0) == nil }) {
+            throw WorkerConfigError("\"\(bad)\" in the allow list is not a Z85 public key")
+        }
+    }
+}
+
+/// A worker setting that cannot be used.
+public struct WorkerConfigError: Error, CustomStringConvertible {
+    /// What is wrong.
+    public let description: String
+    /// An error with its message.
+    public init(_ description: String) { self.description = description }
 }
 
 /// Set by SIGINT/SIGTERM.
@@ -92,13 +119,14 @@ public final class Worker {
     }
 
     /// Serves until SIGINT or SIGTERM, then drains and returns.
-    /// - Throws: `ZMQError` when the sockets cannot be set up.
+    /// - Throws: `WorkerConfigError` for unusable settings, `ZMQError` when the sockets cannot be set up.
     public func run() throws {
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
         signal(SIGPIPE, SIG_IGN)
         let metrics = try config.metricsPort.map { try MetricsServer(port: $0, stats: stats) }
         defer { withExtendedLifetime(metrics) {} }
+        try config.validate()
         if config.curveSecretKey != nil { try startAuthenticator() }
 
         let (input, output) = try openSockets()
@@ -234,9 +262,9 @@ public final class Worker {
     }
 
     /// The ZAP handler for CURVE: admits clients whose public key is in `curveAllowedClients`
-    /// (any client when the list is empty).
+    /// (any client when there is no list).
     func startAuthenticator() throws {
-        let allowed = Set(config.curveAllowedClients.compactMap(Curve.decode))
+        let allowed = Set((config.curveAllowedClients ?? []).compactMap(Curve.decode))
         let zap = try Socket(context, type: ZMQ_REP)
         try zap.bind("inproc://zeromq.zap.01")
         let logger = self.logger

@@ -119,6 +119,22 @@ public enum Curve {
         return (String(cString: publicKey), String(cString: secretKey))
     }
 
+    /// Writes a new key pair: the secret key to `path`, created with mode 0600 before a byte is
+    /// written (never readable by others, not even for a moment), and the public key to `path.pub`.
+    /// - Returns: the key pair.
+    /// - Throws: `ZMQError` without CURVE; `WorkerConfigError` when `path` exists or cannot be written.
+    public static func writeKeyPair(to path: String) throws -> (publicKey: String, secretKey: String) {
+        let pair = try keyPair()
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw WorkerConfigError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        let bytes = Array((pair.secretKey + "\n").utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count else { throw WorkerConfigError("cannot write \(path)") }
+        try (pair.publicKey + "\n").write(toFile: path + ".pub", atomically: true, encoding: .utf8)
+        return pair
+    }
+
     /// The public key of a secret key.
     public static func publicKey(ofSecret secret: String) throws -> String {
         var publicKey = [CChar](repeating: 0, count: 41)

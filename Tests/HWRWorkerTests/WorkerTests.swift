@@ -250,6 +250,39 @@ final class WorkerTests: XCTestCase {
     }
 }
 
+/// CURVE settings that would weaken security are refused before a worker starts.
+final class CurveConfigTests: XCTestCase {
+    func testAnAllowListNeedsAKeyAndAtLeastOneClient() throws {
+        let server = try Curve.keyPair(), client = try Curve.keyPair()
+        var config = WorkerConfig(topology: .bind("tcp://127.0.0.1:1"))
+        XCTAssertNoThrow(try config.validate(), "no security at all is allowed")
+        config.curveAllowedClients = [client.publicKey]
+        XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("in the clear"), "\($0)") }
+        config.curveSecretKey = server.secretKey
+        XCTAssertNoThrow(try config.validate())
+        config.curveAllowedClients = []
+        XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("empty"), "\($0)") }
+        config.curveAllowedClients = ["not a key"]
+        XCTAssertThrowsError(try config.validate())
+        config.curveAllowedClients = nil
+        XCTAssertNoThrow(try config.validate(), "a key without a list admits any client that knows the server key")
+    }
+
+    func testTheSecretKeyFileIsNeverReadableByOthers() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hwr-key-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: path + ".pub") }
+        let previous = umask(0) // even with a permissive umask
+        defer { umask(previous) }
+        let pair = try Curve.writeKeyPair(to: path)
+        var info = stat()
+        XCTAssertEqual(stat(path, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o600)
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), pair.secretKey + "\n")
+        XCTAssertEqual(try Curve.publicKey(ofSecret: pair.secretKey), pair.publicKey)
+        XCTAssertThrowsError(try Curve.writeKeyPair(to: path), "an existing key is never overwritten")
+    }
+}
+
 /// No reply arrived in time.
 struct NoReply: Error {
     let timeout: Int32

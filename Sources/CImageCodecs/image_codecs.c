@@ -12,6 +12,102 @@ static void set_err(char *err, size_t err_len, const char *msg) {
     if (err && err_len) { snprintf(err, err_len, "%s", msg); }
 }
 
+/* Reads a PNG from memory for the classic libpng API. */
+struct png_memory { const uint8_t *data; size_t size, offset; };
+
+static void png_read_memory(png_structp png, png_bytep out, png_size_t n) {
+    struct png_memory *m = (struct png_memory *)png_get_io_ptr(png);
+    if (n > m->size - m->offset) png_error(png, "truncated PNG data");
+    memcpy(out, m->data + m->offset, n);
+    m->offset += n;
+}
+
+static void png_fail(png_structp png, png_const_charp message) {
+    char *err = (char *)png_get_error_ptr(png);
+    if (err) snprintf(err, 256, "%s", message);
+    png_longjmp(png, 1);
+}
+
+static void png_quiet(png_structp png, png_const_charp message) { (void)png; (void)message; }
+
+/* A PNG with more pixels than max_pixels, read row by row and averaged over f x f blocks (f = 2, 4,
+ * 8 or 16, the first that fits) into grey + alpha, so that a large scan never needs its full-size
+ * pixels in memory. Interlaced files are refused (their rows come in several passes). */
+static int decode_png_reduced(const uint8_t *data, size_t size, uint64_t max_pixels, uint8_t **pixels,
+                              int32_t *width, int32_t *height, char *err, size_t err_len) {
+    char message[256] = "corrupt PNG data";
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, message, png_fail, png_quiet);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    uint8_t *volatile row = NULL, *volatile out = NULL;
+    uint32_t *volatile sums = NULL;
+    if (!png || !info) {
+        png_destroy_read_struct(png ? &png : NULL, NULL, NULL);
+        set_err(err, err_len, "out of memory");
+        return IC_ERR_NO_MEMORY;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, NULL);
+        free(row); free(out); free(sums);
+        set_err(err, err_len, message);
+        return IC_ERR_DECODE;
+    }
+    struct png_memory memory = { data, size, 0 };
+    png_set_read_fn(png, &memory, png_read_memory);
+    png_read_info(png, info);
+    uint32_t w = png_get_image_width(png, info), h = png_get_image_height(png, info);
+    if (png_get_interlace_type(png, info) != PNG_INTERLACE_NONE) {
+        png_destroy_read_struct(&png, &info, NULL);
+        set_err(err, err_len, "interlaced image with more pixels than the limit");
+        return IC_ERR_TOO_LARGE;
+    }
+    uint32_t f = 2;
+    while (f < 16 && ((uint64_t)w / f) * ((uint64_t)h / f) > max_pixels) f *= 2;
+    uint32_t ow = w / f, oh = h / f;
+    if (ow == 0 || oh == 0 || (uint64_t)ow * oh > max_pixels) {
+        png_destroy_read_struct(&png, &info, NULL);
+        set_err(err, err_len, "image has more pixels than the limit, even at 1/16 scale");
+        return IC_ERR_TOO_LARGE;
+    }
+    /* RGBA, 8 bits, whatever the file holds (grey in R = G = B); luma is taken below. */
+    png_set_expand(png);
+    png_set_strip_16(png);
+    png_set_gray_to_rgb(png);
+    png_set_add_alpha(png, 0xFF, PNG_FILLER_AFTER);
+    png_read_update_info(png, info);
+    size_t rowbytes = png_get_rowbytes(png, info);
+    if (rowbytes < (size_t)w * 4) png_error(png, "unexpected row layout");
+    row = malloc(rowbytes);
+    out = malloc((size_t)ow * oh * 2);
+    sums = calloc((size_t)ow * 3, sizeof *sums);
+    if (!row || !out || !sums) png_error(png, "out of memory");
+    for (uint32_t y = 0; y < h; y++) {
+        png_read_row(png, row, NULL);
+        uint32_t oy = y / f;
+        if (oy >= oh) continue;
+        for (uint32_t x = 0; x < ow * f; x++) {
+            uint32_t a = row[4 * x + 3];
+            uint32_t luma = (299 * row[4 * x] + 587 * row[4 * x + 1] + 114 * row[4 * x + 2] + 500) / 1000;
+            sums[3 * (x / f)] += luma * a;
+            sums[3 * (x / f) + 1] += a;
+            sums[3 * (x / f) + 2] += 1;
+        }
+        if (y % f == f - 1) {
+            for (uint32_t ox = 0; ox < ow; ox++) {
+                uint32_t weight = sums[3 * ox + 1], count = sums[3 * ox + 2];
+                out[2 * ((size_t)oy * ow + ox)] = (uint8_t)(weight ? (sums[3 * ox] + weight / 2) / weight : 0);
+                out[2 * ((size_t)oy * ow + ox) + 1] = (uint8_t)((weight + count / 2) / count);
+            }
+            memset(sums, 0, (size_t)ow * 3 * sizeof *sums);
+        }
+    }
+    png_destroy_read_struct(&png, &info, NULL);
+    free(row); free(sums);
+    *pixels = out;
+    *width = (int32_t)ow;
+    *height = (int32_t)oh;
+    return IC_OK;
+}
+
 int ic_decode_png(const uint8_t *data, size_t size, uint64_t max_pixels,
                   uint8_t **pixels, int32_t *width, int32_t *height, char *err, size_t err_len) {
     png_image image;
@@ -24,8 +120,7 @@ int ic_decode_png(const uint8_t *data, size_t size, uint64_t max_pixels,
     }
     if ((uint64_t)image.width * (uint64_t)image.height > max_pixels) {
         png_image_free(&image);
-        set_err(err, err_len, "image has more pixels than the limit");
-        return IC_ERR_TOO_LARGE;
+        return decode_png_reduced(data, size, max_pixels, pixels, width, height, err, err_len);
     }
     image.format = PNG_FORMAT_GA;
     size_t n = PNG_IMAGE_SIZE(image);

@@ -132,6 +132,19 @@ final class PreprocessingTests: XCTestCase {
         }
     }
 
+    func testAPNGOverThePixelLimitIsReadAtAReducedScale() throws {
+        // 5000 x 4000 = 20 M pixels, over the 16.7 M limit: decoded at half size, averaged as read.
+        let (w, h) = (5000, 4000)
+        var pixels = [UInt8](repeating: 230, count: w * h)
+        for y in 1000..<3000 { for x in 2400..<2600 { pixels[y * w + x] = 20 } }
+        let decoded = try GrayImage(encoded: try encodePNG(pixels, width: w, height: h, channels: 1))
+        XCTAssertEqual([decoded.width, decoded.height], [2500, 2000])
+        XCTAssertEqual(decoded.pixels[1000 * 2500 + 1250], 20, "the bar")
+        XCTAssertEqual(decoded.pixels[10 * 2500 + 10], 230, "the paper")
+        XCTAssertNil(decoded.alpha)
+        XCTAssertGreaterThan(try normalizer.normalize(decoded).max()!, 0.5)
+    }
+
     func testShadowsAreFlattenedAndBlankPaperIsEmpty() throws {
         // A hard shadow across half the sheet: the glyph is read the same as on even paper.
         var plain = try plus(side: 160, stroke: 8, paper: 220, ink: 40, frame: 0, frameLevel: 0)

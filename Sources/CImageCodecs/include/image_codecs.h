@@ -14,8 +14,10 @@ enum {
     IC_ERR_NO_MEMORY = 3,
 };
 
-/** Decodes a PNG into interleaved grey+alpha bytes (2 per pixel). On IC_OK, *pixels is malloc'd
- *  and owned by the caller (free with ic_free). err receives a message on failure. */
+/** Decodes a PNG into interleaved grey+alpha bytes (2 per pixel). A (non-interlaced) file with more
+ *  pixels than max_pixels is averaged down by 2, 4, 8 or 16 as it is read, the first factor that
+ *  fits; beyond that, IC_ERR_TOO_LARGE. On IC_OK, *pixels is malloc'd and owned by the caller (free
+ *  with ic_free). err receives a message on failure. */
 int ic_decode_png(const uint8_t *data, size_t size, uint64_t max_pixels,
                   uint8_t **pixels, int32_t *width, int32_t *height, char *err, size_t err_len);
 

@@ -17,16 +17,23 @@ extension DecodingConstraint {
     ///   - lexicon: allowed words; nil for none
     ///   - classOf: the class of a character (already upper-cased), nil if the model lacks it
     ///   - classes: number of character classes
+    ///   - fold: for a model with case (the text-line model), the upper-case class of each class:
+    ///     charsets, patterns and lexicons then match either case; nil when the model has no case
     /// - Throws: `ConstraintError.invalid`.
     public static func make(charset: String?, pattern: String?, lexicon: [String]?, classes: Int,
-                            classOf: (Character) -> Int?) throws -> DecodingConstraint {
+                            classOf: (Character) -> Int?, fold: [Int]? = nil) throws -> DecodingConstraint {
         var constraint = DecodingConstraint()
-        if let charset {
-            constraint.allowedClasses = try allowedClasses(charset, classes: classes, classOf: classOf)
+        /// Every class whose upper-case class is in `set`.
+        func unfolded(_ set: Set<Int>) -> Set<Int> {
+            guard let fold else { return set }
+            return Set((0..<classes).filter { set.contains(fold[$0]) })
         }
-        if let pattern { constraint.pattern = try parsePattern(pattern, classes: classes, classOf: classOf) }
+        if let charset {
+            constraint.allowedClasses = unfolded(try allowedClasses(charset, classes: classes, classOf: classOf))
+        }
+        if let pattern { constraint.pattern = try parsePattern(pattern, classes: classes, classOf: classOf).map(unfolded) }
         if let lexicon {
-            let l = Lexicon(words: lexicon, classOf: classOf)
+            let l = Lexicon(words: lexicon, classOf: classOf, fold: fold)
             guard l.count > 0 else { throw ConstraintError.invalid("the lexicon has no word made of the model's characters") }
             constraint.lexicon = l
         }

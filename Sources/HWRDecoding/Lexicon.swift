@@ -5,10 +5,18 @@ public final class Lexicon: @unchecked Sendable {
     /// Number of distinct words.
     public private(set) var count = 0
 
+    /// The class each class is matched as (its upper-case class for a model with case), or nil when
+    /// every class stands for itself.
+    private let fold: [Int]?
+
     /// Builds the tree. Words with characters outside `charset` (after folding to upper case) are
     /// skipped, as are empty words.
-    /// - Parameter classOf: maps a character to its class, or nil.
-    public init<S: Sequence>(words: S, classOf: (Character) -> Int?) where S.Element == String {
+    /// - Parameters:
+    ///   - classOf: maps an upper-case character to its class, or nil
+    ///   - fold: for a model with case, the upper-case class of each class, so that words match
+    ///     whatever the case the model reads; nil when there is no case
+    public init<S: Sequence>(words: S, classOf: (Character) -> Int?, fold: [Int]? = nil) where S.Element == String {
+        self.fold = fold
         for word in words {
             let classes = word.compactMap { classOf(Character($0.uppercased())) }
             guard !classes.isEmpty, classes.count == word.count else { continue }
@@ -25,7 +33,10 @@ public final class Lexicon: @unchecked Sendable {
     }
 
     /// The node reached from `node` by class `k`, or nil.
-    public func child(of node: Int, _ k: Int) -> Int? { children[node][k] }
+    public func child(of node: Int, _ k: Int) -> Int? {
+        guard let fold else { return children[node][k] }
+        return k < fold.count ? children[node][fold[k]] : nil
+    }
     /// Whether `node` ends a word.
     public func isWord(_ node: Int) -> Bool { terminal[node] }
 }

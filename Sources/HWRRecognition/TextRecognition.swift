@@ -67,7 +67,10 @@ public struct TextReading: Equatable, Sendable {
 }
 
 extension Recognizer {
-    func constraint(_ options: TextOptions) throws -> DecodingConstraint {
+    /// The constraint of `options` over the classes of `charset` (the model whose posteriors it will
+    /// restrict: the character model for sequences, the line model for lines), matching either case
+    /// when the model has both.
+    func constraint(_ options: TextOptions, charset: [Character]) throws -> DecodingConstraint {
         guard options.beamWidth >= 1, options.beamWidth <= 1000 else {
             throw RecognitionError.invalidOption("beam width must be in 1...1000, got \(options.beamWidth)")
         }
@@ -77,10 +80,11 @@ extension Recognizer {
         guard options.rejectThreshold >= 0, options.rejectThreshold <= 1 else {
             throw RecognitionError.invalidOption("reject threshold must be in [0, 1]")
         }
-        let charset = model.charset
+        let fold = charset.indices.map { k in charset.firstIndex(of: Character(charset[k].uppercased())) ?? k }
         do {
             return try DecodingConstraint.make(charset: options.charset, pattern: options.pattern, lexicon: options.lexicon,
-                                               classes: charset.count, classOf: { charset.firstIndex(of: $0) })
+                                               classes: charset.count, classOf: { charset.firstIndex(of: $0) },
+                                               fold: fold == Array(charset.indices) ? nil : fold)
         } catch let e as ConstraintError { throw RecognitionError.invalidOption(e.description) }
     }
 
@@ -89,7 +93,7 @@ extension Recognizer {
     ///   first image's error (its index is in the message) when an image cannot be read.
     public func recognizeSequence(_ images: [GrayImage], options: TextOptions = .init()) throws -> TextReading {
         guard !images.isEmpty else { throw RecognitionError.invalidOption("the sequence has no image") }
-        let constraint = try constraint(options)
+        let constraint = try constraint(options, charset: model.charset)
         let distributions = try inParallel(images) { self.classify($0, mask: nil) }.enumerated().map { i, d in
             do { return try d.get() } catch { throw SequenceImageError(index: i, underlying: error) }
         }
@@ -103,7 +107,7 @@ extension Recognizer {
     ///   returned per image.
     public func recognizeLines(_ images: [GrayImage], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
         guard let lineModel, let lineSlots else { throw RecognitionError.noLineModel }
-        let constraint = try constraint(options)
+        let constraint = try constraint(options, charset: lineModel.charset)
         let classes = lineModel.architecture.classes
         return inParallel(images) { chunk in chunk.map { image in
             Result {

@@ -1,6 +1,7 @@
 import Foundation
 import HWRDecoding
 import HWRImage
+import HWRModel
 import HWRRecognition
 import HWRTraining
 import XCTest
@@ -103,6 +104,31 @@ final class LineRecognitionTests: XCTestCase {
         XCTAssertTrue(r.rejected)
         XCTAssertEqual(r.text, "")
         XCTAssertFalse(r.alternatives.isEmpty)
+    }
+
+    func testLineConstraintsAreBuiltOverTheLineModelsOwnCharset() throws {
+        // A line model with case and punctuation (untrained: the readings are arbitrary, the
+        // constraints are what is checked): the constraint must come from its charset, not the
+        // character model's, and match either case.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("text-\(UUID()).hwrm").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let metadata = ModelMetadata(name: "test-text", version: "0", created: "2026-11-30", trainingData: "none")
+        try Model(architecture: .textLineCRNN(classes: Charset.text.count + 1), charset: Charset.text,
+                  preprocessing: .textLine, metadata: metadata, seed: 3).write(to: path)
+        let recognizer = try Recognizer(modelPath: "\(Self.root)/models/hwr-char.hwrm", lineModelPath: path, threads: 1)
+        let image = try fixture("composed")[0].image
+        var punctuation = TextOptions()
+        punctuation.charset = ".,-"
+        let p = try recognizer.recognizeLines([image], options: punctuation)[0].get()
+        XCTAssertTrue(p.alternatives.allSatisfy { $0.text.allSatisfy { ".,-".contains($0) } }, "\(p.alternatives)")
+        var letters = TextOptions()
+        letters.charset = "letters"
+        let l = try recognizer.recognizeLines([image], options: letters)[0].get()
+        XCTAssertTrue(l.alternatives.allSatisfy { $0.text.allSatisfy(\.isLetter) })
+        var lexicon = TextOptions()
+        lexicon.lexicon = ["Box", "cat"]
+        let w = try recognizer.recognizeLines([image], options: lexicon)[0].get()
+        XCTAssertTrue(w.alternatives.allSatisfy { ["box", "cat"].contains($0.text.lowercased()) }, "\(w.alternatives)")
     }
 
     func testBeamWidthOneIsGreedyWhateverTheAlternatives() throws {

@@ -130,12 +130,12 @@ public struct CharacterNormalizer: Sendable {
             return found
         }
         let height = y1 - y0
-        let lines = bands(count: height, gap: max(2, height / 12), minimumShare: 0.2) { k, t in (y0 + k) * width + x0 + t }
+        let lines = bands(count: height, gap: max(2, height / 6), minimumShare: 0.2) { k, t in (y0 + k) * width + x0 + t }
         guard lines < 2 else {
             throw ImageError.invalidArgument("the image holds \(lines) lines of writing, not one \(singleCharacter ? "character" : "line"): read it as a page")
         }
         if singleCharacter && x1 - x0 > y1 - y0 {
-            let characters = bands(count: x1 - x0, gap: max(2, height / 10), minimumShare: 0.08) { k, t in (y0 + t) * width + x0 + k }
+            let characters = bands(count: x1 - x0, gap: max(2, height / 8), minimumShare: 0.08) { k, t in (y0 + t) * width + x0 + k }
             guard characters < 3 else {
                 throw ImageError.invalidArgument("the image holds \(characters) characters side by side, not one: read it as a line")
             }

@@ -42,9 +42,9 @@ public struct Augmenter: Sendable {
         }
         let p = random.nextUniform()
         if p < thicknessProbability / 2 {
-            morph(out, side: side, thicken: true)
+            Self.morph(out, width: side, height: side, thicken: true)
         } else if p < thicknessProbability {
-            morph(out, side: side, thicken: false)
+            Self.morph(out, width: side, height: side, thicken: false)
         }
     }
 
@@ -55,19 +55,19 @@ public struct Augmenter: Sendable {
         return (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy
     }
 
-    /// Soft 4-neighbour dilation (thicken) or erosion (thin), in place.
-    private func morph(_ img: UnsafeMutablePointer<Float>, side: Int, thicken: Bool) {
-        let copy = Array(UnsafeBufferPointer(start: img, count: side * side))
-        for y in 0..<side {
-            for x in 0..<side {
+    /// Soft 4-neighbour dilation (thicken) or erosion (thin) of a `width` x `height` image, in place.
+    static func morph(_ img: UnsafeMutablePointer<Float>, width: Int, height: Int, thicken: Bool) {
+        let copy = Array(UnsafeBufferPointer(start: img, count: width * height))
+        for y in 0..<height {
+            for x in 0..<width {
                 var extreme: Float = thicken ? 0 : 1
                 for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
                     let xx = x + dx, yy = y + dy
-                    let v = xx < 0 || yy < 0 || xx >= side || yy >= side ? 0 : copy[yy * side + xx]
+                    let v = xx < 0 || yy < 0 || xx >= width || yy >= height ? 0 : copy[yy * width + xx]
                     extreme = thicken ? max(extreme, v) : min(extreme, v)
                 }
-                let v = copy[y * side + x]
-                img[y * side + x] = thicken ? max(v, 0.7 * extreme) : v * (0.4 + 0.6 * extreme)
+                let v = copy[y * width + x]
+                img[y * width + x] = thicken ? max(v, 0.7 * extreme) : v * (0.4 + 0.6 * extreme)
             }
         }
     }

@@ -190,28 +190,13 @@ public struct LineAugmenter: Sendable {
         }
         let p = random.nextUniform()
         if p < thicknessProbability {
-            out = Self.morph(out, width: width, height: height, thicken: p < thicknessProbability / 2)
+            out.withUnsafeMutableBufferPointer {
+                Augmenter.morph($0.baseAddress!, width: width, height: height, thicken: p < thicknessProbability / 2)
+            }
         }
         var result = sample
         result.pixels = out; result.width = width
         return result
-    }
-
-    /// Soft 4-neighbour dilation (thicken) or erosion (thin).
-    static func morph(_ img: [Float], width: Int, height: Int, thicken: Bool) -> [Float] {
-        var out = img
-        for y in 0..<height {
-            for x in 0..<width {
-                var v = img[y * width + x]
-                for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
-                    let xx = x + dx, yy = y + dy
-                    let n = xx < 0 || yy < 0 || xx >= width || yy >= height ? 0 : img[yy * width + xx]
-                    v = thicken ? max(v, 0.7 * n) : min(v, n + 0.3)
-                }
-                out[y * width + x] = v
-            }
-        }
-        return out
     }
 }
 

@@ -56,10 +56,10 @@ extern "C" {
 /* ---- Versions --------------------------------------------------------------------------- */
 
 #define HWR_VERSION_MAJOR 1
-#define HWR_VERSION_MINOR 0
+#define HWR_VERSION_MINOR 1
 #define HWR_VERSION_PATCH 0
 /** "MAJOR.MINOR.PATCH" of this header. */
-#define HWR_VERSION_STRING "1.0.0"
+#define HWR_VERSION_STRING "1.1.0"
 /** MAJOR * 1000000 + MINOR * 1000 + PATCH. */
 #define HWR_VERSION_NUMBER (HWR_VERSION_MAJOR * 1000000 + HWR_VERSION_MINOR * 1000 + HWR_VERSION_PATCH)
 /** Binary interface version; changes only if a declaration here changes incompatibly. */
@@ -96,9 +96,13 @@ HWR_API const char *hwr_last_error(void);
 
 /* ---- Images ----------------------------------------------------------------------------- */
 
-/** Largest image accepted, in pixels (4096 x 4096), and largest width or height. */
+/** Largest image accepted, in pixels (4096 x 4096), and largest width or height. An engine can
+    lower the pixel limit (hwr_engine_options.max_pixels), never raise it. Larger PNG and JPEG
+    files are not refused: they are decoded at a reduced scale (1/2 to 1/16) that fits the limit. */
 #define HWR_MAX_IMAGE_PIXELS (4096 * 4096)
 #define HWR_MAX_IMAGE_SIDE   32768
+/** Smallest width and height that can be read, in pixels (HWR_ERR_INVALID_ARGUMENT below it). */
+#define HWR_MIN_IMAGE_SIDE   8
 
 /** How the bytes of an hwr_image are laid out. */
 #define HWR_IMAGE_ENCODED 0 /**< a PNG, JPEG or PGM file in memory (recognised by its signature) */
@@ -157,7 +161,12 @@ typedef struct hwr_engine_options {
      * the library's <prefix>/lib), else models/hwr-char.hwrm of a source checkout.
      */
     const char *model_path;
-    /** Threads for matrix products (0: one per core). Applies process-wide. */
+    /**
+     * Threads a batch is split over (0: one per core). Each thread runs its share of the images
+     * with the BLAS as the process has configured it: the engine never changes process-wide
+     * settings such as OpenBLAS's thread count (the hwr command and worker set OpenBLAS to one
+     * thread for themselves; a host that wants the same calls openblas_set_num_threads(1)).
+     */
     int32_t threads;
     /**
      * Line model file, or NULL for the default: HWR_LINE_MODEL if set, else the installed
@@ -165,6 +174,12 @@ typedef struct hwr_engine_options {
      * still opens, and line and auto requests fall back as documented at HWR_MODE_*.
      */
     const char *line_model_path;
+    /**
+     * Largest image this engine accepts, in pixels, or 0 for HWR_MAX_IMAGE_PIXELS; at most
+     * HWR_MAX_IMAGE_PIXELS (it can only lower the limit). Appended in 1.1.0: a caller compiled
+     * against 1.0.0 passes a smaller struct_size and gets the default.
+     */
+    int64_t max_pixels;
 } hwr_engine_options;
 
 /** Sets every field of options to its default (all NULL / 0). */
@@ -203,6 +218,11 @@ HWR_API const char *hwr_engine_charset(const hwr_engine *engine);
                              HWR_ERR_UNSUPPORTED when the engine has no line model */
 #define HWR_MODE_AUTO 2 /**< the line model, falling back to the character model when it finds at
                              most one character (or when the engine has no line model) */
+
+/** Largest number of images in one hwr_recognize_batch or hwr_recognize_sequence call. */
+#define HWR_MAX_BATCH 4096
+/** Largest lexicon_count of hwr_recognize_options. */
+#define HWR_MAX_LEXICON_WORDS 1000000
 
 /** Options of the hwr_recognize* calls. Fill with hwr_recognize_options_init. */
 typedef struct hwr_recognize_options {
@@ -263,8 +283,11 @@ HWR_API hwr_status hwr_recognize(hwr_engine *engine, const hwr_image *image,
                                  const hwr_recognize_options *options, hwr_result **out_result);
 
 /**
- * Recognises `count` images in one batched pass. A bad image does not fail the batch: its item
- * carries its own status and message, and every other image is still recognised.
+ * Recognises `count` images (1 to HWR_MAX_BATCH). In character mode the images go through the
+ * network in one batched pass, split over the engine's threads; in line and auto modes each line
+ * is its own pass (lines differ in width), the lines spread over the engine's threads. A bad image
+ * does not fail the batch: its item carries its own status and message, and every other image is
+ * still recognised.
  * @return HWR_OK when the call itself is valid (check each item's status), otherwise
  *         HWR_ERR_INVALID_ARGUMENT and no result.
  */
@@ -320,6 +343,29 @@ HWR_API float hwr_result_char_score(const hwr_result *result, size_t i, size_t j
 
 /** Frees a result and every string it owns. Accepts NULL. */
 HWR_API void hwr_result_free(hwr_result *result);
+
+/* ---- Diagnostics (1.1.0) ---------------------------------------------------------------- */
+
+/** Severity of a diagnostic message. */
+#define HWR_LOG_DEBUG   0
+#define HWR_LOG_INFO    1
+#define HWR_LOG_WARNING 2
+#define HWR_LOG_ERROR   3
+
+/**
+ * Receives the library's diagnostic messages (never results or errors of a call: those are
+ * statuses). `message` is UTF-8, valid only during the call; `user` is the pointer given to
+ * hwr_set_log_callback. Called on the thread that produced the message, possibly several at once.
+ */
+typedef void (*hwr_log_callback)(int32_t level, const char *message, void *user);
+
+/**
+ * Routes diagnostics at `min_level` (HWR_LOG_*) and above to `callback`, or, with NULL, turns them
+ * off (the default: the library writes nothing to stdout or stderr). Process-wide; call it before
+ * opening engines: it must not race with other hwr_ calls.
+ * @return HWR_OK, or HWR_ERR_INVALID_ARGUMENT for an unknown level.
+ */
+HWR_API hwr_status hwr_set_log_callback(hwr_log_callback callback, int32_t min_level, void *user);
 
 #ifdef __cplusplus
 }

@@ -14,9 +14,9 @@ $SUDO install -D -m 0755 .build/release/hwr-cli "$PREFIX/bin/hwr"
 $SUDO install -D -m 0644 models/hwr-char.hwrm "$PREFIX/share/hwr/models/hwr-char.hwrm"
 $SUDO install -D -m 0644 models/hwr-line.hwrm "$PREFIX/share/hwr/models/hwr-line.hwrm"
 if [ -f bindings/c/hwr.pc.in ]; then
-    sed "s|@PREFIX@|$PREFIX|g" bindings/c/hwr.pc.in > /tmp/hwr.pc.$$
-    $SUDO install -D -m 0644 /tmp/hwr.pc.$$ "$PREFIX/lib/pkgconfig/hwr.pc"
-    rm -f /tmp/hwr.pc.$$
+    # hwr.pc.in with the prefix and the header's HWR_VERSION_STRING filled in
+    make -s -C bindings/c pc PREFIX="$PREFIX" >/dev/null
+    $SUDO install -D -m 0644 bindings/c/build/hwr.pc "$PREFIX/lib/pkgconfig/hwr.pc"
 fi
 if command -v ldconfig >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then ldconfig; fi
 echo "installed hwr under $PREFIX"

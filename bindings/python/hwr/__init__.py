@@ -25,7 +25,7 @@ protobuf: ``pip install 'hwr[client]'``; they are imported when a client is crea
 from __future__ import annotations
 
 from ._images import ImageLike
-from ._lib import ABI_VERSION, LibraryLoadError, get_lib, library_path
+from ._lib import ABI_VERSION, HWR_VERSION_STRING, LibraryLoadError, get_lib, library_path
 from ._lib import decode as _decode
 from .client import Client
 from .engine import BatchErrors, Engine
@@ -47,8 +47,9 @@ from .errors import (
 )
 from .types import Candidate, CharResult, LineResult, ModelInfo, ServingStats
 
-#: Version of this Python package (follows the C header's HWR_VERSION_STRING).
-__version__ = "1.0.0"
+#: Version of this Python package: the ``HWR_VERSION_STRING`` of the ``hwr.h`` it mirrors (the
+#: loaded library's own version is :func:`version`).
+__version__ = HWR_VERSION_STRING
 
 __all__ = [
     "ABI_VERSION",

@@ -11,13 +11,21 @@ The library is loaded lazily, on first use (``hwr.Engine()``, ``hwr.version()`` 
 3. a source checkout: ``.build/release/libhwr.so`` in the package directory or any parent.
 
 Every function is declared with its ``argtypes`` and ``restype``. The library is loaded with
-``ctypes.CDLL``, which releases the GIL for the duration of each call.
+``ctypes.CDLL``, which releases the GIL for the duration of each call. When the library has
+``hwr_set_log_callback`` (1.1.0), its diagnostics are routed to the :mod:`logging` logger ``"hwr"``
+as soon as it is loaded.
+
+This module mirrors ``hwr.h``: its constants, struct layouts, ``*_init`` defaults and function
+declarations are compared with the header by ``tests/test_abi_mirror.py`` (a compiled C probe).
+The binding decides nothing itself: limits, defaults and validation are the library's.
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
+import logging
 import os
 import threading
 from pathlib import Path
@@ -25,6 +33,7 @@ from typing import List, Optional
 
 __all__ = [
     "ABI_VERSION",
+    "HWR_VERSION_STRING",
     "HwrImage",
     "HwrEngineOptions",
     "HwrRecognizeOptions",
@@ -33,10 +42,21 @@ __all__ = [
     "library_path",
 ]
 
-#: The ``HWR_ABI_VERSION`` this binding is written against.
-ABI_VERSION = 1
+# ---- constants of hwr.h (every #define HWR_*, same names and values) ----------------------------
 
-# Status codes (hwr.h).
+# Versions: the header this binding is written against. HWR_VERSION_STRING is also the version of
+# the Python package (hwr.__version__, and pyproject.toml reads it from here).
+HWR_VERSION_MAJOR = 1
+HWR_VERSION_MINOR = 1
+HWR_VERSION_PATCH = 0
+HWR_VERSION_STRING = "1.1.0"
+HWR_VERSION_NUMBER = HWR_VERSION_MAJOR * 1000000 + HWR_VERSION_MINOR * 1000 + HWR_VERSION_PATCH
+HWR_ABI_VERSION = 1
+
+#: The ``HWR_ABI_VERSION`` this binding is written against.
+ABI_VERSION = HWR_ABI_VERSION
+
+# Status codes.
 HWR_OK = 0
 HWR_ERR_INVALID_ARGUMENT = 1
 HWR_ERR_IO = 2
@@ -48,19 +68,31 @@ HWR_ERR_UNSUPPORTED = 7
 HWR_ERR_OUT_OF_MEMORY = 8
 HWR_ERR_INTERNAL = 9
 
-# Image formats and limits (hwr.h).
+# Image limits and formats.
+HWR_MAX_IMAGE_PIXELS = 4096 * 4096
+HWR_MAX_IMAGE_SIDE = 32768
+HWR_MIN_IMAGE_SIDE = 8
 HWR_IMAGE_ENCODED = 0
 HWR_IMAGE_GRAY8 = 1
 HWR_IMAGE_RGBA8 = 2
-HWR_MAX_IMAGE_PIXELS = 4096 * 4096
-HWR_MAX_IMAGE_SIDE = 32768
 
-# Recognition modes (hwr.h).
+# Recognition modes and request limits.
 HWR_MODE_CHAR = 0
 HWR_MODE_LINE = 1
 HWR_MODE_AUTO = 2
+HWR_MAX_BATCH = 4096
+HWR_MAX_LEXICON_WORDS = 1000000
 
-INT32_MAX = 2**31 - 1
+# Severities of diagnostic messages (hwr_set_log_callback).
+HWR_LOG_DEBUG = 0
+HWR_LOG_INFO = 1
+HWR_LOG_WARNING = 2
+HWR_LOG_ERROR = 3
+
+# ---- C type ranges (what ctypes can pass, not hwr's rules) ---------------------------------------
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class LibraryLoadError(OSError):
@@ -89,6 +121,7 @@ class HwrEngineOptions(ctypes.Structure):
         ("model_path", ctypes.c_char_p),
         ("threads", ctypes.c_int32),
         ("line_model_path", ctypes.c_char_p),
+        ("max_pixels", ctypes.c_int64),  # 1.1.0
     ]
 
 
@@ -133,7 +166,10 @@ def engine_options_init() -> HwrEngineOptions:
 
 
 def recognize_options_init() -> HwrRecognizeOptions:
-    """``hwr_recognize_options_init``: char mode, top_k 5, beam width 10, 5 alternatives."""
+    """``hwr_recognize_options_init``: char mode, top_k 5, beam width 10, 5 alternatives.
+
+    The only place the binding states these defaults: ``Engine`` and ``Client`` take them from
+    here when an option is not given."""
     options = HwrRecognizeOptions()
     options.struct_size = ctypes.sizeof(HwrRecognizeOptions)
     options.mode = HWR_MODE_CHAR
@@ -142,6 +178,9 @@ def recognize_options_init() -> HwrRecognizeOptions:
     options.alternatives = 5
     return options
 
+
+#: ``hwr_log_callback``: void (*)(int32_t level, const char *message, void *user).
+LOG_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_int32, ctypes.c_char_p, ctypes.c_void_p)
 
 _c_engine_p = ctypes.c_void_p  # hwr_engine *
 _c_result_p = ctypes.c_void_p  # hwr_result *
@@ -188,7 +227,12 @@ _SIGNATURES = {
     "hwr_result_char_text": (_str, [_c_result_p, _size, _size]),
     "hwr_result_char_score": (ctypes.c_float, [_c_result_p, _size, _size]),
     "hwr_result_free": (None, [_c_result_p]),
+    "hwr_set_log_callback": (_i32, [LOG_CALLBACK, _i32, ctypes.c_void_p]),
 }
+
+#: Functions appended after 1.0.0: a library without them still loads (the ABI is append-only),
+#: and the binding does without them.
+_OPTIONAL = {"hwr_set_log_callback"}
 
 _lock = threading.Lock()
 _lib: Optional[ctypes.CDLL] = None
@@ -216,9 +260,47 @@ def _declare(lib: ctypes.CDLL, path: str) -> None:
         try:
             fn = getattr(lib, name)
         except AttributeError:
+            if name in _OPTIONAL:
+                continue
             raise LibraryLoadError(f"{path} does not export {name}: not an hwr {ABI_VERSION}.x library") from None
         fn.restype = restype
         fn.argtypes = argtypes
+
+
+# ---- diagnostics -> logging ----------------------------------------------------------------------
+
+#: The logger that receives the library's diagnostic messages.
+logger = logging.getLogger("hwr")
+
+_LOG_LEVELS = {
+    HWR_LOG_DEBUG: logging.DEBUG,
+    HWR_LOG_INFO: logging.INFO,
+    HWR_LOG_WARNING: logging.WARNING,
+    HWR_LOG_ERROR: logging.ERROR,
+}
+
+
+def _on_log(level: int, message: Optional[bytes], _user: Optional[int]) -> None:
+    """The ``hwr_log_callback``: one diagnostic message to the ``"hwr"`` logger (any thread)."""
+    python_level = _LOG_LEVELS.get(level, logging.ERROR)
+    if logger.isEnabledFor(python_level):
+        logger.log(python_level, "%s", decode(message))
+
+
+# Kept for the life of the process: the library holds this pointer once it is installed.
+_log_callback = LOG_CALLBACK(_on_log)
+
+
+def _install_log_callback(lib: ctypes.CDLL, path: str) -> None:
+    """Routes the library's diagnostics, every level, to :data:`logger` (``logging`` filters
+    them), if the library has ``hwr_set_log_callback``; turns it off again at interpreter exit,
+    so that no message is delivered to a finalising interpreter."""
+    if not hasattr(lib, "hwr_set_log_callback"):
+        return
+    status = lib.hwr_set_log_callback(_log_callback, HWR_LOG_DEBUG, None)
+    if status != HWR_OK:
+        raise LibraryLoadError(f"{path}: hwr_set_log_callback failed with status {status}")
+    atexit.register(lib.hwr_set_log_callback, LOG_CALLBACK(), HWR_LOG_DEBUG, None)
 
 
 def _load() -> ctypes.CDLL:
@@ -257,6 +339,7 @@ def _load() -> ctypes.CDLL:
             f"{path} has ABI version {found}, but this hwr Python package needs ABI version "
             f"{ABI_VERSION}: install matching versions of libhwr and the hwr package")
     _declare(lib, path)
+    _install_log_callback(lib, path)
     _lib, _lib_path = lib, path
     return lib
 

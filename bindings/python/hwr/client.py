@@ -17,7 +17,7 @@ import uuid
 from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Literal, Optional, Sequence, Tuple,
                     Type, TypeVar, Union, overload)
 
-from . import _images
+from . import _images, _lib
 from .engine import BatchErrors, _check_int, _check_str
 from .errors import (HwrError, HwrIOError, ImageDecodeError, ImageTooLargeError, InternalError,
                      InvalidArgumentError, OverloadedError, ShuttingDownError, TimeoutError,
@@ -212,16 +212,22 @@ def _common_options(opts: Any, charset: Optional[str], reject_threshold: float) 
     opts.reject_threshold = float(reject_threshold)
 
 
-def _char_options(opts: Any, top_k: int, charset: Optional[str], reject_threshold: float) -> None:
-    opts.top_k = _positive("top_k", top_k)
+def _default(name: str, value: Optional[int]) -> int:
+    """An int option, or, when ``None``, the C header's default (``hwr_recognize_options_init``),
+    sent explicitly: the Engine's defaults, whatever the worker's are."""
+    return getattr(_lib.recognize_options_init(), name) if value is None else value
+
+
+def _char_options(opts: Any, top_k: Optional[int], charset: Optional[str], reject_threshold: float) -> None:
+    opts.top_k = _positive("top_k", _default("top_k", top_k))
     _common_options(opts, charset, reject_threshold)
 
 
-def _line_options(opts: Any, charset: Optional[str], beam_width: int, lexicon: Optional[Iterable[str]],
-                  pattern: Optional[str], alternatives: int, reject_threshold: float) -> None:
+def _line_options(opts: Any, charset: Optional[str], beam_width: Optional[int], lexicon: Optional[Iterable[str]],
+                  pattern: Optional[str], alternatives: Optional[int], reject_threshold: float) -> None:
     _common_options(opts, charset, reject_threshold)
-    opts.beam_width = _positive("beam_width", beam_width)
-    opts.alternatives = _positive("alternatives", alternatives)
+    opts.beam_width = _positive("beam_width", _default("beam_width", beam_width))
+    opts.alternatives = _positive("alternatives", _default("alternatives", alternatives))
     if pattern is not None:
         _check_str("pattern", pattern)
         if not pattern:
@@ -558,7 +564,7 @@ class Client:
                     raise r
         return results
 
-    def recognize_char(self, image: _images.ImageLike, top_k: int = 5, charset: Optional[str] = None, *,
+    def recognize_char(self, image: _images.ImageLike, top_k: Optional[int] = None, charset: Optional[str] = None, *,
                        reject_threshold: float = 0.0) -> CharResult:
         """Recognises the single character written on ``image``: as
         :meth:`hwr.Engine.recognize_char`, by the worker.
@@ -571,16 +577,16 @@ class Client:
                             lambda o: _char_options(o, top_k, charset, reject_threshold), CharResult)
 
     @overload
-    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: int = ...,
+    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = ...,
                         charset: Optional[str] = ..., errors: Literal["raise"] = ..., *,
                         reject_threshold: float = ...) -> List[CharResult]: ...
 
     @overload
-    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: int = ...,
+    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = ...,
                         charset: Optional[str] = ..., *, errors: Literal["return"],
                         reject_threshold: float = ...) -> List[Union[CharResult, HwrError]]: ...
 
-    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: int = 5,
+    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = None,
                         charset: Optional[str] = None, errors: BatchErrors = "raise", *,
                         reject_threshold: float = 0.0) -> Sequence[Union[CharResult, HwrError]]:
         """Recognises many character images in one request (``RecognizeBatch``): as
@@ -590,8 +596,8 @@ class Client:
                           CharResult, errors)
 
     def recognize_line(self, image: _images.ImageLike, charset: Optional[str] = None, *, auto: bool = False,
-                       beam_width: int = 10, lexicon: Optional[Iterable[str]] = None,
-                       pattern: Optional[str] = None, alternatives: int = 5,
+                       beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
+                       pattern: Optional[str] = None, alternatives: Optional[int] = None,
                        reject_threshold: float = 0.0) -> LineResult:
         """Reads a word, code or line of text written on ``image``: as
         :meth:`hwr.Engine.recognize_line`, by the worker (:class:`UnsupportedError` if it has no
@@ -602,21 +608,21 @@ class Client:
 
     @overload
     def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ...,
-                        errors: Literal["raise"] = ..., *, auto: bool = ..., beam_width: int = ...,
+                        errors: Literal["raise"] = ..., *, auto: bool = ..., beam_width: Optional[int] = ...,
                         lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
-                        alternatives: int = ..., reject_threshold: float = ...) -> List[LineResult]: ...
+                        alternatives: Optional[int] = ..., reject_threshold: float = ...) -> List[LineResult]: ...
 
     @overload
     def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ..., *,
-                        errors: Literal["return"], auto: bool = ..., beam_width: int = ...,
+                        errors: Literal["return"], auto: bool = ..., beam_width: Optional[int] = ...,
                         lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
-                        alternatives: int = ...,
+                        alternatives: Optional[int] = ...,
                         reject_threshold: float = ...) -> List[Union[LineResult, HwrError]]: ...
 
     def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = None,
-                        errors: BatchErrors = "raise", *, auto: bool = False, beam_width: int = 10,
+                        errors: BatchErrors = "raise", *, auto: bool = False, beam_width: Optional[int] = None,
                         lexicon: Optional[Iterable[str]] = None, pattern: Optional[str] = None,
-                        alternatives: int = 5,
+                        alternatives: Optional[int] = None,
                         reject_threshold: float = 0.0) -> Sequence[Union[LineResult, HwrError]]:
         """Reads many line images in one request: :meth:`recognize_line` for each, with the
         per-item error handling of :meth:`recognize_batch`."""

@@ -34,12 +34,18 @@ class _Options:
         return ctypes.byref(self.struct)
 
 
-def _check_int(name: str, value: Any) -> int:
+def _check_int(name: str, value: Any, low: int = _lib.INT32_MIN, high: int = _lib.INT32_MAX) -> int:
+    """``value`` as an int that fits its C field (int32 unless told); the library judges the rest."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if not -(2**31) <= value <= _lib.INT32_MAX:
+    if not low <= value <= high:
         raise InvalidArgumentError(f"{name} is out of range: {value}")
     return value
+
+
+def _option(name: str, value: Optional[int], default: int) -> int:
+    """An int option, or the header's default (``hwr_recognize_options_init``) when ``None``."""
+    return default if value is None else _check_int(name, value)
 
 
 def _check_str(name: str, value: Any) -> bytes:
@@ -65,12 +71,17 @@ class Engine:
         model: the character model file (``.hwrm``), or ``None`` for the library's default: the
             file named by ``HWR_MODEL``, else the installed model, else ``models/hwr-char.hwrm`` of
             a source checkout.
-        threads: threads for the matrix products (``None`` or 0: one per core). Applies to the
-            whole process.
+        threads: threads a batch is split over (``None`` or 0: one per core). Each runs its
+            share of the images with the BLAS as the process configured it: the engine changes
+            no process-wide setting (a host that wants single-threaded OpenBLAS sets it itself).
         line_model: the line model file, or ``None`` for the default: ``HWR_LINE_MODEL``, else
             the installed ``hwr-line.hwrm``, else the checkout's. When no default line model is
             found the engine still opens; :meth:`recognize_line` then raises
             :class:`UnsupportedError` (and ``auto=True`` uses the character model).
+        max_pixels: the largest image this engine accepts, in pixels (``None`` or 0: the
+            library's limit, ``HWR_MAX_IMAGE_PIXELS``). It can only lower that limit. Larger
+            images raise :class:`ImageTooLargeError` (or, for PNG and JPEG files, are decoded at
+            a reduced scale, as the library documents).
 
     Raises:
         HwrIOError: a model file cannot be read.
@@ -80,22 +91,21 @@ class Engine:
     """
 
     def __init__(self, model: Optional[PathLike] = None, threads: Optional[int] = None,
-                 line_model: Optional[PathLike] = None) -> None:
+                 line_model: Optional[PathLike] = None, *, max_pixels: Optional[int] = None) -> None:
         self._handle: Optional[int] = None  # set first: __del__ runs even if __init__ fails
         self._cond = threading.Condition(threading.Lock())
         self._active = 0
-        if threads is not None:
-            _check_int("threads", threads)
-            if threads < 0:
-                raise InvalidArgumentError(f"threads must be >= 0 (0 for one per core), not {threads}")
         lib = _lib.get_lib()
         self._lib = lib
-        opts = _lib.engine_options_init()
+        opts = _lib.engine_options_init()  # None below: keep the header's default (0 / NULL)
         model_bytes = None if model is None else os.fsencode(model)
         line_bytes = None if line_model is None else os.fsencode(line_model)
         opts.model_path = model_bytes
         opts.line_model_path = line_bytes
-        opts.threads = 0 if threads is None else threads
+        if threads is not None:
+            opts.threads = _check_int("threads", threads)
+        if max_pixels is not None:
+            opts.max_pixels = _check_int("max_pixels", max_pixels, _lib.INT64_MIN, _lib.INT64_MAX)
         handle = ctypes.c_void_p()
         status = lib.hwr_engine_open(ctypes.byref(opts), ctypes.byref(handle))
         if status != _lib.HWR_OK:
@@ -202,19 +212,19 @@ class Engine:
             raise InvalidArgumentError(f"reject_threshold must be in [0, 1], not {reject_threshold}")
         opts.struct.reject_threshold = reject_threshold
 
-    def _char_options(self, top_k: int, charset: Optional[str], reject_threshold: float) -> _Options:
+    def _char_options(self, top_k: Optional[int], charset: Optional[str], reject_threshold: float) -> _Options:
         opts = _Options(_lib.HWR_MODE_CHAR)
-        opts.struct.top_k = _check_int("top_k", top_k)
+        opts.struct.top_k = _option("top_k", top_k, opts.struct.top_k)
         self._common(opts, charset, reject_threshold)
         return opts
 
-    def _line_options(self, mode: int, charset: Optional[str], beam_width: int,
-                      lexicon: Optional[Iterable[str]], pattern: Optional[str], alternatives: int,
+    def _line_options(self, mode: int, charset: Optional[str], beam_width: Optional[int],
+                      lexicon: Optional[Iterable[str]], pattern: Optional[str], alternatives: Optional[int],
                       reject_threshold: float) -> _Options:
         opts = _Options(mode)
         self._common(opts, charset, reject_threshold)
-        opts.struct.beam_width = _check_int("beam_width", beam_width)
-        opts.struct.alternatives = _check_int("alternatives", alternatives)
+        opts.struct.beam_width = _option("beam_width", beam_width, opts.struct.beam_width)
+        opts.struct.alternatives = _option("alternatives", alternatives, opts.struct.alternatives)
         if pattern is not None:
             encoded = _check_str("pattern", pattern)
             opts.keep.append(encoded)
@@ -325,14 +335,15 @@ class Engine:
 
     # ---- characters --------------------------------------------------------------------------
 
-    def recognize_char(self, image: _images.ImageLike, top_k: int = 5, charset: Optional[str] = None, *,
+    def recognize_char(self, image: _images.ImageLike, top_k: Optional[int] = None, charset: Optional[str] = None, *,
                        reject_threshold: float = 0.0) -> CharResult:
         """Recognises the single character written on ``image`` (character model).
 
         Args:
             image: a path, encoded PNG/JPEG/PGM bytes, a NumPy uint8 array or a PIL image
                 (see :mod:`hwr._images` for the exact rules).
-            top_k: number of candidates to return, 1 to the charset size.
+            top_k: number of candidates to return, 1 to the charset size (``None``: the
+                library's default, 5; every ``None`` option takes ``hwr_recognize_options_init``'s).
             charset: only these characters may be returned (for example ``"0123456789"``), or
                 ``None`` for all. Lower-case letters stand for their upper-case class.
                 Probabilities are renormalised over the allowed characters.
@@ -352,16 +363,16 @@ class Engine:
         return self._single(image, opts, CharResult)
 
     @overload
-    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: int = ...,
+    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = ...,
                         charset: Optional[str] = ..., errors: Literal["raise"] = ..., *,
                         reject_threshold: float = ...) -> List[CharResult]: ...
 
     @overload
-    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: int = ...,
+    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = ...,
                         charset: Optional[str] = ..., *, errors: Literal["return"],
                         reject_threshold: float = ...) -> List[Union[CharResult, HwrError]]: ...
 
-    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: int = 5,
+    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = None,
                         charset: Optional[str] = None, errors: BatchErrors = "raise", *,
                         reject_threshold: float = 0.0) -> Sequence[Union[CharResult, HwrError]]:
         """Recognises many character images in one batched pass (faster than one by one).
@@ -397,8 +408,8 @@ class Engine:
     # ---- lines ----------------------------------------------------------------------------------
 
     def recognize_line(self, image: _images.ImageLike, charset: Optional[str] = None, *, auto: bool = False,
-                       beam_width: int = 10, lexicon: Optional[Iterable[str]] = None,
-                       pattern: Optional[str] = None, alternatives: int = 5,
+                       beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
+                       pattern: Optional[str] = None, alternatives: Optional[int] = None,
                        reject_threshold: float = 0.0) -> LineResult:
         """Reads a word, code or line of text written on ``image`` (line model, no segmentation).
 
@@ -408,13 +419,15 @@ class Engine:
             auto: ``False``: the line model (:class:`UnsupportedError` if the engine has none).
                 ``True``: the line model, falling back to the character model when it finds at
                 most one character or when the engine has no line model.
-            beam_width: beam search width, 1 to 1000 (1 with no constraint: greedy decoding).
+            beam_width: beam search width, 1 to 1000 (1 with no constraint: greedy decoding;
+                ``None``: the library's default, 10).
             lexicon: only these words may be read (case-insensitive), or ``None``. Must not be
                 empty.
             pattern: a fixed-length pattern, or ``None``: literal characters, ``.`` (any),
                 ``\\d`` (digit), ``\\a`` (letter), sets such as ``[A-F0-9]``, each optionally
                 followed by ``{n}``. Example: ``r"\\a\\d{4}"`` reads a letter then four digits.
-            alternatives: alternative readings to return, 1 to 100.
+            alternatives: alternative readings to return, 1 to 100 (``None``: the library's
+                default, 5).
             reject_threshold: below this probability of the best reading (0 to 1) the result is
                 marked ``rejected`` and its ``text`` is ``""``.
 
@@ -431,21 +444,21 @@ class Engine:
 
     @overload
     def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ...,
-                        errors: Literal["raise"] = ..., *, auto: bool = ..., beam_width: int = ...,
+                        errors: Literal["raise"] = ..., *, auto: bool = ..., beam_width: Optional[int] = ...,
                         lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
-                        alternatives: int = ..., reject_threshold: float = ...) -> List[LineResult]: ...
+                        alternatives: Optional[int] = ..., reject_threshold: float = ...) -> List[LineResult]: ...
 
     @overload
     def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ..., *,
-                        errors: Literal["return"], auto: bool = ..., beam_width: int = ...,
+                        errors: Literal["return"], auto: bool = ..., beam_width: Optional[int] = ...,
                         lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
-                        alternatives: int = ...,
+                        alternatives: Optional[int] = ...,
                         reject_threshold: float = ...) -> List[Union[LineResult, HwrError]]: ...
 
     def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = None,
-                        errors: BatchErrors = "raise", *, auto: bool = False, beam_width: int = 10,
+                        errors: BatchErrors = "raise", *, auto: bool = False, beam_width: Optional[int] = None,
                         lexicon: Optional[Iterable[str]] = None, pattern: Optional[str] = None,
-                        alternatives: int = 5,
+                        alternatives: Optional[int] = None,
                         reject_threshold: float = 0.0) -> Sequence[Union[LineResult, HwrError]]:
         """Reads many line images in one batched pass: :meth:`recognize_line` for each, with the
         per-item error handling of :meth:`recognize_batch` (``errors="raise"`` or ``"return"``)."""
@@ -454,8 +467,8 @@ class Engine:
         return self._many(images, opts, LineResult, errors)
 
     def recognize_sequence(self, images: Iterable[_images.ImageLike], charset: Optional[str] = None, *,
-                           beam_width: int = 10, lexicon: Optional[Iterable[str]] = None,
-                           pattern: Optional[str] = None, alternatives: int = 5,
+                           beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
+                           pattern: Optional[str] = None, alternatives: Optional[int] = None,
                            reject_threshold: float = 0.0) -> LineResult:
         """Reads already segmented character images, in order, as the characters of one string.
 

@@ -111,7 +111,8 @@ class ImageDecodeError(HwrError):
 
 
 class ImageTooLargeError(HwrError):
-    """``HWR_ERR_IMAGE_TOO_LARGE``: more than 4096 x 4096 pixels or a side above 32768."""
+    """``HWR_ERR_IMAGE_TOO_LARGE``: more pixels than ``HWR_MAX_IMAGE_PIXELS`` (or the engine's
+    ``max_pixels``), or a side above ``HWR_MAX_IMAGE_SIDE``."""
 
     STATUS = _lib.HWR_ERR_IMAGE_TOO_LARGE
 

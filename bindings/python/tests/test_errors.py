@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import pathlib
 from typing import Type
 
@@ -12,6 +13,10 @@ from PIL import Image
 
 import hwr
 import _glyphs
+from hwr import _lib
+
+#: The largest square image the library accepts (HWR_MAX_IMAGE_PIXELS = 4096 x 4096).
+MAX_SIDE = math.isqrt(_lib.HWR_MAX_IMAGE_PIXELS)
 
 
 def _check(info: "pytest.ExceptionInfo[hwr.HwrError]", cls: Type[hwr.HwrError], status: int) -> None:
@@ -118,7 +123,8 @@ def test_zero_sized_array_is_empty_error(engine: hwr.Engine, shape: tuple) -> No
         engine.recognize_char(np.zeros(shape, np.uint8))
 
 
-@pytest.mark.parametrize("shape", [(5000, 5000), (1, 40000), (4097, 4097, 3)], ids=["5000x5000", "1x40000", "rgb"])
+@pytest.mark.parametrize("shape", [(5000, 5000), (1, _lib.HWR_MAX_IMAGE_SIDE + 1), (MAX_SIDE + 1, MAX_SIDE + 1, 3)],
+                         ids=["5000x5000", "side", "rgb"])
 def test_too_large_image(engine: hwr.Engine, shape: tuple) -> None:
     with pytest.raises(hwr.ImageTooLargeError) as info:
         engine.recognize_char(np.zeros(shape, np.uint8))
@@ -126,7 +132,7 @@ def test_too_large_image(engine: hwr.Engine, shape: tuple) -> None:
 
 
 def test_largest_allowed_image_is_accepted(engine: hwr.Engine) -> None:
-    big = np.full((4096, 4096), 255, np.uint8)
+    big = np.full((MAX_SIDE, MAX_SIDE), 255, np.uint8)
     big[1000:3000, 1000:3000] = np.kron(_glyphs.gray("7", size=40), np.ones((50, 50), np.uint8))
     assert engine.recognize_char(big).text == "7"
 

@@ -12,6 +12,7 @@ from PIL import Image
 
 import hwr
 import _glyphs
+from hwr import _lib
 
 CHAR = "7"  # the model reads this synthetic shape as "7" with probability near 1
 
@@ -236,7 +237,8 @@ def test_one_row_and_one_column_images(engine: hwr.Engine) -> None:
     row = np.full((1, 50), 255, np.uint8)
     row[0, 10:40] = 0
     col = np.ascontiguousarray(row.T)
-    # Under 8 pixels on a side is too small to read, in every mode, as a view or a copy alike.
+    # Under HWR_MIN_IMAGE_SIDE (8) pixels on a side is too small to read, in every mode, as a view
+    # or a copy alike.
     big = np.full((3, 60), 255, np.uint8)
     big[1, 5:55] = row[0]
     for image in (row, col, big[1:2, 5:55]):
@@ -244,7 +246,9 @@ def test_one_row_and_one_column_images(engine: hwr.Engine) -> None:
             engine.recognize_char(image)
     with pytest.raises(hwr.InvalidArgumentError, match="too small to read"):
         engine.recognize_line(row)
-    # An 8-pixel-wide bar is read.
-    bar = np.full((50, 8), 255, np.uint8)
+    # A bar HWR_MIN_IMAGE_SIDE pixels wide is read.
+    bar = np.full((50, _lib.HWR_MIN_IMAGE_SIDE), 255, np.uint8)
     bar[10:40, 3:5] = 0
     assert engine.recognize_char(bar, charset="0123456789").text == "1"
+    with pytest.raises(hwr.InvalidArgumentError, match="too small to read"):  # one pixel narrower
+        engine.recognize_char(np.ascontiguousarray(bar[:, 1:]))

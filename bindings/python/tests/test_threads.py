@@ -45,10 +45,11 @@ def test_threads_batches_and_errors(engine: hwr.Engine) -> None:
         out = []
         for _ in range(5):
             out.append(engine.recognize_batch(images, errors="return"))
-            try:  # an error message (thread-local in the library) belongs to this thread's call
+            # The error message (thread-local in the library) belongs to this thread's call. The
+            # call must fail: a try/except here would pass if it returned a result.
+            with pytest.raises(hwr.ImageDecodeError) as info:
                 engine.recognize_char(b"\x89PNG\r\n\x1a\n broken")
-            except hwr.ImageDecodeError as e:
-                assert "PNG" in e.message
+            assert "PNG" in info.value.message
         return out
 
     with ThreadPoolExecutor(THREADS) as pool:

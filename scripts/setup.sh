@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up hwr on a fresh Debian machine with Swift: installs the C libraries it links (OpenBLAS,
-# libpng, libjpeg-turbo, libexif, zlib, libzmq, protobuf-c), builds the
+# libpng, libjpeg-turbo, libexif, zlib, libzmq, protobuf-c) and the protobuf compilers the tests
+# use (protoc, protoc-c: bindings/regenerate-proto.sh --check), builds the
 # library and the command-line tool in release mode, and installs them (see scripts/install.sh).
 #   PREFIX=/usr/local (default) bash scripts/setup.sh
 set -euo pipefail
@@ -11,7 +12,7 @@ if command -v apt-get >/dev/null 2>&1; then
     $SUDO apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         libopenblas-dev libpng-dev libjpeg62-turbo-dev libexif-dev zlib1g-dev libzmq3-dev \
-        libprotobuf-c-dev protobuf-c-compiler pkg-config make gcc g++ python3-pip >/dev/null
+        libprotobuf-c-dev protobuf-c-compiler protobuf-compiler pkg-config make gcc g++ python3-pip >/dev/null
 fi
 swift build -c release --product hwr
 swift build -c release --product hwr-cli

@@ -16,6 +16,7 @@ allocations=$(LD_PRELOAD="$PWD/Benchmarks/build/libmalloc_count.so" .build/relea
     --threads 1 --seconds 0.2 --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["char_core_b1_allocations_per_call"])')
 echo "allocations per warm single-image call: $allocations"
 python3 -c "import sys; sys.exit(0 if float('$allocations') == 0 else 1)" || { echo "the single-image path allocates" >&2; exit 1; }
+bindings/regenerate-proto.sh --check   # the committed Python and C code of proto/hwr.proto is current
 if [ -d bindings/python/tests ]; then
     python3 -m pip install -q --disable-pip-version-check "./bindings/python[test]"
     HWR_LIBRARY="$PWD/.build/release/libhwr.so" HWR_MODEL="$PWD/models/hwr-char.hwrm" \

@@ -3,6 +3,7 @@
  * given on the command line.
  *
  *   recognize [-m MODEL] [-M char|line|auto] [-k TOP_K] [-c CHARSET] FILE...
+ *   (long forms: --model, --mode, --top-k, --charset, --help; options come before the files)
  *
  * For each file that succeeds, prints one line to stdout, fields separated by tabs:
  *
@@ -17,6 +18,7 @@
  * Build: see the Makefile next to this directory (make all), or
  *   cc -o recognize recognize.c $(pkg-config --cflags --libs hwr)
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +28,15 @@
 static void usage(FILE *out, const char *argv0) {
     fprintf(out,
             "usage: %s [-m MODEL] [-M char|line|auto] [-k TOP_K] [-c CHARSET] FILE...\n"
-            "  -m MODEL    character model file (default: HWR_MODEL, the installed model, or the checkout's)\n"
-            "  -M MODE     char (default): one character per image; line: a word or line (line model);\n"
-            "              auto: the line model, or the character model for a single character\n"
-            "  -k TOP_K    candidates (char mode) or alternative readings (line modes) per file (default 5)\n"
-            "  -c CHARSET  only these characters may be returned, e.g. 0123456789\n",
+            "  -m, --model MODEL      character model file (default: HWR_MODEL, the installed model,\n"
+            "                         or the checkout's)\n"
+            "  -M, --mode MODE        char (default): one character per image; line: a word or line\n"
+            "                         (line model); auto: the line model, or the character model for\n"
+            "                         a single character\n"
+            "  -k, --top-k TOP_K      candidates (char mode) or alternative readings (line modes) per\n"
+            "                         file (default 5)\n"
+            "  -c, --charset CHARSET  only these characters may be returned, e.g. 0123456789\n"
+            "  -h, --help             this help\n",
             argv0);
 }
 
@@ -39,11 +45,21 @@ static void print_error(const char *what, hwr_status status) {
     fprintf(stderr, "%s: %s: %s\n", what, hwr_status_string(status), hwr_last_error());
 }
 
+/* The options; "+": options end at the first file name (as "--" also ends them). */
+static const char short_options[] = "+m:M:k:c:h";
+static const struct option long_options[] = {
+    {"model", required_argument, NULL, 'm'},
+    {"mode", required_argument, NULL, 'M'},
+    {"top-k", required_argument, NULL, 'k'},
+    {"charset", required_argument, NULL, 'c'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int main(int argc, char **argv) {
     const char *model = NULL, *charset = NULL;
     long top_k = 5;
     int32_t mode = HWR_MODE_CHAR;
-    int first = 1;
 
     if (hwr_abi_version() != HWR_ABI_VERSION) {
         fprintf(stderr, "%s: libhwr has ABI version %d, this program was built for %d\n", argv[0],
@@ -51,48 +67,45 @@ int main(int argc, char **argv) {
         return 2;
     }
 
-    while (first < argc && argv[first][0] == '-' && argv[first][1] != '\0') {
-        const char *opt = argv[first];
-        if (strcmp(opt, "--") == 0) {
-            first++;
+    int opt;
+    while ((opt = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+        switch (opt) {
+        case 'm':
+            model = optarg;
+            break;
+        case 'M':
+            if (strcmp(optarg, "char") == 0) {
+                mode = HWR_MODE_CHAR;
+            } else if (strcmp(optarg, "line") == 0) {
+                mode = HWR_MODE_LINE;
+            } else if (strcmp(optarg, "auto") == 0) {
+                mode = HWR_MODE_AUTO;
+            } else {
+                fprintf(stderr, "%s: bad mode '%s' (char, line or auto)\n", argv[0], optarg);
+                return 2;
+            }
+            break;
+        case 'k': {
+            char *end = NULL;
+            top_k = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || top_k < 1 || top_k > 1000) {
+                fprintf(stderr, "%s: bad top-k '%s'\n", argv[0], optarg);
+                return 2;
+            }
             break;
         }
-        if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) {
+        case 'c':
+            charset = optarg;
+            break;
+        case 'h':
             usage(stdout, argv[0]);
             return 0;
+        default: /* getopt_long has described the problem */
+            usage(stderr, argv[0]);
+            return 2;
         }
-        if ((strcmp(opt, "-m") == 0 || strcmp(opt, "-M") == 0 || strcmp(opt, "-k") == 0 ||
-             strcmp(opt, "-c") == 0) && first + 1 < argc) {
-            const char *value = argv[first + 1];
-            if (opt[1] == 'm') {
-                model = value;
-            } else if (opt[1] == 'M') {
-                if (strcmp(value, "char") == 0) {
-                    mode = HWR_MODE_CHAR;
-                } else if (strcmp(value, "line") == 0) {
-                    mode = HWR_MODE_LINE;
-                } else if (strcmp(value, "auto") == 0) {
-                    mode = HWR_MODE_AUTO;
-                } else {
-                    fprintf(stderr, "%s: bad mode '%s' (char, line or auto)\n", argv[0], value);
-                    return 2;
-                }
-            } else if (opt[1] == 'c') {
-                charset = value;
-            } else {
-                char *end = NULL;
-                top_k = strtol(value, &end, 10);
-                if (end == value || *end != '\0' || top_k < 1 || top_k > 1000) {
-                    fprintf(stderr, "%s: bad top-k '%s'\n", argv[0], value);
-                    return 2;
-                }
-            }
-            first += 2;
-            continue;
-        }
-        usage(stderr, argv[0]);
-        return 2;
     }
+    int first = optind;
     if (first >= argc) {
         usage(stderr, argv[0]);
         return 2;

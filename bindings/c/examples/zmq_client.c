@@ -5,6 +5,8 @@
  *
  *   zmq_client [-e ENDPOINT] [-M char|line|auto] [-k N] [-c CHARSET] [-l WORD]... [-t MS] FILE
  *   zmq_client [-e ENDPOINT] [-t MS] -H            (health check)
+ *   (long forms: --endpoint, --mode, --top-k, --charset, --lexicon, --timeout, --health, --help;
+ *   options come before the file)
  *
  * Output (stdout), one "key: value" per line:
  *
@@ -30,6 +32,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, getpid */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +50,15 @@ static void usage(FILE *out, const char *argv0) {
     fprintf(out,
             "usage: %s [-e ENDPOINT] [-M char|line|auto] [-k N] [-c CHARSET] [-l WORD]... [-t MS] FILE\n"
             "       %s [-e ENDPOINT] [-t MS] -H\n"
-            "  -e ENDPOINT  the worker (default: $HWR_ENDPOINT, else tcp://127.0.0.1:5555)\n"
-            "  -M MODE      char (default): one character; line: a word or line; auto: either\n"
-            "  -k N         candidates (char mode) or alternative readings (line modes), default 5\n"
-            "  -c CHARSET   only these characters may be read, e.g. 0123456789\n"
-            "  -l WORD      line modes: a word of the lexicon (repeat the option for more words)\n"
-            "  -t MS        reply timeout in milliseconds (default 5000)\n"
-            "  -H           ask the worker's health instead of recognising a file\n",
+            "  -e, --endpoint ENDPOINT  the worker (default: $HWR_ENDPOINT, else tcp://127.0.0.1:5555)\n"
+            "  -M, --mode MODE          char (default): one character; line: a word or line; auto: either\n"
+            "  -k, --top-k N            candidates (char mode) or alternative readings (line modes),\n"
+            "                           default 5\n"
+            "  -c, --charset CHARSET    only these characters may be read, e.g. 0123456789\n"
+            "  -l, --lexicon WORD       line modes: a word of the lexicon (repeat for more words)\n"
+            "  -t, --timeout MS         reply timeout in milliseconds (default 5000)\n"
+            "  -H, --health             ask the worker's health instead of recognising a file\n"
+            "  -h, --help               this help\n",
             argv0, argv0);
 }
 
@@ -132,6 +137,20 @@ static void print_reply(const Hwr__V1__Reply *reply) {
     printf("server_time_ms: %.3f\n", reply->server_time_ms);
 }
 
+/* The options; "+": options end at the first file name (as "--" also ends them). */
+static const char short_options[] = "+e:M:k:c:l:t:Hh";
+static const struct option long_options[] = {
+    {"endpoint", required_argument, NULL, 'e'},
+    {"mode", required_argument, NULL, 'M'},
+    {"top-k", required_argument, NULL, 'k'},
+    {"charset", required_argument, NULL, 'c'},
+    {"lexicon", required_argument, NULL, 'l'},
+    {"timeout", required_argument, NULL, 't'},
+    {"health", no_argument, NULL, 'H'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int main(int argc, char **argv) {
     const char *endpoint = getenv("HWR_ENDPOINT");
     const char *charset = NULL, *file = NULL;
@@ -142,44 +161,40 @@ int main(int argc, char **argv) {
     Hwr__V1__Mode mode = HWR__V1__MODE__MODE_CHAR;
     if (!endpoint || !*endpoint) endpoint = "tcp://127.0.0.1:5555";
 
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
-        const char *opt = argv[i];
-        if (strcmp(opt, "--") == 0) { i++; break; }
-        if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) { usage(stdout, argv[0]); return EXIT_OK; }
-        if (strcmp(opt, "-H") == 0) { health = 1; continue; }
-        if (strlen(opt) != 2 || !strchr("eMkclt", opt[1]) || i + 1 >= argc) {
-            fprintf(stderr, "%s: bad option '%s'\n", argv[0], opt);
-            usage(stderr, argv[0]);
-            return EXIT_USAGE;
-        }
-        const char *value = argv[++i];
-        char *end = NULL;
-        switch (opt[1]) {
-        case 'e': endpoint = value; break;
-        case 'c': charset = value; break;
+    int opt;
+    while ((opt = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+        switch (opt) {
+        case 'e': endpoint = optarg; break;
+        case 'c': charset = optarg; break;
+        case 'H': health = 1; break;
+        case 'h': usage(stdout, argv[0]); return EXIT_OK;
         case 'M':
-            if (strcmp(value, "char") == 0) mode = HWR__V1__MODE__MODE_CHAR;
-            else if (strcmp(value, "line") == 0) mode = HWR__V1__MODE__MODE_LINE;
-            else if (strcmp(value, "auto") == 0) mode = HWR__V1__MODE__MODE_AUTO;
-            else { fprintf(stderr, "%s: bad mode '%s' (char, line or auto)\n", argv[0], value); return EXIT_USAGE; }
+            if (strcmp(optarg, "char") == 0) mode = HWR__V1__MODE__MODE_CHAR;
+            else if (strcmp(optarg, "line") == 0) mode = HWR__V1__MODE__MODE_LINE;
+            else if (strcmp(optarg, "auto") == 0) mode = HWR__V1__MODE__MODE_AUTO;
+            else { fprintf(stderr, "%s: bad mode '%s' (char, line or auto)\n", argv[0], optarg); return EXIT_USAGE; }
             break;
         case 'l':
             if (n_lexicon == MAX_LEXICON) { fprintf(stderr, "%s: more than %d lexicon words\n", argv[0], MAX_LEXICON); return EXIT_USAGE; }
-            lexicon[n_lexicon++] = (char *)value;
+            lexicon[n_lexicon++] = optarg;
             break;
         case 'k':
         case 't': {
-            long v = strtol(value, &end, 10);
-            if (!*value || *end || v < 1 || v > 100000000) {
-                fprintf(stderr, "%s: bad value '%s' for %s\n", argv[0], value, opt);
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || v < 1 || v > 100000000) {
+                fprintf(stderr, "%s: bad value '%s' for -%c\n", argv[0], optarg, opt);
                 return EXIT_USAGE;
             }
-            if (opt[1] == 'k') k = v; else timeout_ms = v;
+            if (opt == 'k') k = v; else timeout_ms = v;
             break;
         }
+        default: /* getopt_long has described the problem */
+            usage(stderr, argv[0]);
+            return EXIT_USAGE;
         }
     }
+    int i = optind;
     if (!health) {
         if (i != argc - 1) { usage(stderr, argv[0]); return EXIT_USAGE; }
         file = argv[i];

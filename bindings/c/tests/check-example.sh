@@ -48,6 +48,17 @@ out=$("$exe" -k 3 -c 0123456789 "$data/four.png" "$data/seven.png" 2>"$tmp/err")
 check_line "$(printf '%s\n' "$out" | sed -n 1p)" "$data/four.png" 4 3 '^[0-9]$'
 check_line "$(printf '%s\n' "$out" | sed -n 2p)" "$data/seven.png" 7 3 '^[0-9]$'
 
+# 2b. The same options in their long forms (getopt_long), "--" before a file, and --help.
+out=$("$exe" --top-k=3 --charset 0123456789 -- "$data/four.png" 2>"$tmp/err"); rc=$?
+[ $rc -eq 0 ] || error "exit status $rc with --top-k=3 --charset: $(cat "$tmp/err")"
+check_line "$out" "$data/four.png" 4 3 '^[0-9]$'
+"$exe" --help >"$tmp/out" 2>&1; rc=$?
+[ $rc -eq 0 ] && grep -q "^usage: " "$tmp/out" || error "--help: exit status $rc, output: $(cat "$tmp/out")"
+"$exe" --no-such-option "$data/seven.png" >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || error "exit status $rc for an unknown option, expected 2"
+"$exe" "$data/seven.png" -k >/dev/null 2>&1; rc=$?
+[ $rc -eq 1 ] || error "exit status $rc for a file named -k after a file, expected 1 (options come first)"
+
 # 3. Line and auto modes: the text of a word, its alternative readings (format only: the accuracy
 #    of the line model is measured elsewhere).
 out=$("$exe" -M line -k 3 "$data/word.png" 2>"$tmp/err"); rc=$?

@@ -66,6 +66,12 @@ case "$alts" in "K:$(field confidence "$tmp/out") "*) ;; *) error "first alterna
 field text "$tmp/out" | grep -Eqx '[0-9]' || error "charset not applied: $(cat "$tmp/out")"
 [ "$(field alternatives "$tmp/out" | wc -w)" -eq 3 ] || error "-k 3: $(cat "$tmp/out")"
 
+# 3b. The same in long forms (getopt_long).
+"$exe" --endpoint "$endpoint" --top-k=3 --charset 0123456789 -- "$fixtures/formats/K.jpg" >"$tmp/out" 2>"$tmp/err" \
+    || error "--top-k=3 --charset: $(cat "$tmp/err")"
+field text "$tmp/out" | grep -Eqx '[0-9]' && [ "$(field alternatives "$tmp/out" | wc -w)" -eq 3 ] \
+    || error "long options not applied: $(cat "$tmp/out")"
+
 # 4. A word in line mode with a lexicon.
 word=$fixtures/lines/word-000.png
 "$exe" -e "$endpoint" -M line -l NCONSEQUENTIAL -l ECLARING -l UGGING -l OBBLE "$word" >"$tmp/out" 2>"$tmp/err"; rc=$?
@@ -87,6 +93,12 @@ printf 'not an image' >"$tmp/garbage.png"
 [ $rc -eq 2 ] || error "exit status $rc for a bad mode, expected 2"
 "$exe" >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] || error "exit status $rc without arguments, expected 2"
+"$exe" -e "$endpoint" -k 0 "$word" >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || error "exit status $rc for -k 0, expected 2"
+"$exe" --no-such-option "$word" >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || error "exit status $rc for an unknown option, expected 2"
+"$exe" --help >"$tmp/out" 2>&1; rc=$?
+[ $rc -eq 0 ] && grep -q "^usage: " "$tmp/out" || error "--help: exit status $rc, output: $(cat "$tmp/out")"
 start=$(date +%s)
 "$exe" -e "tcp://127.0.0.1:$(free_port)" -t 300 "$fixtures/formats/K.jpg" >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc -eq 3 ] || error "exit status $rc without a worker, expected 3"

@@ -208,9 +208,7 @@ class Engine:
             opts.struct.charset = encoded
         if not isinstance(reject_threshold, (int, float)) or isinstance(reject_threshold, bool):
             raise TypeError(f"reject_threshold must be a float, not {type(reject_threshold).__name__}")
-        if not 0.0 <= reject_threshold <= 1.0:  # also refuses NaN
-            raise InvalidArgumentError(f"reject_threshold must be in [0, 1], not {reject_threshold}")
-        opts.struct.reject_threshold = reject_threshold
+        opts.struct.reject_threshold = reject_threshold  # its range (and NaN) is the library's to judge
 
     def _char_options(self, top_k: Optional[int], charset: Optional[str], reject_threshold: float) -> _Options:
         opts = _Options(_lib.HWR_MODE_CHAR)

@@ -50,9 +50,11 @@ def test_max_pixels_default_is_the_librarys(model_path: str, max_pixels: object)
             e.recognize_char(np.full((side + 1, side + 1), 255, np.uint8))
 
 
-def test_max_pixels_negative_is_invalid(model_path: str) -> None:
+@pytest.mark.parametrize("max_pixels", [-1, _lib.HWR_MAX_IMAGE_PIXELS + 1], ids=["negative", "above-the-library's"])
+def test_max_pixels_out_of_range_is_invalid(model_path: str, max_pixels: int) -> None:
+    """hwr.h: 0 for the default, else at most HWR_MAX_IMAGE_PIXELS (an engine can only lower it)."""
     with pytest.raises(hwr.InvalidArgumentError):
-        hwr.Engine(model_path, max_pixels=-1)
+        hwr.Engine(model_path, max_pixels=max_pixels)
 
 
 def test_max_pixels_type() -> None:

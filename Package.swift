@@ -27,6 +27,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("exif")]),
         .systemLibrary(name: "CHwr", path: "include"),
         .systemLibrary(name: "CZMQ", path: "Sources/CZMQ"),
+        .target(name: "CLoader", path: "Sources/CLoader"),
 
         // Swift modules
         .target(name: "HWRKernels", dependencies: ["CBLAS"],
@@ -35,12 +36,15 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "HWRImage", dependencies: ["CImageCodecs"]),
         .target(name: "HWRDecoding", dependencies: ["HWRKernels"]),
-        .target(name: "HWRTraining", dependencies: ["HWRKernels", "HWRModel", "HWRImage", "HWRDecoding", "CZlib",
+        .target(name: "HWRTraining", dependencies: ["HWRKernels", "HWRModel", "HWRImage", "HWRDecoding", "HWRRecognition", "CZlib",
                                                    .product(name: "SwiftCSV", package: "SwiftCSV")],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "HWRRecognition", dependencies: ["HWRModel", "HWRImage", "HWRKernels", "HWRDecoding"]),
-        .target(name: "HWRCAPI", dependencies: ["CHwr", "HWRRecognition", "HWRModel", "HWRImage"],
-                linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=include/hwr.exports.map"])]),
+        .target(name: "HWRRecognition", dependencies: ["CLoader", "HWRModel", "HWRImage", "HWRKernels", "HWRDecoding",
+                                                      .product(name: "Logging", package: "swift-log")]),
+        .target(name: "HWRCAPI", dependencies: ["CHwr", "HWRRecognition", .product(name: "Logging", package: "swift-log")],
+                linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=include/hwr.exports.map",
+                                                // SONAME carries the ABI version (HWR_ABI_VERSION).
+                                                "-Xlinker", "-soname=libhwr.so.1"])]),
         .target(name: "HWRProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "HWRWorker", dependencies: [
             "CHwr", "CZMQ", "HWRProto",
@@ -48,8 +52,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "HWRCLI", dependencies: [
-            "HWRModel", "HWRImage", "HWRTraining", "HWRRecognition", "HWRWorker",
+            "HWRKernels", "HWRModel", "HWRImage", "HWRTraining", "HWRRecognition", "HWRWorker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Tests, one target per module

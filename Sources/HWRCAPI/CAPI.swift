@@ -4,20 +4,23 @@
 
 import CHwr
 import Foundation
-import HWRImage
-import HWRModel
 import HWRRecognition
+import Logging
 
 // MARK: - Versions and status strings
 
 @_cdecl("hwr_version")
-public func capiVersion() -> UnsafePointer<CChar> { staticCString("1.0.0") }
+public func capiVersion() -> UnsafePointer<CChar> { libraryVersion }
+
+/// HWR_VERSION_STRING of the header the library was built with, as a C string that lives as long
+/// as the process (the header is the one source of the version).
+let libraryVersion = UnsafePointer(strdup(HWR_VERSION_STRING)!)
 
 @_cdecl("hwr_version_number")
-public func capiVersionNumber() -> Int32 { 1_000_000 }
+public func capiVersionNumber() -> Int32 { HWR_VERSION_MAJOR * 1_000_000 + HWR_VERSION_MINOR * 1000 + HWR_VERSION_PATCH }
 
 @_cdecl("hwr_abi_version")
-public func capiABIVersion() -> Int32 { 1 }
+public func capiABIVersion() -> Int32 { HWR_ABI_VERSION }
 
 @_cdecl("hwr_status_string")
 public func capiStatusString(_ status: Int32) -> UnsafePointer<CChar> {
@@ -47,17 +50,23 @@ public func capiLastError() -> UnsafePointer<CChar> {
 @_cdecl("hwr_engine_open")
 public func capiEngineOpen(_ options: UnsafePointer<hwr_engine_options>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded {
-        guard let out else { throw CAPIError.invalid("out_engine is NULL") }
+        guard let out else { throw HWRError.invalidArgument("out_engine is NULL") }
         var path: String?, linePath: String?
-        var threads: Int32 = 0
+        var threads: Int32 = 0, maxPixels: Int64 = 0
         if let options {
-            try checkStructSize(options.pointee.struct_size, MemoryLayout<hwr_engine_options>.size, "hwr_engine_options")
-            path = try options.pointee.model_path.map { try utf8($0, "model_path") }
-            linePath = try options.pointee.line_model_path.map { try utf8($0, "line_model_path") }
-            threads = options.pointee.threads
+            let o = options.pointee
+            // 1.0.0 callers pass the size up to line_model_path; max_pixels was appended in 1.1.0.
+            let maxPixelsOffset = MemoryLayout<hwr_engine_options>.offset(of: \.max_pixels)
+            try checkStructSize(o.struct_size, minimum: maxPixelsOffset ?? MemoryLayout<hwr_engine_options>.size, "hwr_engine_options")
+            path = try o.model_path.map { try utf8($0, "model_path") }
+            linePath = try o.line_model_path.map { try utf8($0, "line_model_path") }
+            threads = o.threads
+            if covers(o.struct_size, maxPixelsOffset, MemoryLayout<Int64>.size) { maxPixels = o.max_pixels }
         }
-        guard threads >= 0 else { throw CAPIError.invalid("threads must be >= 0, got \(threads)") }
-        let engine = EngineBox(try Recognizer(modelPath: path, lineModelPath: linePath, threads: Int(threads)))
+        guard maxPixels >= 0, maxPixels <= Int64(RecognitionLimits.maximumPixels) else {
+            throw HWRError.invalidArgument("max_pixels must be in 0...HWR_MAX_IMAGE_PIXELS (\(RecognitionLimits.maximumPixels)), got \(maxPixels)")
+        }
+        let engine = EngineBox(try Recognizer(modelPath: path, lineModelPath: linePath, threads: Int(threads), maximumPixels: Int(maxPixels)))
         out.pointee = OpaquePointer(Unmanaged.passRetained(engine).toOpaque())
         return HWR_OK
     }
@@ -90,8 +99,8 @@ public func capiEngineCharset(_ engine: OpaquePointer?) -> UnsafePointer<CChar>?
 public func capiRecognize(_ engine: OpaquePointer?, _ image: UnsafePointer<hwr_image>?,
                    _ options: UnsafePointer<hwr_recognize_options>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded {
-        guard let image else { throw CAPIError.invalid("image is NULL") }
-        try recognizeBatch(engine, UnsafeBufferPointer(start: image, count: 1), options, out)
+        guard let image else { throw HWRError.invalidArgument("image is NULL") }
+        try recognize(engine, [try imageInput(image.pointee)], options, out)
         return HWR_OK
     }
 }
@@ -100,9 +109,7 @@ public func capiRecognize(_ engine: OpaquePointer?, _ image: UnsafePointer<hwr_i
 public func capiRecognizeBatch(_ engine: OpaquePointer?, _ images: UnsafePointer<hwr_image>?, _ count: Int,
                         _ options: UnsafePointer<hwr_recognize_options>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded {
-        guard let images, count > 0 else { throw CAPIError.invalid("images is NULL or count is 0") }
-        guard count <= maximumBatch else { throw CAPIError.invalid("count \(count) exceeds the batch limit \(maximumBatch)") }
-        try recognizeBatch(engine, UnsafeBufferPointer(start: images, count: count), options, out, keepFailures: true)
+        try recognize(engine, try imageInputs(images, count), options, out, keepFailures: true)
         return HWR_OK
     }
 }
@@ -111,17 +118,9 @@ public func capiRecognizeBatch(_ engine: OpaquePointer?, _ images: UnsafePointer
 public func capiRecognizeFile(_ engine: OpaquePointer?, _ path: UnsafePointer<CChar>?,
                        _ options: UnsafePointer<hwr_recognize_options>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded {
-        guard let path else { throw CAPIError.invalid("path is NULL") }
-        let name = String(cString: path)
-        guard let data = FileManager.default.contents(atPath: name) else { throw CAPIError.io("\(name): cannot read file") }
-        return try data.withUnsafeBytes { bytes in
-            var image = hwr_image(struct_size: UInt32(MemoryLayout<hwr_image>.size), format: HWR_IMAGE_ENCODED,
-                                  data: bytes.baseAddress, size: bytes.count, width: 0, height: 0, stride: 0)
-            try withUnsafePointer(to: &image) {
-                try recognizeBatch(engine, UnsafeBufferPointer(start: $0, count: 1), options, out)
-            }
-            return HWR_OK
-        }
+        guard let path else { throw HWRError.invalidArgument("path is NULL") }
+        try recognize(engine, [.file(try utf8(path, "path"))], options, out)
+        return HWR_OK
     }
 }
 
@@ -129,9 +128,11 @@ public func capiRecognizeFile(_ engine: OpaquePointer?, _ path: UnsafePointer<CC
 public func capiRecognizeSequence(_ engine: OpaquePointer?, _ images: UnsafePointer<hwr_image>?, _ count: Int,
                                   _ options: UnsafePointer<hwr_recognize_options>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded {
-        guard let images, count > 0 else { throw CAPIError.invalid("images is NULL or count is 0") }
-        guard count <= maximumBatch else { throw CAPIError.invalid("count \(count) exceeds the batch limit \(maximumBatch)") }
-        try recognizeSequence(engine, UnsafeBufferPointer(start: images, count: count), options, out)
+        guard let box = engineBox(engine) else { throw HWRError.invalidArgument("engine is NULL") }
+        guard let out else { throw HWRError.invalidArgument("out_result is NULL") }
+        let inputs = try imageInputs(images, count)
+        let reading = try box.recognizer.readSequence(inputs, options: try recognitionOptions(options, sequence: true))
+        out.pointee = OpaquePointer(Unmanaged.passRetained(ResultBox([ResultBox.Item(.success(reading))])).toOpaque())
         return HWR_OK
     }
 }
@@ -190,4 +191,22 @@ public func capiResultCharScore(_ result: OpaquePointer?, _ i: Int, _ j: Int) ->
 public func capiResultFree(_ result: OpaquePointer?) {
     guard let result else { return }
     Unmanaged<ResultBox>.fromOpaque(UnsafeRawPointer(result)).release()
+}
+
+// MARK: - Diagnostics
+
+@_cdecl("hwr_set_log_callback")
+public func capiSetLogCallback(_ callback: hwr_log_callback?, _ minLevel: Int32, _ user: UnsafeMutableRawPointer?) -> Int32 {
+    guarded {
+        guard let level = CallbackLogHandler.levels[minLevel] else {
+            throw HWRError.invalidArgument("log level \(minLevel) is not one of HWR_LOG_DEBUG...HWR_LOG_ERROR")
+        }
+        guard let callback else {
+            Diagnostics.route(to: Logger(label: "hwr", factory: { _ in SwiftLogNoOpLogHandler() }))
+            return HWR_OK
+        }
+        let sink = CallbackLogHandler.Sink(callback: callback, user: user)
+        Diagnostics.route(to: Logger(label: "hwr", factory: { _ in CallbackLogHandler(sink: sink, logLevel: level) }))
+        return HWR_OK
+    }
 }

@@ -62,42 +62,40 @@ extension Eval {
 
     func evaluateLines() throws {
         let recognizer = try Recognizer(lineModelPath: model, threads: 0)
-        var sets: [(String, [(GrayImage?, String)])] = []
+        /// A named set: its references, and how to read a subset of its lines under some options.
+        typealias Reader = (TextOptions, [Int]) throws -> [String]
+        var sets: [(name: String, references: [String], read: Reader)] = []
+        func texts(_ results: [Result<TextReading, Error>]) -> [String] { results.map { (try? $0.get().text) ?? "" } }
         if data.hasSuffix(".csv") {
             let folder = (data as NSString).deletingLastPathComponent
             let rows = try String(contentsOfFile: data, encoding: .utf8).split(whereSeparator: \.isNewline).dropFirst()
-            sets.append((data, rows.map { row in
-                let f = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-                return (try? GrayImage(contentsOfFile: "\(folder)/\(f[0])"), f.count > 1 ? f[1].uppercased() : "")
-            }))
+                .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            let images = try rows.map { f in try recognizer.decode(.file("\(folder)/\(f[0])")) }
+            sets.append((data, rows.map { $0.count > 1 ? $0[1].uppercased() : "" },
+                         { options, members in texts(try recognizer.recognizeLines(members.map { images[$0] }, options: options)) }))
         } else {
+            // Stored lines are already normalised: read as they are, through the same decoding.
             let corpus = try LineCorpus.load(root: data, validationLines: 600, seed: 7)
-            func asImages(_ samples: [LineSample]) -> [(GrayImage?, String)] {
-                samples.map { s in
-                    (try? GrayImage(width: s.width, height: s.pixels.count / s.width,
-                                    pixels: s.pixels.map { UInt8(max(0, min(255, $0 * 255))) }), s.text)
-                }
+            for (name, samples) in [(Self.composedSetName, corpus.syntheticValidation), ("OCR words folds 6-7", corpus.validationWords)] {
+                sets.append((name, samples.map(\.text), { options, members in
+                    texts(try recognizer.recognizeNormalizedLines(members.map { (samples[$0].pixels, samples[$0].width) }, options: options))
+                }))
             }
-            sets = [(Self.composedSetName, asImages(corpus.syntheticValidation)),
-                    ("OCR words folds 6-7", asImages(corpus.validationWords))]
         }
         var report: [String: [String: Double]] = [:]
-        for (name, items) in sets {
-            let references = items.map(\.1)
-            let images = items.compactMap(\.0)
-            guard images.count == items.count else { throw ValidationError("\(name): some images cannot be read") }
+        for (name, references, read) in sets {
+            let all = Array(references.indices)
             let lexicon = Array(Set(references))
             var rows: [String: Double] = [:]
             for (label, beam, useLexicon) in [("greedy", 1, false), ("beam 10", 10, false), ("beam 10 + lexicon", 10, true)] {
                 var options = TextOptions()
                 options.beamWidth = beam; options.alternatives = 1
                 if useLexicon { options.lexicon = lexicon }
-                let hypotheses = try recognizer.recognizeLines(images, options: options).map { (try? $0.get().text) ?? "" }
-                let m = TranscriptionMetrics(references: references, hypotheses: hypotheses)
+                let m = TranscriptionMetrics(references: references, hypotheses: try read(options, all))
                 rows["\(label) CER"] = m.characterErrorRate; rows["\(label) WER"] = m.wordErrorRate
                 rows["\(label) exact"] = m.lineAccuracy
                 if !json {
-                    print(String(format: "%@ (%d): %@: CER %.2f%%  WER %.2f%%  exact %.2f%%%@", name, items.count, label,
+                    print(String(format: "%@ (%d): %@: CER %.2f%%  WER %.2f%%  exact %.2f%%%@", name, references.count, label,
                                  m.characterErrorRate * 100, m.wordErrorRate * 100, m.lineAccuracy * 100,
                                  useLexicon ? " (lexicon of \(lexicon.count) words)" : ""))
                 }
@@ -105,14 +103,13 @@ extension Eval {
             if name == Self.composedSetName {
                 // By kind, greedy, and with the charset a caller who knows the kind would pass.
                 for kind in TextKind.allCases {
-                    let members = items.indices.filter { TextKind(of: references[$0]) == kind }
+                    let members = references.indices.filter { TextKind(of: references[$0]) == kind }
                     guard !members.isEmpty else { continue }
                     for constrained in [false, true] where !constrained || kind.charset != nil {
                         var options = TextOptions()
                         options.beamWidth = 1; options.alternatives = 1
                         if constrained { options.charset = kind.charset }
-                        let hypotheses = try recognizer.recognizeLines(members.map { images[$0] }, options: options)
-                            .map { (try? $0.get().text) ?? "" }
+                        let hypotheses = try read(options, members)
                         let m = TranscriptionMetrics(references: members.map { references[$0] }, hypotheses: hypotheses)
                         let label = "\(kind.rawValue) greedy" + (constrained ? " --charset \(kind.charset!)" : "")
                         rows["\(label) CER"] = m.characterErrorRate; rows["\(label) exact"] = m.lineAccuracy

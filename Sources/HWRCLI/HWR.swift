@@ -1,8 +1,11 @@
 import ArgumentParser
 import Foundation
 import HWRImage
+import HWRKernels
 import HWRModel
+import HWRRecognition
 import HWRTraining
+import Logging
 
 /// `hwr`: recognise handwriting, train and evaluate models.
 @main
@@ -11,4 +14,19 @@ struct HWR: ParsableCommand {
         commandName: "hwr",
         abstract: "Handwriting recognition: digits and letters with a CRNN.",
         subcommands: [Recognize.self, Visualize.self, WorkerCommand.self, BrokerCommand.self, KeygenCommand.self, Train.self, TrainLine.self, Eval.self, Bench.self, Preprocess.self])
+
+    /// The settings this process owns, made before any command runs: OpenBLAS single-threaded (the
+    /// engine splits batches over threads itself; libhwr.so never changes this for a host), and the
+    /// engine's diagnostics to stderr through swift-log (warnings and above, or $HWR_LOG_LEVEL).
+    static func main() {
+        setKernelThreads(1)
+        let level = ProcessInfo.processInfo.environment["HWR_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        Diagnostics.route(to: Logger(label: "hwr"))
+        main(nil)
+    }
 }

@@ -16,98 +16,112 @@ struct Recognize: ParsableCommand {
     @Option(help: "Character model (default: $HWR_MODEL, the installed model, or models/hwr-char.hwrm).") var model: String?
     @Option(help: "Line model (default: $HWR_LINE_MODEL, the installed model, or models/hwr-line.hwrm).") var lineModel: String?
     @Option(help: "char, line, auto or sequence.") var mode: String = "char"
-    @Option(name: .customLong("top-k"), help: "Candidates per image in char mode.") var topK = 1
+    @Option(name: .customLong("top-k"), help: "Candidates per image in char mode (default 5).") var topK: Int?
     @Option(help: "Only these characters: digits, letters, or the characters themselves.") var charset: String?
     @Option(help: "Fixed-length pattern, e.g. '\\a\\d{4}' (letter then 4 digits) or '[A-F0-9]{6}'.") var pattern: String?
     @Option(help: "Word list file (one word per line): only these words may be read.") var lexicon: String?
-    @Option(help: "Beam width for line and sequence decoding.") var beam = 10
-    @Option(help: "Alternative readings to report in line, auto and sequence modes.") var alternatives = 3
-    @Option(help: "Reject readings whose probability is below this (0-1): the text is then empty.") var reject: Float = 0
-    @Option(help: "Threads (0: one per core).") var threads = 0
-    @Flag(help: "One JSON object per line.") var json = false
+    @Option(help: "Beam width for line and sequence decoding, 1-1000 (default 10; 1: greedy).") var beam: Int?
+    @Option(help: "Alternative readings in line, auto and sequence modes, 1-100 (default 5).") var alternatives: Int?
+    @Option(help: "Reject readings whose probability is below this (0-1): the text is then empty.") var reject: Float?
+    @Option(help: "Threads a batch is split over (0: one per core).") var threads = 0
+    @Flag(help: "One JSON object per image, one per line.") var json = false
     @Argument(help: "Image files (PNG, JPEG, PGM).") var images: [String]
 
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
-        guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
-        guard ["char", "line", "auto", "sequence"].contains(mode) else { throw ValidationError("--mode must be char, line, auto or sequence") }
+        guard mode == "sequence" || RecognitionMode(rawValue: mode) != nil else {
+            throw ValidationError("--mode must be char, line, auto or sequence")
+        }
+    }
+
+    /// The request's options: the flags given, HWRRecognition's defaults for the others.
+    func requestOptions() throws -> RecognitionOptions {
+        var options = RecognitionOptions()
+        options.mode = RecognitionMode(rawValue: mode) ?? .char
+        if let topK { options.topK = topK }
+        if let beam { options.text.beamWidth = beam }
+        if let alternatives { options.text.alternatives = alternatives }
+        if let reject { options.text.rejectThreshold = reject }
+        options.text.charset = charset
+        options.text.pattern = pattern
+        if let lexicon {
+            guard let text = try? String(contentsOfFile: lexicon, encoding: .utf8) else { throw CLIError("\(lexicon): cannot read the lexicon") }
+            options.text.lexicon = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        return options
     }
 
     func run() throws {
+        let options = try requestOptions()
         let recognizer: Recognizer
         do { recognizer = try Recognizer(modelPath: model, lineModelPath: lineModel, threads: threads) } catch {
             throw CLIError("\(error)")
         }
-        var options = TextOptions()
-        options.beamWidth = beam; options.charset = charset; options.pattern = pattern
-        options.alternatives = alternatives; options.rejectThreshold = reject
-        if let lexicon {
-            guard let text = try? String(contentsOfFile: lexicon, encoding: .utf8) else { throw CLIError("\(lexicon): cannot read the lexicon") }
-            options.lexicon = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        }
         var failed = false
-        var decoded: [(String, GrayImage)] = []
-        for path in images {
-            do { decoded.append((path, try GrayImage(contentsOfFile: path))) } catch { report(path, error); failed = true }
-        }
         do {
-            switch mode {
-            case "char":
-                for start in stride(from: 0, to: decoded.count, by: 64) {
-                    let chunk = Array(decoded[start..<min(start + 64, decoded.count)])
-                    let readings = try recognizer.recognize(chunk.map(\.1), topK: topK, allowed: charset)
-                    for ((path, _), reading) in zip(chunk, readings) {
-                        switch reading {
-                        case let .success(r): print(formatChar(path, r))
-                        case let .failure(e): report(path, e); failed = true
+            if mode == "sequence" {
+                let reading = try recognizer.readSequence(images.map(ImageInput.file), options: options)
+                try print(ReadingOutput(file: images.joined(separator: " "), reading: reading).formatted(json: json))
+            } else {
+                // Files are decoded in chunks, so memory stays that of one chunk however many are given.
+                for start in stride(from: 0, to: images.count, by: 64) {
+                    let chunk = Array(images[start..<min(start + 64, images.count)])
+                    for (path, result) in zip(chunk, try recognizer.read(chunk.map(ImageInput.file), options: options)) {
+                        switch result {
+                        case let .success(reading): try print(ReadingOutput(file: path, reading: reading).formatted(json: json))
+                        case let .failure(error): report(path, error); failed = true
                         }
                     }
                 }
-            case "sequence":
-                guard !failed else { throw ExitCode(1) }
-                print(formatText(images.joined(separator: " "), try recognizer.recognizeSequence(decoded.map(\.1), options: options)))
-            default:
-                let readings = mode == "line" ? try recognizer.recognizeLines(decoded.map(\.1), options: options)
-                                              : try recognizer.recognizeAuto(decoded.map(\.1), options: options)
-                for ((path, _), reading) in zip(decoded, readings) {
-                    switch reading {
-                    case let .success(r): print(formatText(path, r))
-                    case let .failure(e): report(path, e); failed = true
-                    }
-                }
             }
-        } catch let e as ExitCode { throw e } catch { throw CLIError("\(error)") }
+        } catch { throw CLIError("\(error)") }
         if failed { throw ExitCode(1) }
     }
 
-    private func formatChar(_ path: String, _ r: CharacterReading) -> String {
-        let rejected = r.confidence < reject
-        if json {
-            let candidates = r.candidates.map { "{\"text\": \(jsonString($0.text)), \"p\": \(number($0.probability))}" }
-            return "{\"file\": \(jsonString(path)), \"text\": \(jsonString(rejected ? "" : r.text)), \"confidence\": \(number(r.confidence)), " +
-                (reject > 0 ? "\"rejected\": \(rejected), " : "") + "\"candidates\": [\(candidates.joined(separator: ", "))]}"
-        }
-        let rest = r.candidates.dropFirst().map { "\($0.text) \(String(format: "%.3f", $0.probability))" }
-        return "\(path)\t\(rejected ? "(rejected)" : r.text)\t\(String(format: "%.3f", r.confidence))" + (rest.isEmpty ? "" : "\t(" + rest.joined(separator: ", ") + ")")
-    }
-
-    private func formatText(_ path: String, _ r: TextReading) -> String {
-        if json {
-            let chars = r.characters.map { "{\"text\": \(jsonString($0.text)), \"p\": \(number($0.probability))}" }
-            let alternatives = r.alternatives.map { "{\"text\": \(jsonString($0.text)), \"score\": \(number($0.probability))}" }
-            return "{\"file\": \(jsonString(path)), \"text\": \(jsonString(r.text)), \"confidence\": \(number(r.confidence)), " +
-                "\"rejected\": \(r.rejected), \"mode\": \"\(r.mode.rawValue)\", \"chars\": [\(chars.joined(separator: ", "))], " +
-                "\"alternatives\": [\(alternatives.joined(separator: ", "))]}"
-        }
-        let text = r.rejected ? "(rejected)" : r.text
-        let rest = r.alternatives.dropFirst().map { "\($0.text) \(String(format: "%.3f", $0.probability))" }
-        return "\(path)\t\(text)\t\(String(format: "%.3f", r.confidence))" + (rest.isEmpty ? "" : "\t(" + rest.joined(separator: ", ") + ")")
-    }
-
-    private func number(_ v: Float) -> String { String(format: "%.4f", v) }
-
     private func report(_ path: String, _ error: Error) {
         FileHandle.standardError.write("hwr: \(path): \(error)\n".data(using: .utf8)!)
+    }
+}
+
+/// One reading as the CLI prints it: the one JSON schema of `hwr recognize --json` (through
+/// JSONEncoder), or a tab-separated line.
+struct ReadingOutput: Encodable {
+    /// A character or reading with its probability.
+    struct Scored: Encodable {
+        let text: String
+        let p: Float
+    }
+
+    let file: String
+    let mode: String
+    let text: String
+    let confidence: Float
+    let rejected: Bool
+    /// Character mode: the top-k characters; line, auto and sequence modes: the alternative readings.
+    let candidates: [Scored]
+    /// The characters of the best reading.
+    let characters: [Scored]
+
+    init(file: String, reading: TextReading) {
+        self.file = file
+        mode = reading.mode.rawValue
+        text = reading.text
+        confidence = reading.confidence
+        rejected = reading.rejected
+        candidates = reading.alternatives.map { Scored(text: $0.text, p: $0.probability) }
+        characters = reading.characters.map { Scored(text: $0.text, p: $0.probability) }
+    }
+
+    /// JSON on one line, or `file<TAB>text<TAB>confidence<TAB>(other candidates)`.
+    func formatted(json: Bool) throws -> String {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(self), as: UTF8.self)
+        }
+        let rest = candidates.dropFirst().map { "\($0.text) \(String(format: "%.3f", $0.p))" }
+        return "\(file)\t\(rejected ? "(rejected)" : text)\t\(String(format: "%.3f", confidence))"
+            + (rest.isEmpty ? "" : "\t(" + rest.joined(separator: ", ") + ")")
     }
 }
 
@@ -115,21 +129,4 @@ struct Recognize: ParsableCommand {
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
-}
-
-/// A JSON string literal.
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
 }

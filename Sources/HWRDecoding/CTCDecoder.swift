@@ -29,6 +29,11 @@ public struct DecodedCharacter: Equatable, Sendable {
     public var probability: Float
     /// First and last time step aligned to it (inclusive).
     public var firstStep: Int, lastStep: Int
+
+    /// A character read between two time steps.
+    public init(text: String, probability: Float, firstStep: Int, lastStep: Int) {
+        self.text = text; self.probability = probability; self.firstStep = firstStep; self.lastStep = lastStep
+    }
 }
 
 /// A reading of a whole line.

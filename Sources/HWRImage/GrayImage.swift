@@ -53,12 +53,16 @@ public struct GrayImage: Equatable, Sendable {
         return (try? GrayImage(width: ow, height: oh, pixels: grey, alpha: opacity)) ?? self
     }
 
-    /// Validates dimensions against `ImageLimits`.
-    public static func checkSize(width: Int, height: Int) throws {
+    /// Validates dimensions against `ImageLimits` and a pixel limit.
+    /// - Parameter maximumPixels: at most `ImageLimits.maximumPixels` (an engine may lower it).
+    /// - Throws: `ImageError.empty` for a zero side, `.tooLarge` past a limit.
+    public static func checkSize(width: Int, height: Int, maximumPixels: Int = ImageLimits.maximumPixels) throws {
         guard width > 0, height > 0 else { throw ImageError.empty("\(width)x\(height) pixels") }
+        let limit = min(maximumPixels, ImageLimits.maximumPixels)
         guard width <= ImageLimits.maximumSide, height <= ImageLimits.maximumSide,
-              width * height <= ImageLimits.maximumPixels else {
-            throw ImageError.tooLarge("\(width)x\(height) exceeds the limit of \(ImageLimits.maximumPixels) pixels " +
+              width.multipliedReportingOverflow(by: height).partialValue <= limit,
+              !width.multipliedReportingOverflow(by: height).overflow else {
+            throw ImageError.tooLarge("\(width)x\(height) exceeds the limit of \(limit) pixels " +
                                       "and \(ImageLimits.maximumSide) per side")
         }
     }
@@ -68,8 +72,10 @@ public struct GrayImage: Equatable, Sendable {
     ///   - data: at least `stride * (height - 1) + width` bytes
     ///   - stride: bytes from one row to the next (>= width)
     /// - Throws: `ImageError.invalidArgument` if the buffer is too small or the stride too short.
-    public init(gray8 data: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int) throws {
-        try Self.checkSize(width: width, height: height)
+    ///   - maximumPixels: the pixel limit (`ImageLimits.maximumPixels` or lower)
+    public init(gray8 data: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+                maximumPixels: Int = ImageLimits.maximumPixels) throws {
+        try Self.checkSize(width: width, height: height, maximumPixels: maximumPixels)
         guard stride >= width, data.count >= stride * (height - 1) + width else {
             throw ImageError.invalidArgument("buffer of \(data.count) bytes, stride \(stride) too small for \(width)x\(height)")
         }
@@ -79,10 +85,13 @@ public struct GrayImage: Equatable, Sendable {
     }
 
     /// Converts a raw RGBA buffer (8 bits per channel) to luminance and alpha.
-    /// - Parameter stride: bytes from one row to the next (>= 4 * width).
+    /// - Parameters:
+    ///   - stride: bytes from one row to the next (>= 4 * width)
+    ///   - maximumPixels: the pixel limit (`ImageLimits.maximumPixels` or lower)
     /// - Throws: `ImageError.invalidArgument` if the buffer is too small or the stride too short.
-    public init(rgba8 data: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int) throws {
-        try Self.checkSize(width: width, height: height)
+    public init(rgba8 data: UnsafeRawBufferPointer, width: Int, height: Int, stride: Int,
+                maximumPixels: Int = ImageLimits.maximumPixels) throws {
+        try Self.checkSize(width: width, height: height, maximumPixels: maximumPixels)
         guard stride >= 4 * width, data.count >= stride * (height - 1) + 4 * width else {
             throw ImageError.invalidArgument("buffer of \(data.count) bytes, stride \(stride) too small for \(width)x\(height) RGBA")
         }
@@ -99,49 +108,59 @@ public struct GrayImage: Equatable, Sendable {
         try self.init(width: width, height: height, pixels: pixels, alpha: alpha)
     }
 
-    /// Decodes PNG, JPEG or PGM (P2/P5) bytes, recognised by their signature.
-    /// - Throws: `ImageError.empty`, `.tooLarge` or `.decodeFailed`.
-    public init(encoded data: Data) throws {
+    /// Decodes PNG, JPEG or PGM (P2/P5) bytes, recognised by their signature. PNG and JPEG images
+    /// over `maximumPixels` are decoded at a reduced scale that fits (PNG: 1/2 to 1/16 by averaging
+    /// rows as they are read; JPEG: 1/2 to 1/8 by DCT scaling); PGM images over it are refused.
+    /// - Parameter maximumPixels: the pixel limit (`ImageLimits.maximumPixels` or lower).
+    /// - Throws: `ImageError.empty`, `.tooLarge`, `.decodeFailed` or `.outOfMemory`.
+    public init(encoded data: Data, maximumPixels: Int = ImageLimits.maximumPixels) throws {
         guard !data.isEmpty else { throw ImageError.empty("0 bytes") }
         let bytes = [UInt8](data)
+        let limit = min(max(1, maximumPixels), ImageLimits.maximumPixels)
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
-            self = try Self.decodeWithShim(bytes, png: true)
+            self = try Self.decodeWithShim(bytes, png: true, maximumPixels: limit)
         } else if bytes.starts(with: [0xFF, 0xD8]) {
-            self = try Self.decodeWithShim(bytes, png: false)
+            self = try Self.decodeWithShim(bytes, png: false, maximumPixels: limit)
         } else if bytes.count >= 2, bytes[0] == UInt8(ascii: "P"), bytes[1] == UInt8(ascii: "5") || bytes[1] == UInt8(ascii: "2") {
-            self = try PGM.decode(bytes)
+            self = try PGM.decode(bytes, maximumPixels: limit)
         } else {
             throw ImageError.decodeFailed("unknown format (expected PNG, JPEG or PGM)")
         }
     }
 
-    /// Reads and decodes an image file.
-    /// - Throws: `ImageError.decodeFailed` if the file cannot be read, or any decoding error.
-    public init(contentsOfFile path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ImageError.decodeFailed("\(path): cannot read file")
+    /// Reads and decodes an image file (a regular file, as `init(encoded:maximumPixels:)` decodes it).
+    /// - Throws: `ImageError.unreadable` if the file cannot be read, or any decoding error.
+    public init(contentsOfFile path: String, maximumPixels: Int = ImageLimits.maximumPixels) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw ImageError.unreadable("\(path): \(String(cString: strerror(errno)))")
         }
-        try self.init(encoded: data)
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw ImageError.unreadable("\(path): not a regular file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ImageError.unreadable("\(path): cannot read file")
+        }
+        try self.init(encoded: data, maximumPixels: maximumPixels)
     }
 
-    private static func decodeWithShim(_ bytes: [UInt8], png: Bool) throws -> GrayImage {
+    private static func decodeWithShim(_ bytes: [UInt8], png: Bool, maximumPixels: Int) throws -> GrayImage {
         var out: UnsafeMutablePointer<UInt8>?
         var w: Int32 = 0, h: Int32 = 0, orientation: Int32 = 1
         var err = [CChar](repeating: 0, count: 256)
         let status = bytes.withUnsafeBufferPointer { b in
-            png ? ic_decode_png(b.baseAddress, b.count, UInt64(ImageLimits.maximumPixels), &out, &w, &h, &err, err.count)
-                : ic_decode_jpeg(b.baseAddress, b.count, UInt64(ImageLimits.maximumPixels), &out, &w, &h, &orientation,
+            png ? ic_decode_png(b.baseAddress, b.count, UInt64(maximumPixels), &out, &w, &h, &err, err.count)
+                : ic_decode_jpeg(b.baseAddress, b.count, UInt64(maximumPixels), &out, &w, &h, &orientation,
                                  &err, err.count)
         }
         let message = String(cString: err)
         switch Int(status) {
         case Int(IC_OK): break
         case Int(IC_ERR_TOO_LARGE): throw ImageError.tooLarge(message)
+        case Int(IC_ERR_NO_MEMORY): throw ImageError.outOfMemory("\(png ? "PNG" : "JPEG"): \(message)")
         default: throw ImageError.decodeFailed("\(png ? "PNG" : "JPEG"): \(message)")
         }
         defer { ic_free(out) }
         let width = Int(w), height = Int(h), n = width * height
-        try checkSize(width: width, height: height)
+        try checkSize(width: width, height: height, maximumPixels: maximumPixels)
         guard let out else { throw ImageError.decodeFailed("decoder returned no pixels") }
         if png {
             var pixels = [UInt8](repeating: 0, count: n), alpha = pixels
@@ -207,7 +226,7 @@ public func encodePNG(_ pixels: [UInt8], width: Int, height: Int, channels: Int)
 
 /// Netpbm greymap reader (binary P5 and plain P2, 8 or 16 bits).
 enum PGM {
-    static func decode(_ bytes: [UInt8]) throws -> GrayImage {
+    static func decode(_ bytes: [UInt8], maximumPixels: Int) throws -> GrayImage {
         var i = 2
         func token() throws -> Int {
             while i < bytes.count {
@@ -225,7 +244,7 @@ enum PGM {
         let binary = bytes[1] == UInt8(ascii: "5")
         let width = try token(), height = try token(), maxValue = try token()
         guard maxValue > 0, maxValue < 65536 else { throw ImageError.decodeFailed("PGM: bad maximum value \(maxValue)") }
-        try GrayImage.checkSize(width: width, height: height)
+        try GrayImage.checkSize(width: width, height: height, maximumPixels: maximumPixels)
         let n = width * height
         var pixels = [UInt8](repeating: 0, count: n)
         let scale = { (v: Int) in UInt8(min(255, (v * 255 + maxValue / 2) / maxValue)) }

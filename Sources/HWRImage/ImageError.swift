@@ -8,6 +8,10 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
     case decodeFailed(String)
     /// Inconsistent size, stride or format arguments.
     case invalidArgument(String)
+    /// The file does not exist, is not a regular file, or cannot be read.
+    case unreadable(String)
+    /// Memory for the decoded pixels could not be allocated.
+    case outOfMemory(String)
 
     /// A readable message.
     public var description: String {
@@ -16,6 +20,8 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
         case let .tooLarge(m): return "image too large: \(m)"
         case let .decodeFailed(m): return "cannot decode image: \(m)"
         case let .invalidArgument(m): return "invalid image: \(m)"
+        case let .unreadable(m): return "cannot read image: \(m)"
+        case let .outOfMemory(m): return "out of memory decoding image: \(m)"
         }
     }
 }

@@ -15,7 +15,7 @@ public enum RecognitionMode: String, Sendable, CaseIterable {
 }
 
 /// Decoding options for text (lines and sequences of character images).
-public struct TextOptions: Sendable {
+public struct TextOptions: Sendable, Equatable {
     /// Beam width (1: greedy best path for lines).
     public var beamWidth = 10
     /// "digits", "letters", or the allowed characters; nil for all.
@@ -52,17 +52,33 @@ public struct TextReading: Equatable, Sendable {
     /// For lines: the number of CTC steps (a step covers 2 columns of the normalised line).
     public var steps: Int
 
-    init(readings: [LineReading], options: TextOptions, mode: RecognitionMode, steps: Int) throws {
-        guard let best = readings.first else {
-            throw RecognitionError.invalidOption("no reading satisfies the lexicon, charset or pattern")
-        }
-        rejected = best.probability < options.rejectThreshold
-        text = rejected ? "" : best.text
-        confidence = best.probability
-        characters = rejected ? [] : best.characters
-        alternatives = readings.map { Candidate(text: $0.text, probability: $0.probability) }
+    /// The one place rejection is applied: below `rejectThreshold` the text is "" and there are no
+    /// characters; the alternatives stay.
+    init(best: String, confidence: Float, characters: [DecodedCharacter], alternatives: [Candidate],
+         rejectThreshold: Float, mode: RecognitionMode, steps: Int) {
+        rejected = confidence < rejectThreshold
+        text = rejected ? "" : best
+        self.confidence = confidence
+        self.characters = rejected ? [] : characters
+        self.alternatives = alternatives
         self.mode = mode
         self.steps = steps
+    }
+
+    init(readings: [LineReading], options: TextOptions, mode: RecognitionMode, steps: Int) throws {
+        guard let best = readings.first else {
+            throw HWRError.invalidArgument("no reading satisfies the lexicon, charset or pattern")
+        }
+        self.init(best: best.text, confidence: best.probability, characters: best.characters,
+                  alternatives: readings.map { Candidate(text: $0.text, probability: $0.probability) },
+                  rejectThreshold: options.rejectThreshold, mode: mode, steps: steps)
+    }
+
+    /// A character reading as a text of one character: its candidates are the alternatives.
+    init(character: CharacterReading, rejectThreshold: Float) {
+        self.init(best: character.text, confidence: character.confidence,
+                  characters: [DecodedCharacter(text: character.text, probability: character.confidence, firstStep: 0, lastStep: 0)],
+                  alternatives: character.candidates, rejectThreshold: rejectThreshold, mode: .char, steps: 1)
     }
 }
 
@@ -71,30 +87,22 @@ extension Recognizer {
     /// restrict: the character model for sequences, the line model for lines), matching either case
     /// when the model has both.
     func constraint(_ options: TextOptions, charset: [Character]) throws -> DecodingConstraint {
-        guard options.beamWidth >= 1, options.beamWidth <= 1000 else {
-            throw RecognitionError.invalidOption("beam width must be in 1...1000, got \(options.beamWidth)")
-        }
-        guard options.alternatives >= 1, options.alternatives <= 100 else {
-            throw RecognitionError.invalidOption("alternatives must be in 1...100, got \(options.alternatives)")
-        }
-        guard options.rejectThreshold >= 0, options.rejectThreshold <= 1 else {
-            throw RecognitionError.invalidOption("reject threshold must be in [0, 1]")
-        }
+        try options.validate()
         let fold = charset.indices.map { k in charset.firstIndex(of: Character(charset[k].uppercased())) ?? k }
         do {
             return try DecodingConstraint.make(charset: options.charset, pattern: options.pattern, lexicon: options.lexicon,
                                                classes: charset.count, classOf: { charset.firstIndex(of: $0) },
                                                fold: fold == Array(charset.indices) ? nil : fold)
-        } catch let e as ConstraintError { throw RecognitionError.invalidOption(e.description) }
+        } catch let e as ConstraintError { throw HWRError.invalidArgument(e.description) }
     }
 
     /// Reads a sequence of character images (one character each) as one string, in one batched pass.
-    /// - Throws: `RecognitionError` for bad options or when no reading satisfies the constraint, or the
+    /// - Throws: `HWRError` for bad options or when no reading satisfies the constraint, or the
     ///   first image's error (its index is in the message) when an image cannot be read.
     public func recognizeSequence(_ images: [GrayImage], options: TextOptions = .init()) throws -> TextReading {
-        guard !images.isEmpty else { throw RecognitionError.invalidOption("the sequence has no image") }
+        guard !images.isEmpty else { throw HWRError.invalidArgument("the sequence has no image") }
         let constraint = try constraint(options, charset: model.charset)
-        let distributions = try inParallel(images) { self.classify($0, mask: nil) }.enumerated().map { i, d in
+        let distributions = try inParallel(images) { self.characters.classify($0, mask: nil) }.enumerated().map { i, d in
             do { return try d.get() } catch { throw SequenceImageError(index: i, underlying: error) }
         }
         let readings = SequenceDecoder.decode(distributions, charset: model.charset, constraint: constraint,
@@ -102,41 +110,45 @@ extension Recognizer {
         return try TextReading(readings: readings, options: options, mode: .char, steps: images.count)
     }
 
-    /// Reads word or line images without segmentation (line model + CTC), one image at a time.
-    /// - Throws: `RecognitionError` for bad options or when no line model is loaded; image errors are
-    ///   returned per image.
+    /// Reads word or line images without segmentation (line model + CTC), the images spread over the
+    /// engine's threads, each its own pass.
+    /// - Throws: `HWRError` for bad options, `.unsupported` when no line model is loaded; image errors
+    ///   are returned per image.
     public func recognizeLines(_ images: [GrayImage], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
-        guard let lineModel, let lineSlots else { throw RecognitionError.noLineModel }
-        let constraint = try constraint(options, charset: lineModel.charset)
-        let classes = lineModel.architecture.classes
-        return inParallel(images) { chunk in chunk.map { image in
-            Result {
-                let (pixels, width) = try self.lineNormalizer.normalize(image)
-                let posteriors = lineSlots.withSlot { slot -> CTCPosteriors in
-                    let (logits, shape) = slot.network.forward(pixels, batch: 1, width: width, mode: .inference)
-                    guard case let .sequence(steps, _) = shape else { return CTCPosteriors(steps: 0, classes: classes, probabilities: []) }
-                    var p = [Float](repeating: 0, count: steps * classes)
-                    softmaxRows(&p, logits, rows: steps, cols: classes)
-                    return CTCPosteriors(steps: steps, classes: classes, probabilities: p)
-                }
-                let readings: [LineReading]
-                // Beam width 1 with no constraint is greedy best-path decoding, as hwr.h documents
-                // (one reading, whatever `alternatives` asks).
-                if options.beamWidth == 1 && constraint.isUnconstrained {
-                    readings = [CTCDecoder.greedy(posteriors, charset: lineModel.charset)]
-                } else {
-                    readings = CTCDecoder.beamSearch(posteriors, charset: lineModel.charset, beamWidth: max(options.beamWidth, options.alternatives),
-                                                     constraint: constraint, alternatives: options.alternatives)
-                }
-                return try TextReading(readings: readings, options: options, mode: .line, steps: posteriors.steps)
-            }
+        let decode = try lineDecoder(options)
+        return inParallel(images) { chunk in chunk.map { image in Result { try decode(try self.lines!.posteriors(image)) } } }
+    }
+
+    /// Reads lines already normalised by the line model's normaliser (`pixels` row-major,
+    /// `lineModel.preprocessing.size` high), as `recognizeLines` reads decoded images: what `hwr eval`
+    /// and the trainers' validation call for stored corpora.
+    /// - Throws: as `recognizeLines`.
+    public func recognizeNormalizedLines(_ lines: [(pixels: [Float], width: Int)], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
+        let decode = try lineDecoder(options)
+        return inParallel(lines) { chunk in chunk.map { line in
+            Result { try decode(self.lines!.posteriors(normalized: line.pixels, width: line.width)) }
         } }
+    }
+
+    /// The decoding of line posteriors under `options`: greedy best path for beam width 1 with no
+    /// constraint (as hwr.h documents, one reading whatever `alternatives` asks), else beam search.
+    func lineDecoder(_ options: TextOptions) throws -> (CTCPosteriors) throws -> TextReading {
+        guard let lineModel else { throw HWRError.unsupported("line mode: no line model is loaded (install models/hwr-line.hwrm or give its path)") }
+        let constraint = try constraint(options, charset: lineModel.charset)
+        let charset = lineModel.charset
+        return { posteriors in
+            let readings = options.beamWidth == 1 && constraint.isUnconstrained
+                ? [CTCDecoder.greedy(posteriors, charset: charset)]
+                : CTCDecoder.beamSearch(posteriors, charset: charset, beamWidth: max(options.beamWidth, options.alternatives),
+                                        constraint: constraint, alternatives: options.alternatives)
+            return try TextReading(readings: readings, options: options, mode: .line, steps: posteriors.steps)
+        }
     }
 
     /// Reads each image with the line model, and with the character model when the line model finds
     /// at most one character (or when no line model is loaded).
     public func recognizeAuto(_ images: [GrayImage], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
-        let lines = lineModel == nil ? images.map { _ in Result<TextReading, Error>.failure(RecognitionError.noLineModel) }
+        let lines = lineModel == nil ? images.map { _ in Result<TextReading, Error>.failure(HWRError.unsupported("no line model")) }
                                      : try recognizeLines(images, options: options)
         return zip(images, lines).map { image, line in
             if case let .success(reading) = line, reading.characters.count > 1 { return line }

@@ -2,6 +2,7 @@ import Foundation
 import HWRDecoding
 import HWRKernels
 import HWRModel
+import HWRRecognition
 
 /// Settings of a line-model training run.
 public struct LineTrainingConfig: Codable, Sendable {
@@ -56,21 +57,16 @@ public struct LineEpochRecord: Codable, Sendable {
 
 /// Runs a line (CTC) model over samples and decodes them greedily.
 public enum LineEvaluator {
-    /// Per-step probabilities of each sample (a batch of one each, so no padding affects the result),
-    /// computed on `threads` network instances.
+    /// Per-step probabilities of each sample through `LineReader`, the inference path recognition
+    /// uses (a batch of one each, so no padding affects the result), on `threads` threads.
     public static func posteriors(model: Model, samples: [LineSample], threads: Int = 2) -> [CTCPosteriors] {
-        let classes = model.architecture.classes
-        var results = [CTCPosteriors](repeating: CTCPosteriors(steps: 0, classes: classes, probabilities: []), count: samples.count)
+        let reader = LineReader(model)
+        var results = [CTCPosteriors](repeating: CTCPosteriors(steps: 0, classes: model.architecture.classes, probabilities: []),
+                                      count: samples.count)
         results.withUnsafeMutableBufferPointer { out in
             DispatchQueue.concurrentPerform(iterations: max(1, threads)) { part in
-                let network = model.makeNetwork()
                 for i in stride(from: part, to: samples.count, by: max(1, threads)) {
-                    let s = samples[i]
-                    let (logits, shape) = network.forward(s.pixels, batch: 1, width: s.width, mode: .inference)
-                    guard case let .sequence(steps, _) = shape else { continue }
-                    var p = [Float](repeating: 0, count: steps * classes)
-                    softmaxRows(&p, logits, rows: steps, cols: classes)
-                    out[i] = CTCPosteriors(steps: steps, classes: classes, probabilities: p)
+                    out[i] = reader.posteriors(normalized: samples[i].pixels, width: samples[i].width)
                 }
             }
         }

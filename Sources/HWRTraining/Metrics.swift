@@ -1,5 +1,6 @@
 import Foundation
 import HWRModel
+import HWRRecognition
 
 /// Classification metrics over a labelled set.
 public struct ClassificationMetrics: Codable {
@@ -129,30 +130,27 @@ public struct Prediction: Sendable {
 /// Runs a model over a data set in inference mode.
 public enum Evaluator {
     /// Predictions for every image.
+    /// Runs through `CharacterClassifier`, the inference path recognition uses.
     public static func predict(model: Model, data: CharacterDataset, batchSize: Int = 256) -> [Prediction] {
-        let network = model.makeNetwork()
+        let classifier = CharacterClassifier(model)
         let side = data.side, n = side * side, k = model.charset.count
         var predictions: [Prediction] = []
         predictions.reserveCapacity(data.count)
         let input = UnsafeMutablePointer<Float>.allocate(capacity: batchSize * n)
-        defer { input.deallocate() }
+        let probabilities = UnsafeMutablePointer<Float>.allocate(capacity: batchSize * k)
+        defer { input.deallocate(); probabilities.deallocate() }
         var start = 0
         while start < data.count {
             let b = min(batchSize, data.count - start)
             for j in 0..<b { data.image(start + j, into: input + j * n) }
-            let (logits, _) = network.forward(input, batch: b, width: side, mode: .inference)
+            classifier.classify(normalized: input, count: b, into: probabilities)
             for j in 0..<b {
-                let row = logits + j * k
-                var best = [(Int, Float)]()
-                for c in 0..<k {
-                    best.append((c, row[c]))
-                    if best.count > 3 { best.sort { $0.1 > $1.1 }; best.removeLast() }
-                }
-                best.sort { $0.1 > $1.1 }
+                let row = probabilities + j * k
+                let top3 = (0..<k).sorted { row[$0] > row[$1] }.prefix(3)
                 let digit = model.charset[Int(data.labels[start + j])].isNumber
                 var kindBest = -1
                 for c in 0..<k where model.charset[c].isNumber == digit && (kindBest < 0 || row[c] > row[kindBest]) { kindBest = c }
-                predictions.append(Prediction(top3: best.map { $0.0 }, bestOfSameKind: kindBest))
+                predictions.append(Prediction(top3: Array(top3), bestOfSameKind: kindBest))
             }
             start += b
         }

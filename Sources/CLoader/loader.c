@@ -1,0 +1,13 @@
+#define _GNU_SOURCE
+#include "loader.h"
+#include <dlfcn.h>
+#include <string.h>
+
+int cl_loaded_file_path(const void *address, char *out, size_t size) {
+    Dl_info info;
+    if (!dladdr(address, &info) || !info.dli_fname || !out) return 0;
+    size_t n = strlen(info.dli_fname);
+    if (n + 1 > size) return 0;
+    memcpy(out, info.dli_fname, n + 1);
+    return 1;
+}

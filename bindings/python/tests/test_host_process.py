@@ -127,3 +127,14 @@ def test_library_takes_the_log_callback() -> None:
     assert hasattr(lib, "hwr_set_log_callback"), f"{_lib.library_path()} does not export hwr_set_log_callback"
     assert lib.hwr_set_log_callback(_lib._log_callback, 99, None) == _lib.HWR_ERR_INVALID_ARGUMENT
     assert lib.hwr_set_log_callback(_lib._log_callback, _lib.HWR_LOG_DEBUG, None) == _lib.HWR_OK
+
+
+def test_library_diagnostics_reach_logging(caplog: pytest.LogCaptureFixture, model_path: str) -> None:
+    """End to end: the library's own diagnostics (it reports an opened engine at debug level)
+    arrive on logger "hwr" through the callback the binding installed when it loaded the library."""
+    with caplog.at_level(logging.DEBUG, logger="hwr"):
+        with hwr.Engine(model_path, threads=1):
+            pass
+    records = [r for r in caplog.records if r.name == "hwr"]
+    assert records, "no diagnostic of the library reached logging.getLogger('hwr')"
+    assert all(r.getMessage() for r in records)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs a release build under PREFIX (default /usr/local):
-#   PREFIX/lib/libhwr.so, PREFIX/include/hwr.h, PREFIX/bin/hwr,
+#   PREFIX/lib/libhwr.so.VERSION with the links libhwr.so.1 (its SONAME: the ABI version) and
+#   libhwr.so, PREFIX/include/hwr.h, PREFIX/bin/hwr,
 #   PREFIX/share/hwr/models/hwr-{char,line}.hwrm, PREFIX/lib/pkgconfig/hwr.pc
 # The library and the tool find the model in PREFIX/share/hwr/models by themselves.
 set -euo pipefail
@@ -8,7 +9,11 @@ cd "$(dirname "$0")/.."
 PREFIX=${1:-/usr/local}
 SUDO=""
 if [ ! -w "$PREFIX" ] && [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-$SUDO install -D -m 0755 .build/release/libhwr.so "$PREFIX/lib/libhwr.so"
+VERSION=$(sed -n 's/^#define HWR_VERSION_STRING "\(.*\)"$/\1/p' include/hwr.h)
+ABI=$(sed -n 's/^#define HWR_ABI_VERSION \([0-9]*\)$/\1/p' include/hwr.h)
+$SUDO install -D -m 0755 .build/release/libhwr.so "$PREFIX/lib/libhwr.so.$VERSION"
+$SUDO ln -sfn "libhwr.so.$VERSION" "$PREFIX/lib/libhwr.so.$ABI"
+$SUDO ln -sfn "libhwr.so.$ABI" "$PREFIX/lib/libhwr.so"
 $SUDO install -D -m 0644 include/hwr.h "$PREFIX/include/hwr.h"
 $SUDO install -D -m 0755 .build/release/hwr-cli "$PREFIX/bin/hwr"
 $SUDO install -D -m 0644 models/hwr-char.hwrm "$PREFIX/share/hwr/models/hwr-char.hwrm"

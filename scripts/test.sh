@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product hwr
+# libhwr.so's SONAME is libhwr.so.<ABI>: what programs linked with -lhwr look for at run time.
+ln -sfn libhwr.so .build/release/libhwr.so.1
 swift build -c release --product hwr-cli
 swift build -c release --product hwrPackageTests   # the test bundle only: --build-tests would also build every tool of every dependency
 swift test -c release --skip-build

@@ -27,6 +27,14 @@ static unsigned char *read_file(const char *path, size_t *size) {
     return buf;
 }
 
+/* What the log callback received. */
+static int log_messages, log_saw_open;
+static void on_log(int32_t level, const char *message, void *user) {
+    (void)level;
+    log_messages++;
+    if (strstr(message, "engine opened") && user == (void *)&log_messages) { log_saw_open = 1; }
+}
+
 static hwr_engine *engine;
 static char fixtures[4096];
 static const char *expected_text;
@@ -314,6 +322,52 @@ int main(int argc, char **argv) {
     CHECK(agreed == 160, "threads agreed %ld of 160", agreed);
 
     hwr_engine_close(engine);
+
+    /* 1.1.0: the engine's pixel limit applies to every format; a 1.0.0 caller's smaller
+       hwr_engine_options is accepted and gets the default limit. */
+    {
+        hwr_engine_options limited;
+        hwr_engine_options_init(&limited);
+        limited.max_pixels = 5000;
+        hwr_engine *small = NULL;
+        CHECK(hwr_engine_open(&limited, &small) == HWR_OK, "max_pixels 5000: %s", hwr_last_error());
+        static unsigned char grey[100 * 100];
+        memset(grey, 255, sizeof grey);
+        hwr_image big;
+        hwr_image_init_gray8(&big, grey, sizeof grey, 100, 100, 100);
+        hwr_result *lr = NULL;
+        CHECK(hwr_recognize(small, &big, NULL, &lr) == HWR_ERR_IMAGE_TOO_LARGE, "raw over the engine limit: %s", hwr_last_error());
+        char pgm[64 + 100 * 100];
+        int header = snprintf(pgm, 64, "P5\n100 100\n255\n");
+        memset(pgm + header, 255, 100 * 100);
+        hwr_image_init_encoded(&big, pgm, (size_t)header + 100 * 100);
+        CHECK(hwr_recognize(small, &big, NULL, &lr) == HWR_ERR_IMAGE_TOO_LARGE, "PGM over the engine limit: %s", hwr_last_error());
+        hwr_engine_close(small);
+        limited.max_pixels = (int64_t)HWR_MAX_IMAGE_PIXELS + 1;
+        CHECK(hwr_engine_open(&limited, &small) == HWR_ERR_INVALID_ARGUMENT, "max_pixels above HWR_MAX_IMAGE_PIXELS");
+        hwr_engine_options_init(&limited);
+        limited.struct_size = (uint32_t)offsetof(hwr_engine_options, max_pixels); /* as compiled against 1.0.0 */
+        limited.max_pixels = 5000; /* beyond struct_size: must be ignored */
+        CHECK(hwr_engine_open(&limited, &small) == HWR_OK, "1.0.0 struct_size: %s", hwr_last_error());
+        hwr_image_init_gray8(&big, grey, sizeof grey, 100, 100, 100);
+        CHECK(hwr_recognize(small, &big, NULL, &lr) == HWR_ERR_IMAGE_EMPTY, "default limit for a 1.0.0 caller: %s", hwr_last_error());
+        hwr_engine_close(small);
+    }
+
+    /* 1.1.0: diagnostics reach the host's callback, and stop when it is removed. */
+    {
+        CHECK(hwr_set_log_callback(on_log, 99, NULL) == HWR_ERR_INVALID_ARGUMENT, "unknown level");
+        CHECK(hwr_set_log_callback(on_log, HWR_LOG_DEBUG, &log_messages) == HWR_OK, "set callback");
+        hwr_engine *logged = NULL;
+        CHECK(hwr_engine_open(NULL, &logged) == HWR_OK, "open with a callback: %s", hwr_last_error());
+        CHECK(log_saw_open == 1, "the callback saw the engine open (%d messages)", log_messages);
+        hwr_engine_close(logged);
+        CHECK(hwr_set_log_callback(NULL, HWR_LOG_DEBUG, NULL) == HWR_OK, "remove callback");
+        int before = log_messages;
+        CHECK(hwr_engine_open(NULL, &logged) == HWR_OK, "open without a callback");
+        CHECK(log_messages == before, "no message after removal");
+        hwr_engine_close(logged);
+    }
     hwr_engine_close(NULL);
     free(png); free(rgba); free(grey);
     printf("%d passed, %d failed\n", passed, failed);

@@ -66,7 +66,7 @@ final class InputKindTests: XCTestCase {
         let readings = try recognizer.recognizeLines(images, options: options).map { try $0.get().text }
         let metrics = TranscriptionMetrics(references: rows.map(\.expected), hypotheses: readings)
         print("line inputs of every kind: CER \(metrics.characterErrorRate)")
-        XCTAssertLessThanOrEqual(metrics.characterErrorRate, 0.265)
+        XCTAssertLessThanOrEqual(metrics.characterErrorRate, 0.26)
     }
 
     func testSeveralLinesOrCharactersGetAClearErrorInsteadOfOneWrongGlyph() throws {

@@ -34,9 +34,9 @@ final class LineRecognitionTests: XCTestCase {
         greedy.beamWidth = 1; greedy.alternatives = 1
         let m = try read(rows, greedy)
         print("fixture composed lines: CER \(m.characterErrorRate), exact \(m.lineAccuracy)")
-        // Regression guard for the shipped model (measured 15.4% greedy on these 72 lines, 9.9% on
-        // the 600 validation lines; the 4% target is not reached, see the README).
-        XCTAssertLessThan(m.characterErrorRate, 0.20)
+        // Regression guard for the shipped model: measured 17.7% greedy on these 72 lines with the
+        // preprocessing of 2026-11-30 (15.4% before it); a 2-point regression fails.
+        XCTAssertLessThan(m.characterErrorRate, 0.195)
     }
 
     func testDigitCodesWithTheDigitsCharset() throws {
@@ -46,8 +46,9 @@ final class LineRecognitionTests: XCTestCase {
         digits.beamWidth = 1; digits.alternatives = 1; digits.charset = "digits"
         let m = try read(rows, digits)
         print("fixture digit lines with the digits charset: CER \(m.characterErrorRate)")
-        // Measured 5.0% on these 18 lines (101 digits), 2.9% on the 206 digit validation lines.
-        XCTAssertLessThan(m.characterErrorRate, 0.08)
+        // Measured 5.0% on these 18 lines (101 digits; 2026-11-30), 2.9% on the 206 digit validation
+        // lines; a 2-point regression (2 digits more) fails.
+        XCTAssertLessThan(m.characterErrorRate, 0.065)
     }
 
     func testRealWordsWithAndWithoutLexicon() throws {
@@ -57,7 +58,7 @@ final class LineRecognitionTests: XCTestCase {
         withLexicon.lexicon = Array(Set(rows.map(\.text)))
         let lexicon = try read(rows, withLexicon)
         print("fixture words: CER \(plain.characterErrorRate), word accuracy \(plain.lineAccuracy); with lexicon \(lexicon.lineAccuracy)")
-        XCTAssertLessThan(plain.characterErrorRate, 0.10) // measured 5.9% on these 72 words
+        XCTAssertLessThan(plain.characterErrorRate, 0.08) // measured 6.3% on these 72 words (2026-11-30)
         XCTAssertGreaterThanOrEqual(lexicon.lineAccuracy, 0.95)
         XCTAssertGreaterThanOrEqual(lexicon.lineAccuracy, plain.lineAccuracy)
     }

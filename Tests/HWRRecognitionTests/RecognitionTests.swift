@@ -41,10 +41,12 @@ final class RecognitionTests: XCTestCase {
         let letterHits = try zip(letterRows, letters).filter { try $1.get().text == String($0.label) }.count
         let accuracy = Double(top1) / Double(rows.count)
         print("fixture: top-1 \(accuracy), top-3 \(Double(top3) / Double(rows.count)), digits-only \(Double(digitHits) / Double(digitRows.count)), letters-only \(Double(letterHits) / Double(letterRows.count))")
-        XCTAssertGreaterThanOrEqual(accuracy, 0.89, "36-way; O/0 and I/1/L are the usual confusions")
+        // Measured 2026-11-30: top-1 91.7%, top-3 99.7%, digits-only 99.1%, letters-only 98.7%. Each
+        // guard is under 2 points below, so a 2-point regression fails.
+        XCTAssertGreaterThanOrEqual(accuracy, 0.90, "36-way; O/0 and I/1/L are the usual confusions")
         XCTAssertGreaterThanOrEqual(Double(top3) / Double(rows.count), 0.98)
-        XCTAssertGreaterThanOrEqual(Double(digitHits) / Double(digitRows.count), 0.97)
-        XCTAssertGreaterThanOrEqual(Double(letterHits) / Double(letterRows.count), 0.95)
+        XCTAssertGreaterThanOrEqual(Double(digitHits) / Double(digitRows.count), 0.975)
+        XCTAssertGreaterThanOrEqual(Double(letterHits) / Double(letterRows.count), 0.97)
     }
 
     func testShippedModelDescribesItself() throws {

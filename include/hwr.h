@@ -98,7 +98,8 @@ HWR_API const char *hwr_last_error(void);
 
 /** Largest image accepted, in pixels (4096 x 4096), and largest width or height. An engine can
     lower the pixel limit (hwr_engine_options.max_pixels), never raise it. Larger PNG and JPEG
-    files are not refused: they are decoded at a reduced scale (1/2 to 1/16) that fits the limit. */
+    files are not refused: they are decoded at a reduced scale that fits the limit (PNG 1/2 to
+    1/16, JPEG 1/2 to 1/8); raw buffers and PGM files over it are HWR_ERR_IMAGE_TOO_LARGE. */
 #define HWR_MAX_IMAGE_PIXELS (4096 * 4096)
 #define HWR_MAX_IMAGE_SIDE   32768
 /** Smallest width and height that can be read, in pixels (HWR_ERR_INVALID_ARGUMENT below it). */
@@ -176,7 +177,8 @@ typedef struct hwr_engine_options {
     const char *line_model_path;
     /**
      * Largest image this engine accepts, in pixels, or 0 for HWR_MAX_IMAGE_PIXELS; at most
-     * HWR_MAX_IMAGE_PIXELS (it can only lower the limit). Appended in 1.1.0: a caller compiled
+     * HWR_MAX_IMAGE_PIXELS (it can only lower the limit): a negative or larger value is
+     * HWR_ERR_INVALID_ARGUMENT. Appended in 1.1.0: a caller compiled
      * against 1.0.0 passes a smaller struct_size and gets the default.
      */
     int64_t max_pixels;

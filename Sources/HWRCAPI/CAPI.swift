@@ -159,14 +159,12 @@ public func capiResultCandidateCount(_ result: OpaquePointer?, _ i: Int) -> Int 
 
 @_cdecl("hwr_result_candidate_text")
 public func capiResultCandidateText(_ result: OpaquePointer?, _ i: Int, _ k: Int) -> UnsafePointer<CChar>? {
-    guard let it = item(result, i), k >= 0, k < it.candidates.count else { return nil }
-    return it.candidates[k].text.pointer
+    entry(result, i, k, \.candidates)?.text.pointer
 }
 
 @_cdecl("hwr_result_candidate_score")
 public func capiResultCandidateScore(_ result: OpaquePointer?, _ i: Int, _ k: Int) -> Float {
-    guard let it = item(result, i), k >= 0, k < it.candidates.count else { return -1 }
-    return it.candidates[k].probability
+    entry(result, i, k, \.candidates)?.probability ?? -1
 }
 
 @_cdecl("hwr_result_rejected")
@@ -177,14 +175,12 @@ public func capiResultCharCount(_ result: OpaquePointer?, _ i: Int) -> Int { ite
 
 @_cdecl("hwr_result_char_text")
 public func capiResultCharText(_ result: OpaquePointer?, _ i: Int, _ j: Int) -> UnsafePointer<CChar>? {
-    guard let it = item(result, i), j >= 0, j < it.characters.count else { return nil }
-    return it.characters[j].text.pointer
+    entry(result, i, j, \.characters)?.text.pointer
 }
 
 @_cdecl("hwr_result_char_score")
 public func capiResultCharScore(_ result: OpaquePointer?, _ i: Int, _ j: Int) -> Float {
-    guard let it = item(result, i), j >= 0, j < it.characters.count else { return -1 }
-    return it.characters[j].probability
+    entry(result, i, j, \.characters)?.probability ?? -1
 }
 
 @_cdecl("hwr_result_free")

@@ -33,14 +33,16 @@ final class EngineBox {
 
 /// What an hwr_result handle points to.
 final class ResultBox {
+    /// A text with its probability.
+    typealias Scored = (text: OwnedCString, probability: Float)
     struct Item {
         var status: Int32
         var error: OwnedCString
         var text: OwnedCString
         var confidence: Float
         var rejected: Bool
-        var candidates: [(text: OwnedCString, probability: Float)]
-        var characters: [(text: OwnedCString, probability: Float)]
+        var candidates: [Scored]
+        var characters: [Scored]
     }
     let items: [Item]
     init(_ items: [Item]) { self.items = items }
@@ -57,6 +59,12 @@ func resultBox(_ p: OpaquePointer?) -> ResultBox? {
 func item(_ result: OpaquePointer?, _ i: Int) -> ResultBox.Item? {
     guard let box = resultBox(result), i >= 0, i < box.items.count else { return nil }
     return box.items[i]
+}
+
+/// Entry `k` of a list (candidates or characters) of item `i`, or nil when either is out of range.
+func entry(_ result: OpaquePointer?, _ i: Int, _ k: Int, _ list: KeyPath<ResultBox.Item, [ResultBox.Scored]>) -> ResultBox.Scored? {
+    guard let it = item(result, i), k >= 0, k < it[keyPath: list].count else { return nil }
+    return it[keyPath: list][k]
 }
 
 /// A pointer to a NUL-terminated static string.

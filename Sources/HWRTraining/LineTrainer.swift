@@ -5,7 +5,7 @@ import HWRModel
 import HWRRecognition
 
 /// Settings of a line-model training run.
-public struct LineTrainingConfig: Codable, Sendable {
+public struct LineTrainingConfig: TrainingSchedule, Sendable {
     /// Epochs (each `stepsPerEpoch` batches).
     public var epochs = 40
     /// Batches per epoch.
@@ -122,34 +122,21 @@ public struct LineBatchSources {
 /// Trains a line model with the CTC loss on batches from named sources, validated on named sets.
 public final class LineTrainer {
     /// The model (parameters change in place).
-    public private(set) var model: Model
+    public var model: Model { loop.model }
     /// Settings.
-    public let config: LineTrainingConfig
+    public var config: LineTrainingConfig { loop.config }
     /// Epoch summaries.
-    public private(set) var history: [LineEpochRecord] = []
+    public var history: [LineEpochRecord] { loop.history }
     let sources: LineBatchSources
     let validation: [LineSet]
-    let output: String
-    var adam: Adam
-    var epoch = 0, bestScore = Double.infinity, bestEpoch = 0
+    let loop: TrainingRun<LineTrainingConfig, LineEpochRecord>
 
     /// Starts or resumes (when `resume` and a checkpoint exists in `output`) a run.
     /// - Throws: `ModelError`/`DataError` for unreadable checkpoints.
     public init(model: Model, config: LineTrainingConfig, sources: LineBatchSources, validation: [LineSet],
                 output: String, resume: Bool) throws {
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        var model = model, config = config
-        var adam = Adam(layout: model.parameters.layout)
-        if resume, FileManager.default.fileExists(atPath: "\(output)/checkpoint.state") {
-            model = try Model.load(path: "\(output)/checkpoint.hwrm")
-            let state = try TrainerState<LineTrainingConfig, LineEpochRecord>.read("\(output)/checkpoint.state", adam: &adam)
-            let epochs = config.epochs
-            config = state.config
-            config.epochs = epochs
-            epoch = state.epoch; bestScore = state.best; bestEpoch = state.bestEpoch; history = state.history
-        }
-        self.model = model; self.config = config; self.adam = adam
-        self.sources = sources; self.validation = validation; self.output = output
+        self.sources = sources; self.validation = validation
+        loop = try TrainingRun(model: model, config: config, output: output, resume: resume, higherIsBetter: false)
     }
 
     /// The name of the source of the next batch, drawn by `config.shares` among available sources.
@@ -167,11 +154,12 @@ public final class LineTrainer {
     /// Trains until `config.epochs`, early stopping, or `stoppingAfterEpoch`.
     /// - Returns: the model with the lowest selection score.
     public func run(progress: ProgressBar, stoppingAfterEpoch: Int? = nil) throws -> Model {
+        let model = loop.model, config = loop.config
         let replicas = Replicas(model: model, threads: config.threads, batchSize: config.batchSize)
         let classes = model.architecture.classes, height = model.architecture.inputHeight
         let totalSteps = config.epochs * config.stepsPerEpoch
         let augmenter = LineAugmenter()
-        while epoch < config.epochs {
+        return try loop.run(progress: progress, stoppingAfterEpoch: stoppingAfterEpoch, scoreName: "validation CER") { epoch in
             let started = Date()
             var random = SeededGenerator(seed: config.seed &* 7_919 &+ UInt64(epoch))
             replicas.reseed(seed: config.seed, epoch: epoch)
@@ -204,9 +192,9 @@ public final class LineTrainer {
                     return (loss, counted)
                 }
                 lossSum += summed.loss; lines += summed.count
-                let lr = learningRate(step: adam.step, peak: config.learningRate, warmupSteps: config.warmupSteps,
+                let lr = learningRate(step: loop.adam.step, peak: config.learningRate, warmupSteps: config.warmupSteps,
                                       totalSteps: totalSteps, final: 0.02)
-                adam.update(parameters: model.parameters.buffer.pointer, gradients: summed.gradients, learningRate: lr, clipNorm: config.clipNorm)
+                loop.adam.update(parameters: model.parameters.buffer.pointer, gradients: summed.gradients, learningRate: lr, clipNorm: config.clipNorm)
                 progress.update(epoch: epoch + 1, done: step + 1, total: config.stepsPerEpoch, loss: lossSum / Double(max(1, lines)),
                                 accuracy: 0, imagesPerSecond: Double(lines) / Date().timeIntervalSince(started))
             }
@@ -221,30 +209,17 @@ public final class LineTrainer {
             }
             let selected = config.selectionSets.compactMap { cer[$0] }
             let score = selected.isEmpty ? lossSum / Double(max(1, lines)) : selected.reduce(0, +) / Double(selected.count)
-            epoch += 1
-            let record = LineEpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(1, lines)), cer: cer, cerCaseSensitive: cerCased,
+            let record = LineEpochRecord(epoch: epoch + 1, trainLoss: lossSum / Double(max(1, lines)), cer: cer, cerCaseSensitive: cerCased,
                                          wer: wer, score: score, linesPerSecond: Double(lines) / trainSeconds,
                                          seconds: Date().timeIntervalSince(started))
-            history.append(record)
-            let bySet = validation.map { String(format: "%@ %.1f/%.1f", $0.name, (cer[$0.name] ?? 0) * 100, (wer[$0.name] ?? 0) * 100) }
+            let bySet = self.validation.map { String(format: "%@ %.1f/%.1f", $0.name, (cer[$0.name] ?? 0) * 100, (wer[$0.name] ?? 0) * 100) }
             progress.log(String(format: "epoch %d: CTC loss %.4f | score %.2f%% | CER/WER %% (case-insensitive): %@ | %.1f lines/s | %.0f s",
-                                epoch, record.trainLoss, score * 100, bySet.joined(separator: ", "), record.linesPerSecond, record.seconds))
-            if score < bestScore {
-                bestScore = score; bestEpoch = epoch
-                try model.write(to: "\(output)/best.hwrm")
-            }
-            try model.write(to: "\(output)/checkpoint.hwrm")
-            try TrainerState(config: config, epoch: epoch, best: bestScore, bestEpoch: bestEpoch, history: history,
-                             adamStep: adam.step).write("\(output)/checkpoint.state", adam: adam)
+                                record.epoch, record.trainLoss, score * 100, bySet.joined(separator: ", "), record.linesPerSecond, record.seconds))
+            return (record, score)
+        } report: { history in
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(history).write(to: URL(fileURLWithPath: "\(output)/history.json"))
-            if epoch - bestEpoch >= config.patience {
-                progress.log("early stop: no lower validation CER for \(config.patience) epochs (best epoch \(bestEpoch))")
-                break
-            }
-            if let stop = stoppingAfterEpoch, epoch >= stop { break }
+            try encoder.encode(history).write(to: URL(fileURLWithPath: "\(self.loop.output)/history.json"))
         }
-        return try Model.load(path: "\(output)/best.hwrm")
     }
 }

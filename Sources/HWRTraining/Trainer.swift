@@ -3,7 +3,7 @@ import HWRKernels
 import HWRModel
 
 /// Settings of a training run (all saved with checkpoints).
-public struct TrainingConfig: Codable, Sendable {
+public struct TrainingConfig: TrainingSchedule, Sendable {
     /// Most epochs to run.
     public var epochs = 20
     /// Images per step.
@@ -49,79 +49,26 @@ public struct EpochRecord: Codable, Sendable {
     public var seconds: Double
 }
 
-/// The state saved beside a checkpoint model so a run can resume: settings, progress, history, and
-/// the optimizer's moments. File: "HWRS" | u32 JSON length | JSON | m floats | v floats.
-struct TrainerState<Config: Codable, Record: Codable>: Codable {
-    var config: Config
-    var epoch: Int
-    var best: Double
-    var bestEpoch: Int
-    var history: [Record]
-    var adamStep: Int
-
-    func write(_ path: String, adam: Adam) throws {
-        var data = Data("HWRS".utf8)
-        let json = try JSONEncoder().encode(self)
-        data.appendLittleEndianU32(UInt32(json.count))
-        data.append(json)
-        for x in adam.m { data.appendLittleEndianU32(x.bitPattern) }
-        for x in adam.v { data.appendLittleEndianU32(x.bitPattern) }
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-    }
-
-    static func read(_ path: String, adam: inout Adam) throws -> TrainerState {
-        guard let data = FileManager.default.contents(atPath: path), data.count > 8, data.prefix(4) == Data("HWRS".utf8) else {
-            throw DataError.badFile("\(path): not a trainer state file")
-        }
-        let bytes = [UInt8](data)
-        func u32(_ o: Int) -> UInt32 { UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24 }
-        let jsonLength = Int(u32(4))
-        let n = adam.m.count
-        guard bytes.count == 8 + jsonLength + 8 * n else { throw DataError.badFile("\(path): size does not match the model") }
-        let state = try JSONDecoder().decode(TrainerState.self, from: Data(bytes[8..<(8 + jsonLength)]))
-        var o = 8 + jsonLength
-        for i in 0..<n { adam.m[i] = Float(bitPattern: u32(o)); o += 4 }
-        for i in 0..<n { adam.v[i] = Float(bitPattern: u32(o)); o += 4 }
-        adam.step = state.adamStep
-        return state
-    }
-}
-
 /// Trains a character model with class-balanced sampling, augmentation, Adam, a cosine schedule,
 /// validation every epoch, early stopping, and checkpoints in an output directory:
 /// `checkpoint.hwrm` + `checkpoint.state` (latest, for resuming), `best.hwrm` (best validation).
 public final class Trainer {
     /// The model being trained (its parameters change in place).
-    public private(set) var model: Model
+    public var model: Model { loop.model }
     /// Settings.
-    public let config: TrainingConfig
+    public var config: TrainingConfig { loop.config }
     /// Epoch summaries so far.
-    public private(set) var history: [EpochRecord] = []
+    public var history: [EpochRecord] { loop.history }
     let train: CharacterDataset, validation: CharacterDataset
-    let output: String
-    var adam: Adam
-    var epoch = 0, bestBalanced = -1.0, bestEpoch = 0
+    let loop: TrainingRun<TrainingConfig, EpochRecord>
 
     /// Starts a run, or resumes it when `output` holds a checkpoint and `resume` is set (the saved
     /// settings are kept, except the epoch count, which `config` may raise).
     /// - Throws: `ModelError` or `DataError` if a checkpoint cannot be read.
     public init(model: Model, config: TrainingConfig, train: CharacterDataset, validation: CharacterDataset,
                 output: String, resume: Bool) throws {
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        self.train = train; self.validation = validation; self.output = output
-        var config = config
-        var model = model
-        var adam = Adam(layout: model.parameters.layout)
-        let statePath = "\(output)/checkpoint.state"
-        if resume, FileManager.default.fileExists(atPath: statePath) {
-            model = try Model.load(path: "\(output)/checkpoint.hwrm")
-            let state = try TrainerState<TrainingConfig, EpochRecord>.read(statePath, adam: &adam)
-            let epochs = config.epochs
-            config = state.config
-            config.epochs = epochs
-            epoch = state.epoch; bestBalanced = state.best; bestEpoch = state.bestEpoch; history = state.history
-        }
-        self.model = model; self.config = config; self.adam = adam
+        self.train = train; self.validation = validation
+        loop = try TrainingRun(model: model, config: config, output: output, resume: resume, higherIsBetter: true)
     }
 
     /// Runs epochs until `config.epochs` or early stopping.
@@ -129,6 +76,7 @@ public final class Trainer {
     ///   checkpoint to resume from (for time-boxed sessions).
     /// - Returns: the best model so far (by validation balanced accuracy).
     public func run(progress: ProgressBar, stoppingAfterEpoch: Int? = nil) throws -> Model {
+        let model = loop.model, config = loop.config
         let side = train.side, n = side * side, k = model.charset.count, batch = config.batchSize
         let replicas = Replicas(model: model, threads: config.threads, batchSize: batch)
         let input = UnsafeMutablePointer<Float>.allocate(capacity: batch * n)
@@ -143,7 +91,7 @@ public final class Trainer {
         let totalSteps = stepsPerEpoch * config.epochs
         let augmenter = Augmenter()
 
-        while epoch < config.epochs {
+        return try loop.run(progress: progress, stoppingAfterEpoch: stoppingAfterEpoch, scoreName: "balanced accuracy") { epoch in
             let started = Date()
             var random = SeededGenerator(seed: config.seed &* 1_000_003 &+ UInt64(epoch))
             replicas.reseed(seed: config.seed, epoch: epoch)
@@ -187,44 +135,27 @@ public final class Trainer {
                 }
                 lossSum += summed.loss; hits += summed.count
                 seen += batch
-                lr = learningRate(step: adam.step, peak: config.learningRate, warmupSteps: config.warmupSteps,
+                lr = learningRate(step: loop.adam.step, peak: config.learningRate, warmupSteps: config.warmupSteps,
                                   totalSteps: totalSteps, final: config.finalLearningRateFraction)
-                adam.update(parameters: model.parameters.buffer.pointer, gradients: summed.gradients,
+                loop.adam.update(parameters: model.parameters.buffer.pointer, gradients: summed.gradients,
                             learningRate: lr, clipNorm: config.clipNorm)
                 progress.update(epoch: epoch + 1, done: s + 1, total: stepsPerEpoch, loss: lossSum / Double(seen),
                                 accuracy: Double(hits) / Double(seen), imagesPerSecond: Double(seen) / Date().timeIntervalSince(started))
             }
             let trainSeconds = Date().timeIntervalSince(started)
             let metrics = Evaluator.evaluate(model: model, data: validation)
-            epoch += 1
-            let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(seen), trainAccuracy: Double(hits) / Double(seen),
+            let record = EpochRecord(epoch: epoch + 1, trainLoss: lossSum / Double(seen), trainAccuracy: Double(hits) / Double(seen),
                                      validationTop1: metrics.top1, validationBalanced: metrics.balancedAccuracy,
                                      validationDigits: metrics.mnistAccuracy,
                                      validationLetters: metrics.letterAccuracy, learningRate: Double(lr),
                                      imagesPerSecond: Double(seen) / trainSeconds, seconds: Date().timeIntervalSince(started))
-            history.append(record)
             progress.log(String(format: "epoch %d: loss %.4f train %.2f%% | val top-1 %.2f%% balanced %.2f%% mnist %.2f%% letters %.2f%% | lr %.2e | %.0f img/s | %.0f s",
-                                epoch, record.trainLoss, record.trainAccuracy * 100, record.validationTop1 * 100,
+                                record.epoch, record.trainLoss, record.trainAccuracy * 100, record.validationTop1 * 100,
                                 record.validationBalanced * 100, record.validationDigits * 100, record.validationLetters * 100,
                                 record.learningRate, record.imagesPerSecond, record.seconds))
-            if metrics.balancedAccuracy > bestBalanced {
-                bestBalanced = metrics.balancedAccuracy; bestEpoch = epoch
-                try model.write(to: "\(output)/best.hwrm")
-            }
-            try model.write(to: "\(output)/checkpoint.hwrm")
-            try Report.write(history: history, to: output)
-            try TrainerState(config: config, epoch: epoch, best: bestBalanced, bestEpoch: bestEpoch, history: history,
-                             adamStep: adam.step).write("\(output)/checkpoint.state", adam: adam)
-            if epoch - bestEpoch >= config.patience {
-                progress.log("early stop: no gain in balanced accuracy for \(config.patience) epochs (best epoch \(bestEpoch))")
-                break
-            }
-            if let stop = stoppingAfterEpoch, epoch >= stop { break }
+            return (record, metrics.balancedAccuracy)
+        } report: { history in
+            try Report.write(history: history, to: self.loop.output)
         }
-        return try Model.load(path: "\(output)/best.hwrm")
     }
-}
-
-extension Data {
-    mutating func appendLittleEndianU32(_ v: UInt32) { Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) } }
 }

@@ -68,10 +68,9 @@ extension Eval {
         func texts(_ results: [Result<TextReading, Error>]) -> [String] { results.map { (try? $0.get().text) ?? "" } }
         if data.hasSuffix(".csv") {
             let folder = (data as NSString).deletingLastPathComponent
-            let rows = try String(contentsOfFile: data, encoding: .utf8).split(whereSeparator: \.isNewline).dropFirst()
-                .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-            let images = try rows.map { f in try recognizer.decode(.file("\(folder)/\(f[0])")) }
-            sets.append((data, rows.map { $0.count > 1 ? $0[1].uppercased() : "" },
+            let rows = try CSVManifest.rows(data, requiring: ["path", "text"])
+            let images = try rows.map { f in try recognizer.decode(.file("\(folder)/\(f["path"] ?? "")")) }
+            sets.append((data, rows.map { ($0["text"] ?? "").uppercased() },
                          { options, members in texts(try recognizer.recognizeLines(members.map { images[$0] }, options: options)) }))
         } else {
             // Stored lines are already normalised: read as they are, through the same decoding.

@@ -112,14 +112,13 @@ public struct DataLoader {
     /// - Parameter sources: keep only these sources (all when nil).
     /// - Throws: `DataError`.
     public func loadManifest(_ path: String, sources: Set<String>? = nil) throws -> CharacterDataset {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw DataError.badFile("\(path): cannot read") }
         let root = (path as NSString).deletingLastPathComponent
         var rows: [(path: String, label: Int32, source: String, writer: String)] = []
-        for line in text.split(whereSeparator: \.isNewline).dropFirst() {
-            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard f.count >= 4, f[1].count == 1, let c = Charset.classIndex(of: Character(f[1]), in: charset) else { continue }
-            if let sources, !sources.contains(f[2]) { continue }
-            rows.append(("\(root)/\(f[0])", Int32(c), f[2], f[3]))
+        for f in try CSVManifest.rows(path, requiring: ["path", "label", "source", "writer"]) {
+            guard let label = f["label"], label.count == 1, let c = Charset.classIndex(of: Character(label), in: charset),
+                  let file = f["path"], let source = f["source"] else { continue }
+            if let sources, !sources.contains(source) { continue }
+            rows.append(("\(root)/\(file)", Int32(c), source, f["writer"] ?? ""))
         }
         guard !rows.isEmpty else { throw DataError.badData("\(path): no usable rows") }
         return try normalizeAll(count: rows.count, source: { rows[$0].source }, writer: { rows[$0].writer },

@@ -43,14 +43,12 @@ public struct OCRWords {
         let images = try IDXFile(path: "\(folder)/letters-images-idx3-ubyte.gz")
         guard images.dimensions.count == 3 else { throw DataError.badData("letters images: dimensions \(images.dimensions)") }
         let (n, h, w) = (images.dimensions[0], images.dimensions[1], images.dimensions[2])
-        guard let text = try? String(contentsOfFile: "\(folder)/letters.csv", encoding: .utf8) else {
-            throw DataError.badFile("\(folder)/letters.csv: cannot read")
-        }
         var byWord: [Int: [(position: Int, index: Int, label: Character, fold: Int)]] = [:]
-        for line in text.split(whereSeparator: \.isNewline).dropFirst() {
-            let f = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard f.count >= 7, let index = Int(f[0]), index < n, let word = Int(f[4]), let position = Int(f[5]),
-                  let fold = Int(f[6]), let label = f[2].first else { throw DataError.badData("letters.csv: bad row \(line)") }
+        let table = "\(folder)/letters.csv"
+        for f in try CSVManifest.rows(table, requiring: ["index", "label", "word_id", "position", "fold"]) {
+            guard let index = f["index"].flatMap(Int.init), index < n, let word = f["word_id"].flatMap(Int.init),
+                  let position = f["position"].flatMap(Int.init), let fold = f["fold"].flatMap(Int.init),
+                  let label = f["label"]?.first else { throw DataError.badData("\(table): bad row \(f)") }
             byWord[word, default: []].append((position, index, label, fold))
         }
         var words: [Word] = []

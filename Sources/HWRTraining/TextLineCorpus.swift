@@ -1,7 +1,6 @@
 import Foundation
 import HWRImage
 import HWRModel
-import SwiftCSV
 
 /// A named set of normalised lines (a training pool or a validation set).
 public struct LineSet: Sendable {
@@ -53,7 +52,7 @@ public struct TextLineCorpus {
     public static func load(data: String, generated: String?, normalizer: LineNormalizer, charset: [Character],
                             validationLimit: Int = 500, log: (String) -> Void = { _ in }) throws -> TextLineCorpus {
         var pools: [LineSet] = [], validation: [LineSet] = []
-        let real = try manifestRows("\(data)/real-lines/manifest.csv")
+        let real = try CSVManifest.rows("\(data)/real-lines/manifest.csv")
         func unit(_ row: [String: String]) -> String {
             // Stanford letters span pages "Lettre76_1", "Lettre76_2": the letter is the unit (a
             // numeric page suffix is dropped; "SC0033B_s4_b01_f14_i083" is a letter of its own).
@@ -84,7 +83,7 @@ public struct TextLineCorpus {
         validation.append(realSet("hooker", { unit($0).hasPrefix("hooker:") }, limit: hookerEpochLines))
 
         if let generated {
-            let rows = try manifestRows("\(generated)/manifest.csv")
+            let rows = try CSVManifest.rows("\(generated)/manifest.csv")
             func generatedSet(_ name: String, _ keep: ([String: String]) -> Bool, limit: Int? = nil) -> LineSet {
                 var kept = rows.filter(keep)
                 if let limit { kept = Array(kept.prefix(limit)) }
@@ -110,15 +109,6 @@ public struct TextLineCorpus {
         ocrValidation.samples = Array(ocrValidation.samples.prefix(validationLimit))
         validation.append(ocrValidation)
         return TextLineCorpus(pools: pools.filter { !$0.samples.isEmpty }, validation: validation.filter { !$0.samples.isEmpty })
-    }
-
-    /// The rows of a CSV manifest with a header line.
-    static func manifestRows(_ path: String) throws -> [[String: String]] {
-        do {
-            return try CSV<Named>(url: URL(fileURLWithPath: path), delimiter: .comma, loadColumns: false).rows
-        } catch {
-            throw DataError.badFile("\(path): \(error)")
-        }
     }
 
     /// `count` units, a fixed seed-free choice: the units of each collection (the name up to its first

@@ -17,10 +17,9 @@ final class InputKindTests: XCTestCase {
     /// (Tests/Fixtures/inputs-found: grainy pencil on grey paper, a hard shadow on a turned card).
     func rows() throws -> [Row] {
         try ["inputs", "inputs-found"].flatMap { folder -> [Row] in
-            let text = try String(contentsOfFile: "\(Self.root)/Tests/Fixtures/\(folder)/manifest.csv", encoding: .utf8)
-            return text.split(whereSeparator: \.isNewline).dropFirst().map { line in
-                let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-                return Row(file: "../\(folder)/\(f[0])", expected: f[1], mode: f[2], kind: f[3], origin: f[4])
+            let columns = ["file", "expected", "mode", "kind", "origin"]
+            return try CSVManifest.rows("\(Self.root)/Tests/Fixtures/\(folder)/manifest.csv", requiring: columns).map { f in
+                Row(file: "../\(folder)/\(f["file"]!)", expected: f["expected"]!, mode: f["mode"]!, kind: f["kind"]!, origin: f["origin"]!)
             }
         }
     }

@@ -16,10 +16,9 @@ final class LineRecognitionTests: XCTestCase {
 
     func fixture(_ source: String) throws -> [(image: GrayImage, text: String)] {
         let dir = "\(Self.root)/Tests/Fixtures/lines"
-        return try String(contentsOfFile: "\(dir)/manifest.csv", encoding: .utf8).split(separator: "\n").dropFirst()
-            .map { $0.split(separator: ",").map(String.init) }
-            .filter { $0[2] == source }
-            .map { (try GrayImage(contentsOfFile: "\(dir)/\($0[0])"), $0[1]) }
+        return try CSVManifest.rows("\(dir)/manifest.csv", requiring: ["path", "text", "source"])
+            .filter { $0["source"] == source }
+            .map { (try GrayImage(contentsOfFile: "\(dir)/\($0["path"]!)"), $0["text"]!) }
     }
 
     func read(_ rows: [(image: GrayImage, text: String)], _ options: TextOptions) throws -> TranscriptionMetrics {
@@ -162,11 +161,10 @@ final class LineRecognitionTests: XCTestCase {
     }
 
     func testSequenceOfCharacterImagesReadsAsOneString() throws {
-        let chars = try String(contentsOfFile: "\(Self.root)/Tests/Fixtures/chars/manifest.csv", encoding: .utf8)
-            .split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
-            .filter { $0[2] == "mnist" }.prefix(5)
-        let images = try chars.map { try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/chars/\($0[0])") }
-        let truth = chars.map { $0[1] }.joined()
+        let chars = try CSVManifest.rows("\(Self.root)/Tests/Fixtures/chars/manifest.csv", requiring: ["path", "label", "source"])
+            .filter { $0["source"] == "mnist" }.prefix(5)
+        let images = try chars.map { try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/chars/\($0["path"]!)") }
+        let truth = chars.map { $0["label"]! }.joined()
         var options = TextOptions()
         options.charset = "digits"; options.alternatives = 4
         let r = try Self.recognizer.get().recognizeSequence(images, options: options)

@@ -15,10 +15,8 @@ final class RecognitionTests: XCTestCase {
 
     func fixture() throws -> [(path: String, label: Character, source: String)] {
         let dir = "\(Self.root)/Tests/Fixtures/chars"
-        let text = try String(contentsOfFile: "\(dir)/manifest.csv", encoding: .utf8)
-        return text.split(separator: "\n").dropFirst().map { line in
-            let f = line.split(separator: ",", omittingEmptySubsequences: false)
-            return ("\(dir)/\(f[0])", Character(f[1].uppercased()), String(f[2]))
+        return try CSVManifest.rows("\(dir)/manifest.csv", requiring: ["path", "label", "source"]).map { f in
+            ("\(dir)/\(f["path"]!)", Character(f["label"]!.uppercased()), f["source"]!)
         }
     }
 

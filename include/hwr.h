@@ -334,7 +334,11 @@ HWR_API size_t hwr_result_candidate_count(const hwr_result *result, size_t i);
 HWR_API const char *hwr_result_candidate_text(const hwr_result *result, size_t i, size_t k);
 /** Probability of candidate k of item i in [0, 1]; -1 if out of range. */
 HWR_API float hwr_result_candidate_score(const hwr_result *result, size_t i, size_t k);
-/** 1 if item i was rejected (its best reading fell below reject_threshold), else 0. */
+/**
+ * 1 if item i was rejected, else 0: its best reading fell below reject_threshold, or (line, auto and
+ * sequence modes, 1.1.0) no reading satisfies the lexicon, charset or pattern, in which case its
+ * confidence is 0 and it has no candidates.
+ */
 HWR_API int32_t hwr_result_rejected(const hwr_result *result, size_t i);
 /** Number of characters in item i's best reading (0 when it failed or out of range). */
 HWR_API size_t hwr_result_char_count(const hwr_result *result, size_t i);

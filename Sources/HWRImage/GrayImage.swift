@@ -57,6 +57,7 @@ public struct GrayImage: Equatable, Sendable {
     /// - Parameter maximumPixels: at most `ImageLimits.maximumPixels` (an engine may lower it).
     /// - Throws: `ImageError.empty` for a zero side, `.tooLarge` past a limit.
     public static func checkSize(width: Int, height: Int, maximumPixels: Int = ImageLimits.maximumPixels) throws {
+        guard width >= 0, height >= 0 else { throw ImageError.invalidArgument("negative size \(width)x\(height)") }
         guard width > 0, height > 0 else { throw ImageError.empty("\(width)x\(height) pixels") }
         let limit = min(maximumPixels, ImageLimits.maximumPixels)
         guard width <= ImageLimits.maximumSide, height <= ImageLimits.maximumSide,

@@ -65,9 +65,18 @@ public struct TextReading: Equatable, Sendable {
         self.steps = steps
     }
 
-    init(readings: [LineReading], options: TextOptions, mode: RecognitionMode, steps: Int) throws {
+    /// The readings of a decoder as one result, best first: ordered by their probability (the beam's
+    /// own order follows its prefix scores, which can differ).
+    /// When no reading satisfies the constraints, the result is rejected with confidence 0 and no
+    /// alternatives.
+    init(readings unordered: [LineReading], options: TextOptions, mode: RecognitionMode, steps: Int) {
+        let readings = unordered.enumerated().sorted { a, b in
+            a.element.logProbability != b.element.logProbability ? a.element.logProbability > b.element.logProbability : a.offset < b.offset
+        }.map(\.element)
         guard let best = readings.first else {
-            throw HWRError.invalidArgument("no reading satisfies the lexicon, charset or pattern")
+            // No reading satisfies the lexicon, charset or pattern: a rejected result that says so.
+            self.init(best: "", confidence: 0, characters: [], alternatives: [], rejectThreshold: .infinity, mode: mode, steps: steps)
+            return
         }
         self.init(best: best.text, confidence: best.probability, characters: best.characters,
                   alternatives: readings.map { Candidate(text: $0.text, probability: $0.probability) },
@@ -107,7 +116,7 @@ extension Recognizer {
         }
         let readings = SequenceDecoder.decode(distributions, charset: model.charset, constraint: constraint,
                                               beamWidth: max(options.beamWidth, options.alternatives), alternatives: options.alternatives)
-        return try TextReading(readings: readings, options: options, mode: .char, steps: images.count)
+        return TextReading(readings: readings, options: options, mode: .char, steps: images.count)
     }
 
     /// Reads word or line images without segmentation (line model + CTC), the images spread over the
@@ -141,7 +150,7 @@ extension Recognizer {
                 ? [CTCDecoder.greedy(posteriors, charset: charset)]
                 : CTCDecoder.beamSearch(posteriors, charset: charset, beamWidth: max(options.beamWidth, options.alternatives),
                                         constraint: constraint, alternatives: options.alternatives)
-            return try TextReading(readings: readings, options: options, mode: .line, steps: posteriors.steps)
+            return TextReading(readings: readings, options: options, mode: .line, steps: posteriors.steps)
         }
     }
 

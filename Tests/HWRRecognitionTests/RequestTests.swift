@@ -134,4 +134,33 @@ final class RequestTests: XCTestCase {
         expectInvalid(.init(), "no image", [])
         expectInvalid(.init(), "batch limit", Array(repeating: k, count: RecognitionLimits.maximumBatch + 1))
     }
+
+    func testAlternativesAreSortedBestFirstInLineAndAutoModes() throws {
+        let recognizer = try Self.recognizer.get()
+        let dir = "\(Self.root)/Tests/Fixtures/lines"
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".png") }.sorted().prefix(60)
+        for mode in [RecognitionMode.line, .auto] {
+            var options = RecognitionOptions()
+            options.mode = mode; options.text.alternatives = 10
+            for (file, result) in zip(files, try recognizer.read(files.map { .file("\(dir)/\($0)") }, options: options)) {
+                let reading = try result.get()
+                let p = reading.alternatives.map(\.probability)
+                XCTAssertEqual(p, p.sorted(by: >), "\(mode) \(file)")
+                XCTAssertEqual(reading.text, reading.alternatives.first?.text, "\(mode) \(file): the text is the best alternative")
+            }
+        }
+    }
+
+    func testNegativeSizesAreInvalidArgumentsAndZeroSizesEmpty() throws {
+        let recognizer = try Self.recognizer.get()
+        let bytes = [UInt8](repeating: 0, count: 64)
+        try bytes.withUnsafeBytes { raw in
+            XCTAssertThrowsError(try recognizer.decode(.gray8(raw, width: -8, height: 8, stride: 8))) {
+                guard case .invalidArgument? = $0 as? HWRError else { return XCTFail("\($0)") }
+            }
+            XCTAssertThrowsError(try recognizer.decode(.gray8(raw, width: 0, height: 8, stride: 8))) {
+                guard case .imageEmpty? = $0 as? HWRError else { return XCTFail("\($0)") }
+            }
+        }
+    }
 }

@@ -219,7 +219,12 @@ HWR_API const char *hwr_engine_charset(const hwr_engine *engine);
 #define HWR_MODE_LINE 1 /**< a word, code or line, read without segmentation (line model + CTC);
                              HWR_ERR_UNSUPPORTED when the engine has no line model */
 #define HWR_MODE_AUTO 2 /**< the line model, falling back to the character model when it finds at
-                             most one character (or when the engine has no line model) */
+                             most one character (or when the engine has no line model), and (1.1.0)
+                             reading an image that holds several lines as a page (HWR_MODE_PAGE) */
+#define HWR_MODE_PAGE 3 /**< (1.1.0) a page, note or form field with several lines: the lines are
+                             found (skew corrected) and each read by the line model; the item's text
+                             is the lines joined by '\n', its layout is read with hwr_result_line_*
+                             and hwr_result_word_*; HWR_ERR_UNSUPPORTED without a line model */
 
 /** Largest number of images in one hwr_recognize_batch or hwr_recognize_sequence call. */
 #define HWR_MAX_BATCH 4096
@@ -346,6 +351,35 @@ HWR_API size_t hwr_result_char_count(const hwr_result *result, size_t i);
 HWR_API const char *hwr_result_char_text(const hwr_result *result, size_t i, size_t j);
 /** Probability of character j of item i; -1 if out of range. */
 HWR_API float hwr_result_char_score(const hwr_result *result, size_t i, size_t j);
+
+/*
+ * Layout (1.1.0): the lines of item i, top to bottom, and the words of each line, left to right,
+ * for items read as a page (HWR_MODE_PAGE, or HWR_MODE_AUTO on an image with several lines); other
+ * items have no lines. Boxes are in pixels of the original image as it is meant to be viewed (after
+ * its EXIF orientation is applied), top-left corner and size.
+ */
+
+/** Number of lines of item i (0 when it is not a page, failed, or out of range). */
+HWR_API size_t hwr_result_line_count(const hwr_result *result, size_t i);
+/** Text of line l of item i (words separated by single spaces); NULL if out of range. */
+HWR_API const char *hwr_result_line_text(const hwr_result *result, size_t i, size_t l);
+/** Probability of line l's reading in [0, 1]; -1 if out of range. */
+HWR_API float hwr_result_line_confidence(const hwr_result *result, size_t i, size_t l);
+/**
+ * Box of line l of item i: writes its left, top, width and height (each pointer may be NULL).
+ * @return HWR_OK, or HWR_ERR_INVALID_ARGUMENT (nothing written) if out of range.
+ */
+HWR_API hwr_status hwr_result_line_box(const hwr_result *result, size_t i, size_t l,
+                                       int32_t *x, int32_t *y, int32_t *width, int32_t *height);
+/** Number of words of line l of item i (0 if out of range). */
+HWR_API size_t hwr_result_word_count(const hwr_result *result, size_t i, size_t l);
+/** Text of word w of line l of item i; NULL if out of range. */
+HWR_API const char *hwr_result_word_text(const hwr_result *result, size_t i, size_t l, size_t w);
+/** Probability of word w of line l (the product of its characters') in [0, 1]; -1 if out of range. */
+HWR_API float hwr_result_word_confidence(const hwr_result *result, size_t i, size_t l, size_t w);
+/** Box of word w of line l of item i, like hwr_result_line_box. */
+HWR_API hwr_status hwr_result_word_box(const hwr_result *result, size_t i, size_t l, size_t w,
+                                       int32_t *x, int32_t *y, int32_t *width, int32_t *height);
 
 /** Frees a result and every string it owns. Accepts NULL. */
 HWR_API void hwr_result_free(hwr_result *result);

@@ -183,6 +183,41 @@ public func capiResultCharScore(_ result: OpaquePointer?, _ i: Int, _ j: Int) ->
     entry(result, i, j, \.characters)?.probability ?? -1
 }
 
+@_cdecl("hwr_result_line_count")
+public func capiResultLineCount(_ result: OpaquePointer?, _ i: Int) -> Int { item(result, i)?.lines.count ?? 0 }
+
+@_cdecl("hwr_result_line_text")
+public func capiResultLineText(_ result: OpaquePointer?, _ i: Int, _ l: Int) -> UnsafePointer<CChar>? { pageLine(result, i, l)?.text.pointer }
+
+@_cdecl("hwr_result_line_confidence")
+public func capiResultLineConfidence(_ result: OpaquePointer?, _ i: Int, _ l: Int) -> Float { pageLine(result, i, l)?.confidence ?? -1 }
+
+@_cdecl("hwr_result_line_box")
+public func capiResultLineBox(_ result: OpaquePointer?, _ i: Int, _ l: Int, _ x: UnsafeMutablePointer<Int32>?, _ y: UnsafeMutablePointer<Int32>?,
+                              _ width: UnsafeMutablePointer<Int32>?, _ height: UnsafeMutablePointer<Int32>?) -> Int32 {
+    writeBox(pageLine(result, i, l)?.box, x, y, width, height)
+}
+
+@_cdecl("hwr_result_word_count")
+public func capiResultWordCount(_ result: OpaquePointer?, _ i: Int, _ l: Int) -> Int { pageLine(result, i, l)?.words.count ?? 0 }
+
+@_cdecl("hwr_result_word_text")
+public func capiResultWordText(_ result: OpaquePointer?, _ i: Int, _ l: Int, _ w: Int) -> UnsafePointer<CChar>? {
+    pageWord(result, i, l, w)?.text.pointer
+}
+
+@_cdecl("hwr_result_word_confidence")
+public func capiResultWordConfidence(_ result: OpaquePointer?, _ i: Int, _ l: Int, _ w: Int) -> Float {
+    pageWord(result, i, l, w)?.confidence ?? -1
+}
+
+@_cdecl("hwr_result_word_box")
+public func capiResultWordBox(_ result: OpaquePointer?, _ i: Int, _ l: Int, _ w: Int, _ x: UnsafeMutablePointer<Int32>?,
+                              _ y: UnsafeMutablePointer<Int32>?, _ width: UnsafeMutablePointer<Int32>?,
+                              _ height: UnsafeMutablePointer<Int32>?) -> Int32 {
+    writeBox(pageWord(result, i, l, w)?.box, x, y, width, height)
+}
+
 @_cdecl("hwr_result_free")
 public func capiResultFree(_ result: OpaquePointer?) {
     guard let result else { return }

@@ -1,5 +1,6 @@
 import CHwr
 import Foundation
+import HWRLayout
 import HWRRecognition
 
 // Translation between the C ABI and HWRRecognition, which decides every rule of a request. What
@@ -35,6 +36,14 @@ final class EngineBox {
 final class ResultBox {
     /// A text with its probability.
     typealias Scored = (text: OwnedCString, probability: Float)
+    /// A word of a page.
+    struct Word {
+        var text: OwnedCString, confidence: Float, box: Box
+    }
+    /// A line of a page with its words.
+    struct Line {
+        var text: OwnedCString, confidence: Float, box: Box, words: [Word]
+    }
     struct Item {
         var status: Int32
         var error: OwnedCString
@@ -43,6 +52,8 @@ final class ResultBox {
         var rejected: Bool
         var candidates: [Scored]
         var characters: [Scored]
+        /// Page mode: the lines with their words.
+        var lines: [Line] = []
     }
     let items: [Item]
     init(_ items: [Item]) { self.items = items }
@@ -125,7 +136,7 @@ func imageInput(_ image: hwr_image) throws -> ImageInput {
 }
 
 /// The modes of hwr.h and of HWRRecognition, one to one.
-let modes: [Int32: RecognitionMode] = [HWR_MODE_CHAR: .char, HWR_MODE_LINE: .line, HWR_MODE_AUTO: .auto]
+let modes: [Int32: RecognitionMode] = [HWR_MODE_CHAR: .char, HWR_MODE_LINE: .line, HWR_MODE_AUTO: .auto, HWR_MODE_PAGE: .page]
 
 /// Reads hwr_recognize_options (NULL: the defaults) into the request's options.
 /// - Parameter sequence: the options of hwr_recognize_sequence, whose mode is ignored.
@@ -168,7 +179,11 @@ extension ResultBox.Item {
         case let .success(reading):
             self.init(status: HWR_OK, error: OwnedCString(""), text: OwnedCString(reading.text), confidence: reading.confidence,
                       rejected: reading.rejected, candidates: reading.alternatives.map { (OwnedCString($0.text), $0.probability) },
-                      characters: reading.characters.map { (OwnedCString($0.text), $0.probability) })
+                      characters: reading.characters.map { (OwnedCString($0.text), $0.probability) },
+                      lines: (reading.page?.lines ?? []).map { line in
+                          ResultBox.Line(text: OwnedCString(line.text), confidence: line.confidence, box: line.box,
+                                         words: line.words.map { ResultBox.Word(text: OwnedCString($0.text), confidence: $0.confidence, box: $0.box) })
+                      })
         case let .failure(error):
             self.init(status: error.status, error: OwnedCString(error.message), text: OwnedCString(""), confidence: 0, rejected: false,
                       candidates: [], characters: [])
@@ -198,4 +213,28 @@ func imageInputs(_ images: UnsafePointer<hwr_image>?, _ count: Int) throws -> [I
     return UnsafeBufferPointer(start: images, count: count).map { image in
         do { return try imageInput(image) } catch { return .untranslatable(HWRError(error)) }
     }
+}
+
+/// Line `l` of item `i`, or nil when out of range.
+func pageLine(_ result: OpaquePointer?, _ i: Int, _ l: Int) -> ResultBox.Line? {
+    guard let it = item(result, i), l >= 0, l < it.lines.count else { return nil }
+    return it.lines[l]
+}
+
+/// Word `w` of line `l` of item `i`, or nil when out of range.
+func pageWord(_ result: OpaquePointer?, _ i: Int, _ l: Int, _ w: Int) -> ResultBox.Word? {
+    guard let line = pageLine(result, i, l), w >= 0, w < line.words.count else { return nil }
+    return line.words[w]
+}
+
+/// Writes a box through the C out-pointers (any may be NULL).
+func writeBox(_ box: Box?, _ x: UnsafeMutablePointer<Int32>?, _ y: UnsafeMutablePointer<Int32>?,
+              _ width: UnsafeMutablePointer<Int32>?, _ height: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let box else {
+        setLastError("line or word index out of range")
+        return HWR_ERR_INVALID_ARGUMENT
+    }
+    x?.pointee = Int32(clamping: box.x); y?.pointee = Int32(clamping: box.y)
+    width?.pointee = Int32(clamping: box.width); height?.pointee = Int32(clamping: box.height)
+    return HWR_OK
 }

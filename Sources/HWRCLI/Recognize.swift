@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HWRImage
+import HWRLayout
 import HWRRecognition
 
 struct Recognize: ParsableCommand {
@@ -8,14 +9,16 @@ struct Recognize: ParsableCommand {
         abstract: "Recognise handwriting in image files.",
         discussion: """
         Modes: char (one character per image; default), line (a word, code or line per image, no \
-        segmentation), auto (line, falling back to char when at most one character is found), sequence \
+        segmentation), auto (line, falling back to char when at most one character is found, and to \
+        page for an image with several lines), page (a note or sheet: lines found and read, the text \
+        printed with line breaks; --json gives each line and word with its box), sequence \
         (all images, in order, are the characters of one string). A file that cannot be read is reported \
         on stderr, the others are still recognised, and the exit status is 1.
         """)
 
     @Option(help: "Character model (default: $HWR_MODEL, the installed model, or models/hwr-char.hwrm).") var model: String?
     @Option(help: "Line model (default: $HWR_LINE_MODEL, the installed model, or models/hwr-line.hwrm).") var lineModel: String?
-    @Option(help: "char, line, auto or sequence.") var mode: String = "char"
+    @Option(help: "char, line, auto, page or sequence.") var mode: String = "char"
     @Option(name: .customLong("top-k"), help: "Candidates per image in char mode (default 5).") var topK: Int?
     @Option(help: "Only these characters: digits, letters, or the characters themselves.") var charset: String?
     @Option(help: "Fixed-length pattern, e.g. '\\a\\d{4}' (letter then 4 digits) or '[A-F0-9]{6}'.") var pattern: String?
@@ -30,7 +33,7 @@ struct Recognize: ParsableCommand {
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
         guard mode == "sequence" || RecognitionMode(rawValue: mode) != nil else {
-            throw ValidationError("--mode must be char, line, auto or sequence")
+            throw ValidationError("--mode must be char, line, auto, page or sequence")
         }
     }
 
@@ -101,6 +104,16 @@ struct ReadingOutput: Encodable {
     let candidates: [Scored]
     /// The characters of the best reading.
     let characters: [Scored]
+    /// Page mode: the lines, top to bottom, with their words and boxes (pixels of the image as viewed).
+    let lines: [Line]?
+
+    /// A line or word of a page.
+    struct Line: Encodable {
+        let text: String
+        let confidence: Float
+        let box: Box
+        let words: [Line]?
+    }
 
     init(file: String, reading: TextReading) {
         self.file = file
@@ -110,6 +123,12 @@ struct ReadingOutput: Encodable {
         rejected = reading.rejected
         candidates = reading.alternatives.map { Scored(text: $0.text, p: $0.probability) }
         characters = reading.characters.map { Scored(text: $0.text, p: $0.probability) }
+        lines = reading.page.map { page in
+            page.lines.map { line in
+                Line(text: line.text, confidence: line.confidence, box: line.box,
+                     words: line.words.map { Line(text: $0.text, confidence: $0.confidence, box: $0.box, words: nil) })
+            }
+        }
     }
 
     /// JSON on one line, or `file<TAB>text<TAB>confidence<TAB>(other candidates)`.
@@ -119,6 +138,7 @@ struct ReadingOutput: Encodable {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             return String(decoding: try encoder.encode(self), as: UTF8.self)
         }
+        if mode == RecognitionMode.page.rawValue { return "\(file)\n\(text)" }
         let rest = candidates.dropFirst().map { "\($0.text) \(String(format: "%.3f", $0.p))" }
         return "\(file)\t\(rejected ? "(rejected)" : text)\t\(String(format: "%.3f", confidence))"
             + (rest.isEmpty ? "" : "\t(" + rest.joined(separator: ", ") + ")")

@@ -93,7 +93,7 @@ public struct CharacterNormalizer: Sendable {
     /// which a character or line model would read as garbage: the ink's row profile splits into two
     /// or more bands separated by clear gaps, each with at least 20% of the ink; or its column
     /// profile, on ink wider than it is high, into three or more bands with at least 8% each.
-    /// - Throws: `ImageError.invalidArgument` naming the mode to use instead.
+    /// - Throws: `ImageError.severalLines` or `.invalidArgument`, naming the mode to use instead.
     static func checkLayout(_ scratch: inout NormalizerScratch, width: Int, x0: Int, y0: Int, x1: Int, y1: Int,
                             singleCharacter: Bool) throws {
         /// Bands of the profile along `count` positions separated by at least `gap` empty ones, with at
@@ -132,7 +132,7 @@ public struct CharacterNormalizer: Sendable {
         let height = y1 - y0
         let lines = bands(count: height, gap: max(2, height / 6), minimumShare: 0.2) { k, t in (y0 + k) * width + x0 + t }
         guard lines < 2 else {
-            throw ImageError.invalidArgument("the image holds \(lines) lines of writing, not one \(singleCharacter ? "character" : "line"): read it as a page")
+            throw ImageError.severalLines("the image holds \(lines) lines of writing, not one \(singleCharacter ? "character" : "line"): read it as a page")
         }
         if singleCharacter && x1 - x0 > y1 - y0 {
             let characters = bands(count: x1 - x0, gap: max(2, height / 8), minimumShare: 0.08) { k, t in (y0 + t) * width + x0 + k }

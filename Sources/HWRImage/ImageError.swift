@@ -12,6 +12,8 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
     case unreadable(String)
     /// Memory for the decoded pixels could not be allocated.
     case outOfMemory(String)
+    /// Several lines of writing where one character or line was expected (page mode reads them).
+    case severalLines(String)
 
     /// A readable message.
     public var description: String {
@@ -22,6 +24,7 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
         case let .invalidArgument(m): return "invalid image: \(m)"
         case let .unreadable(m): return "cannot read image: \(m)"
         case let .outOfMemory(m): return "out of memory decoding image: \(m)"
+        case let .severalLines(m): return "invalid image: \(m)"
         }
     }
 }

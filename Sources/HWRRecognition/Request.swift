@@ -65,7 +65,7 @@ public enum HWRError: Error, Equatable, CustomStringConvertible {
             case .empty: self = .imageEmpty(e.description)
             case .tooLarge: self = .imageTooLarge(e.description)
             case .decodeFailed: self = .imageDecode(e.description)
-            case .invalidArgument: self = .invalidArgument(e.description)
+            case .invalidArgument, .severalLines: self = .invalidArgument(e.description)
             case .unreadable: self = .io(e.description)
             case .outOfMemory: self = .outOfMemory(e.description)
             }
@@ -228,6 +228,9 @@ extension Recognizer {
                 }
             case .line: return try recognizeLines(good, options: options.text)
             case .auto: return try recognizeAuto(good, options: options.text)
+            case .page:
+                guard lineModel != nil else { throw HWRError.unsupported("page mode: no line model is loaded") }
+                return good.map { image in Result { TextReading(page: try recognizePage(image, options: options.text)) } }
             }
         }
         var next = 0

@@ -10,8 +10,11 @@ public enum RecognitionMode: String, Sendable, CaseIterable {
     case char
     /// A word, code or line without segmentation (the line model and CTC).
     case line
-    /// The line model, falling back to the character model when it reads at most one character.
+    /// The line model, falling back to the character model when it reads at most one character,
+    /// and to page mode when the image holds several lines.
     case auto
+    /// A page: several lines, segmented and read line by line, with the layout (`TextReading.page`).
+    case page
 }
 
 /// Decoding options for text (lines and sequences of character images).
@@ -51,6 +54,8 @@ public struct TextReading: Equatable, Sendable {
     public var mode: RecognitionMode
     /// For lines: the number of CTC steps (a step covers 2 columns of the normalised line).
     public var steps: Int
+    /// In page mode (or auto mode on a page): the lines and words with their boxes; nil otherwise.
+    public var page: PageReading?
 
     /// The one place rejection is applied: below `rejectThreshold` the text is "" and there are no
     /// characters; the alternatives stay.
@@ -63,6 +68,15 @@ public struct TextReading: Equatable, Sendable {
         self.alternatives = alternatives
         self.mode = mode
         self.steps = steps
+        page = nil
+    }
+
+    /// A page's reading as one result: its text (lines joined by line breaks), the mean of its lines'
+    /// probabilities, and its layout.
+    init(page: PageReading) {
+        self.init(best: page.text, confidence: page.confidence, characters: [], alternatives: [Candidate(text: page.text, probability: page.confidence)],
+                  rejectThreshold: 0, mode: .page, steps: 0)
+        self.page = page
     }
 
     /// The readings of a decoder as one result, best first: ordered by their probability (the beam's
@@ -160,6 +174,9 @@ extension Recognizer {
         let lines = lineModel == nil ? images.map { _ in Result<TextReading, Error>.failure(HWRError.unsupported("no line model")) }
                                      : try recognizeLines(images, options: options)
         return zip(images, lines).map { image, line in
+            if case let .failure(error) = line, case .severalLines? = error as? ImageError {
+                return Result { TextReading(page: try recognizePage(image, options: options)) }
+            }
             if case let .success(reading) = line, reading.characters.count > 1 { return line }
             if options.lexicon != nil || options.pattern != nil, case .success = line { return line }
             return Result { try recognizeSequence([image], options: options) }

@@ -354,6 +354,42 @@ int main(int argc, char **argv) {
         hwr_engine_close(small);
     }
 
+    /* 1.1.0: page mode reads the lines of a page, with line and word boxes. */
+    {
+        hwr_engine *reader = NULL;
+        CHECK(hwr_engine_open(NULL, &reader) == HWR_OK, "open for pages: %s", hwr_last_error());
+        hwr_recognize_options page_options;
+        hwr_recognize_options_init(&page_options);
+        page_options.mode = HWR_MODE_PAGE;
+        snprintf(path, sizeof path, "%s/inputs/08-two-lines.png", fixtures);
+        hwr_result *pr = NULL;
+        CHECK(hwr_recognize_file(reader, path, &page_options, &pr) == HWR_OK, "page: %s", hwr_last_error());
+        CHECK(pr && strcmp(hwr_result_text(pr, 0), "2048\n7315") == 0, "page text %s", pr ? hwr_result_text(pr, 0) : "");
+        CHECK(hwr_result_line_count(pr, 0) == 2, "two lines: %zu", hwr_result_line_count(pr, 0));
+        int32_t x = -1, y = -1, bw = -1, bh = -1;
+        CHECK(hwr_result_line_box(pr, 0, 1, &x, &y, &bw, &bh) == HWR_OK && x >= 0 && y > 0 && bw > 0 && bh > 0, "line box");
+        int32_t wx = -1, wy = -1, ww = -1, wh = -1;
+        CHECK(hwr_result_word_count(pr, 0, 1) == 1 && hwr_result_word_box(pr, 0, 1, 0, &wx, &wy, &ww, &wh) == HWR_OK, "word box");
+        CHECK(wx >= x && wx + ww <= x + bw + 1 && strcmp(hwr_result_word_text(pr, 0, 1, 0), "7315") == 0, "word inside its line");
+        CHECK(hwr_result_line_confidence(pr, 0, 0) > 0 && hwr_result_word_confidence(pr, 0, 0, 0) > 0, "confidences");
+        CHECK(hwr_result_line_box(pr, 0, 2, &x, NULL, NULL, NULL) == HWR_ERR_INVALID_ARGUMENT && hwr_result_line_text(pr, 0, 2) == NULL &&
+              hwr_result_word_text(pr, 0, 0, 5) == NULL && hwr_result_word_confidence(pr, 1, 0, 0) < 0, "layout out of range");
+        hwr_result_free(pr);
+        page_options.mode = HWR_MODE_AUTO;
+        CHECK(hwr_recognize_file(reader, path, &page_options, &pr) == HWR_OK && hwr_result_line_count(pr, 0) == 2, "auto reads a page");
+        hwr_result_free(pr);
+        page_options.mode = 99;
+        hwr_image seq[1];
+        size_t kn = 0;
+        snprintf(path, sizeof path, "%s/formats/K.jpg", fixtures);
+        unsigned char *kbytes = read_file(path, &kn);
+        hwr_image_init_encoded(&seq[0], kbytes, kn);
+        CHECK(hwr_recognize_sequence(reader, seq, 1, &page_options, &pr) == HWR_OK, "sequence ignores the mode: %s", hwr_last_error());
+        hwr_result_free(pr);
+        free(kbytes);
+        hwr_engine_close(reader);
+    }
+
     /* 1.1.0: diagnostics reach the host's callback, and stop when it is removed. */
     {
         CHECK(hwr_set_log_callback(on_log, 99, NULL) == HWR_ERR_INVALID_ARGUMENT, "unknown level");

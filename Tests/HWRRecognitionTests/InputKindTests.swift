@@ -69,8 +69,8 @@ final class InputKindTests: XCTestCase {
     }
 
     func testSeveralLinesOrCharactersGetAClearErrorInsteadOfOneWrongGlyph() throws {
-        // Until page mode reads them: two lines of digits in character or line mode, and two words in
-        // character mode, are refused with a message that names the mode to use.
+        // Two lines of digits in character or line mode, and two words in character mode, are refused
+        // with a message that names the mode to use (page mode reads the two lines: PageTests).
         let recognizer = try Self.recognizer.get()
         func image(_ name: String) throws -> GrayImage { try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/inputs/\(name)") }
         let twoLines = try image("08-two-lines.png"), twoWords = try image("09-two-words-with-space.png")

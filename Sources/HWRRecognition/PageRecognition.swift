@@ -1,0 +1,143 @@
+import Foundation
+import HWRDecoding
+import HWRImage
+import HWRLayout
+
+/// A word of a page: its text, confidence and place.
+public struct WordReading: Equatable, Sendable {
+    /// The word.
+    public var text: String
+    /// Product of its characters' probabilities, in [0, 1].
+    public var confidence: Float
+    /// Where it is in the original image (after EXIF orientation), in its pixels.
+    public var box: Box
+}
+
+/// A line of a page: its text, words and characters.
+public struct PageLineReading: Equatable, Sendable {
+    /// The line's text, words separated by single spaces.
+    public var text: String
+    /// Probability of the line's reading, in [0, 1].
+    public var confidence: Float
+    /// Where it is in the original image, in its pixels.
+    public var box: Box
+    /// Its words, left to right.
+    public var words: [WordReading]
+    /// The line as read, with alternatives and characters (`TextReading`).
+    public var reading: TextReading
+}
+
+/// The reading of a page: lines top to bottom, each with its words.
+public struct PageReading: Equatable, Sendable {
+    /// The lines' texts joined by line breaks.
+    public var text: String
+    /// The lines, top to bottom.
+    public var lines: [PageLineReading]
+    /// The page's estimated skew, in degrees (corrected before reading).
+    public var skewDegrees: Double
+    /// Mean probability of the lines' readings (0 for a page with no line read).
+    public var confidence: Float { lines.isEmpty ? 0 : lines.map(\.confidence).reduce(0, +) / Float(lines.count) }
+}
+
+extension Recognizer {
+    /// Reads a page (a note, a form field, a sheet with several lines): preprocessing of the whole
+    /// page, line segmentation with skew correction (`LineSegmentation`), each line read by the line
+    /// model (the lines spread over the engine's threads), and words from the line model's spaces, or,
+    /// for a line model without a space, from the gaps in the ink wider than a third of the line's
+    /// height. Rejection (`options.rejectThreshold`) applies to each line.
+    /// - Throws: `HWRError`: `.unsupported` without a line model, `.imageEmpty` when nothing is
+    ///   written, the request's option errors.
+    public func recognizePage(_ image: GrayImage, options: TextOptions = .init()) throws -> PageReading {
+        try classified {
+            guard let lineModel else { throw HWRError.unsupported("page mode: no line model is loaded") }
+            let page = try PageInk(image)
+            let layout = LineSegmentation.segment(page, originalSize: (image.width, image.height))
+            let readable = layout.lines.filter { $0.image.width >= ImageLimits.minimumSide && $0.image.height >= ImageLimits.minimumSide }
+            guard !readable.isEmpty else { throw HWRError.imageEmpty("no line of writing found on the page") }
+            let results = try recognizeLines(readable.map(\.image), options: options)
+            let hasSpace = lineModel.charset.contains(" ")
+            let preprocessing = lineModel.preprocessing
+            var lines: [PageLineReading] = []
+            for (line, result) in zip(readable, results) {
+                // A band the line model finds nothing in (a stray mark) is left out.
+                guard let reading = try? result.get(), !reading.text.isEmpty || reading.rejected else { continue }
+                let words = Self.words(reading, line: line, hasSpace: hasSpace, height: preprocessing.size, box: preprocessing.box)
+                lines.append(PageLineReading(text: reading.rejected ? "" : words.map(\.text).joined(separator: " "),
+                                             confidence: reading.confidence, box: line.box, words: words, reading: reading))
+            }
+            return PageReading(text: lines.map(\.text).joined(separator: "\n"), lines: lines, skewDegrees: layout.skewDegrees)
+        }
+    }
+
+    /// The words of a line's reading with their boxes. CTC steps map to columns of the line image
+    /// through the line normaliser's geometry (`height`, `box`: the ink is scaled to `box` pixels
+    /// high, with a margin of `height / 7` on each side).
+    static func words(_ reading: TextReading, line: SegmentedLine, hasSpace: Bool, height: Int, box: Int) -> [WordReading] {
+        guard !reading.characters.isEmpty, reading.steps > 0 else { return [] }
+        let inkHeight = Double(max(1, line.inkHeight))
+        let normalizedInk = max(1, (Double(line.inkWidth) * Double(box) / inkHeight).rounded())
+        let margin = Double(height / 7)
+        let normalizedWidth = normalizedInk + 2 * margin
+        /// The column of the line image at the left edge of step `s`.
+        func column(_ s: Double) -> Double {
+            let x = s * normalizedWidth / Double(reading.steps)
+            return Double(line.inkX) + (x - margin) * Double(line.inkWidth) / normalizedInk
+        }
+        // Groups of characters: split at the model's spaces, or at wide gaps in the ink.
+        var groups: [[DecodedCharacter]] = [[]]
+        if hasSpace {
+            for c in reading.characters {
+                if c.text == " " { if !groups[groups.count - 1].isEmpty { groups.append([]) } } else { groups[groups.count - 1].append(c) }
+            }
+        } else {
+            let gaps = inkGaps(line, minimum: max(2, Int(inkHeight / 3)))
+            var next = 0
+            for c in reading.characters {
+                let center = column(Double(c.firstStep + c.lastStep + 1) / 2)
+                while next < gaps.count && gaps[next].upperBound <= Int(center) {
+                    if !groups[groups.count - 1].isEmpty { groups.append([]) }
+                    next += 1
+                }
+                groups[groups.count - 1].append(c)
+            }
+        }
+        // Each word's columns: between the midpoints to its neighbours, snapped to the ink in them.
+        let words = groups.filter { !$0.isEmpty }
+        let inkColumns = Self.inkColumns(line)
+        var bounds = [0.0]
+        for k in 1..<max(1, words.count) {
+            bounds.append((column(Double(words[k - 1].last!.lastStep + 1)) + column(Double(words[k].first!.firstStep))) / 2)
+        }
+        bounds.append(Double(line.image.width))
+        return words.enumerated().map { k, chars in
+            let lo = max(0, Int(bounds[k].rounded())), hi = min(line.image.width, Int(bounds[k + 1].rounded()))
+            let ink = lo < hi ? (lo..<hi).filter { inkColumns[$0] } : []
+            let x0 = Double(ink.first ?? lo), x1 = Double((ink.last ?? max(lo, hi - 1)) + 1)
+            return WordReading(text: chars.map(\.text).joined(), confidence: chars.map(\.probability).reduce(1, *),
+                               box: line.box(columns: x0, x1))
+        }
+    }
+
+    /// Whether each column of the line image holds ink.
+    static func inkColumns(_ line: SegmentedLine) -> [Bool] {
+        let image = line.image
+        var ink = [Bool](repeating: false, count: image.width)
+        for y in 0..<image.height { for x in 0..<image.width where image.pixels[y * image.width + x] < 160 { ink[x] = true } }
+        return ink
+    }
+
+    /// Runs of ink-free columns of the line image at least `minimum` wide, between its first and last ink.
+    static func inkGaps(_ line: SegmentedLine, minimum: Int) -> [Range<Int>] {
+        let empty = inkColumns(line).map { !$0 }
+        guard let first = empty.firstIndex(of: false), let last = empty.lastIndex(of: false) else { return [] }
+        var gaps: [Range<Int>] = []
+        var x = first
+        while x <= last {
+            guard empty[x] else { x += 1; continue }
+            let start = x
+            while x <= last && empty[x] { x += 1 }
+            if x - start >= minimum { gaps.append(start..<x) }
+        }
+        return gaps
+    }
+}

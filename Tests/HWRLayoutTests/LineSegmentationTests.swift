@@ -1,0 +1,69 @@
+import Foundation
+import HWRImage
+import HWRLayout
+import XCTest
+
+/// Line segmentation on synthetic pages whose lines are known: bars of "writing" (dashes of ink of
+/// character size, with gaps) of different lengths and indentations, turned by a known angle.
+final class LineSegmentationTests: XCTestCase {
+    /// A page `width` x `height` with `rows` lines of dashes starting at `indent` and `length` pixels
+    /// long, each `glyph` high, turned by `degrees` about the centre; the lines' top edges.
+    func page(width: Int = 900, height: Int = 700, glyph: Int = 30, pitch: Int = 70,
+              lines: [(indent: Int, length: Int)], degrees: Double) throws -> (GrayImage, [Int]) {
+        var flat = [UInt8](repeating: 255, count: width * height)
+        var tops: [Int] = []
+        for (k, line) in lines.enumerated() {
+            let top = 60 + k * pitch
+            tops.append(top)
+            for x in line.indent..<min(width - 10, line.indent + line.length) where (x / 12) % 3 != 2 {
+                // A descender every fourth dash reaches towards the next line.
+                let bottom = top + ((x / 12) % 4 == 0 ? glyph + glyph / 2 : glyph)
+                for y in top..<min(height, bottom) where (x % 12) < 4 || y == top || y == bottom - 1 { flat[y * width + x] = 20 }
+            }
+        }
+        // Turn by `degrees` (positive: the lines rise to the right), nearest neighbour, white outside.
+        let a = degrees * .pi / 180, cx = Double(width) / 2, cy = Double(height) / 2
+        var turned = [UInt8](repeating: 255, count: width * height)
+        for y in 0..<height {
+            for x in 0..<width {
+                let dx = Double(x) - cx, dy = Double(y) - cy
+                let sx = Int((cx + dx * cos(a) - dy * sin(a)).rounded()), sy = Int((cy + dx * sin(a) + dy * cos(a)).rounded())
+                if sx >= 0, sx < width, sy >= 0, sy < height { turned[y * width + x] = flat[sy * width + sx] }
+            }
+        }
+        return (try GrayImage(width: width, height: height, pixels: turned), tops)
+    }
+
+    func testSkewIsEstimatedWithinHalfADegree() throws {
+        for degrees in [-4.0, -1.5, 0, 2, 3.5] {
+            let (image, _) = try page(lines: [(50, 700), (50, 650), (120, 500), (50, 700), (300, 450)], degrees: degrees)
+            let estimate = LineSegmentation.estimateSkew(try PageInk(image))
+            XCTAssertEqual(estimate, degrees, accuracy: 0.5, "page turned by \(degrees) degrees")
+        }
+    }
+
+    func testLinesOfEveryLengthIndentAndAlignmentAreFoundOnceEach() throws {
+        // Long, indented, short right-aligned, one word, long; descenders reach towards the next line.
+        let lines = [(40, 800), (150, 600), (600, 250), (40, 90), (40, 780)]
+        for degrees in [0.0, 3.0, -2.5] {
+            let (image, tops) = try page(lines: lines, degrees: degrees)
+            let layout = LineSegmentation.segment(try PageInk(image), originalSize: (image.width, image.height))
+            XCTAssertEqual(layout.lines.count, lines.count, "\(degrees) degrees")
+            guard layout.lines.count == lines.count else { continue }
+            for (k, line) in layout.lines.enumerated() {
+                // The box holds the line's middle, and each line's box starts at its indentation.
+                let middleY = Double(tops[k] + 15) + (Double(lines[k].0 + lines[k].1 / 2) - 450) * -sin(degrees * .pi / 180)
+                XCTAssertTrue(Double(line.box.y) <= middleY && middleY <= Double(line.box.y + line.box.height),
+                              "line \(k) at \(degrees) degrees: box \(line.box), middle \(middleY)")
+                XCTAssertEqual(Double(line.box.x), Double(lines[k].0), accuracy: 25, "line \(k) indentation at \(degrees) degrees")
+            }
+        }
+    }
+
+    func testSpecksDoNotMakeLines() throws {
+        var (image, _) = try page(lines: [(40, 800), (40, 700)], degrees: 0)
+        for (x, y) in [(30, 20), (850, 400), (500, 650), (200, 500)] { image.pixels[y * image.width + x] = 0 }
+        let layout = LineSegmentation.segment(try PageInk(image), originalSize: (image.width, image.height))
+        XCTAssertEqual(layout.lines.count, 2)
+    }
+}

@@ -9,6 +9,8 @@ Example::
         print(r.text, r.confidence, [(c.text, c.probability) for c in r.candidates])
         line = engine.recognize_line("word.png", pattern=r"\a\\d{4}")
         print(line.text, [(c.text, c.probability) for c in line.chars])
+        page = engine.recognize_page("note.jpg")    # several lines: text, lines, words, boxes
+        print(page.text, [(w.text, w.box) for w in page.lines[0].words])
 
 Images can be paths, encoded PNG/JPEG/PGM bytes, NumPy uint8 arrays or PIL images. Errors are
 :class:`HwrError` subclasses, one per status code of the C API. The library is found through the
@@ -45,7 +47,7 @@ from .errors import (
     UnsupportedError,
     WrongVersionError,
 )
-from .types import Candidate, CharResult, LineResult, ModelInfo, ServingStats
+from .types import Box, Candidate, CharResult, LineResult, ModelInfo, Page, PageLine, ServingStats, Word
 
 #: Version of this Python package: the ``HWR_VERSION_STRING`` of the ``hwr.h`` it mirrors (the
 #: loaded library's own version is :func:`version`).
@@ -54,6 +56,7 @@ __version__ = HWR_VERSION_STRING
 __all__ = [
     "ABI_VERSION",
     "BatchErrors",
+    "Box",
     "Candidate",
     "CharResult",
     "Client",
@@ -72,11 +75,14 @@ __all__ = [
     "ModelInfo",
     "OutOfMemoryError",
     "OverloadedError",
+    "Page",
+    "PageLine",
     "ServingStats",
     "ShuttingDownError",
     # not "TimeoutError": `from hwr import *` would shadow the built-in (hwr.TimeoutError is a
     # subclass of it; use it as hwr.TimeoutError)
     "UnsupportedError",
+    "Word",
     "WrongVersionError",
     "__version__",
     "library_path",

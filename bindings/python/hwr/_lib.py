@@ -80,6 +80,7 @@ HWR_IMAGE_RGBA8 = 2
 HWR_MODE_CHAR = 0
 HWR_MODE_LINE = 1
 HWR_MODE_AUTO = 2
+HWR_MODE_PAGE = 3  # 1.1.0
 HWR_MAX_BATCH = 4096
 HWR_MAX_LEXICON_WORDS = 1000000
 
@@ -187,6 +188,7 @@ _c_result_p = ctypes.c_void_p  # hwr_result *
 _size = ctypes.c_size_t
 _i32 = ctypes.c_int32
 _str = ctypes.c_char_p
+_i32_p = ctypes.POINTER(ctypes.c_int32)  # int32_t * (box outputs)
 
 # name: (restype, argtypes) for every function of hwr.h.
 _SIGNATURES = {
@@ -226,6 +228,15 @@ _SIGNATURES = {
     "hwr_result_char_count": (_size, [_c_result_p, _size]),
     "hwr_result_char_text": (_str, [_c_result_p, _size, _size]),
     "hwr_result_char_score": (ctypes.c_float, [_c_result_p, _size, _size]),
+    # Layout of items read as a page (1.1.0): lines, their words, and boxes.
+    "hwr_result_line_count": (_size, [_c_result_p, _size]),
+    "hwr_result_line_text": (_str, [_c_result_p, _size, _size]),
+    "hwr_result_line_confidence": (ctypes.c_float, [_c_result_p, _size, _size]),
+    "hwr_result_line_box": (_i32, [_c_result_p, _size, _size, _i32_p, _i32_p, _i32_p, _i32_p]),
+    "hwr_result_word_count": (_size, [_c_result_p, _size, _size]),
+    "hwr_result_word_text": (_str, [_c_result_p, _size, _size, _size]),
+    "hwr_result_word_confidence": (ctypes.c_float, [_c_result_p, _size, _size, _size]),
+    "hwr_result_word_box": (_i32, [_c_result_p, _size, _size, _size, _i32_p, _i32_p, _i32_p, _i32_p]),
     "hwr_result_free": (None, [_c_result_p]),
     "hwr_set_log_callback": (_i32, [LOG_CALLBACK, _i32, ctypes.c_void_p]),
 }
@@ -262,7 +273,9 @@ def _declare(lib: ctypes.CDLL, path: str) -> None:
         except AttributeError:
             if name in _OPTIONAL:
                 continue
-            raise LibraryLoadError(f"{path} does not export {name}: not an hwr {ABI_VERSION}.x library") from None
+            raise LibraryLoadError(
+                f"{path} does not export {name}: not an hwr {ABI_VERSION}.x library, or one older than "
+                f"the hwr.h {HWR_VERSION_STRING} this package mirrors (install matching versions)") from None
         fn.restype = restype
         fn.argtypes = argtypes
 

@@ -1,24 +1,24 @@
-"""The :class:`Engine`: loaded models that read character images and lines of text."""
+"""The :class:`Engine`: loaded models that read character images, lines of text and pages."""
 
 from __future__ import annotations
 
 import ctypes
 import os
 import threading
-from typing import (Any, Callable, Iterable, List, Literal, Optional, Sequence, Type, TypeVar, Union,
-                    overload)
+from typing import (Any, Callable, Iterable, List, Literal, Optional, Sequence, Tuple, Type, TypeVar,
+                    Union, overload)
 
 from . import _images, _lib
 from .errors import HwrError, InvalidArgumentError, error_for_status, last_error
-from .types import Candidate, CharResult, LineResult
+from .types import Box, Candidate, CharResult, LineResult, Page, PageLine, Word
 
 __all__ = ["Engine", "BatchErrors"]
 
-#: How ``recognize_batch`` and ``recognize_lines`` report failed items.
+#: How ``recognize_batch``, ``recognize_lines`` and ``recognize_pages`` report failed items.
 BatchErrors = Literal["raise", "return"]
 
 PathLike = Union[str, "os.PathLike[str]", "os.PathLike[bytes]"]
-R = TypeVar("R", CharResult, LineResult)
+R = TypeVar("R", CharResult, LineResult, Page)
 T = TypeVar("T")
 
 
@@ -57,8 +57,8 @@ def _check_str(name: str, value: Any) -> bytes:
 
 
 class Engine:
-    """A handwriting recognition engine: the character model, optionally the line model, and
-    their workspaces.
+    """A handwriting recognition engine: the character model, optionally the line model (which
+    also reads pages), and their workspaces.
 
     One engine may be shared by any number of threads: the recognition calls release the GIL and
     run concurrently in the library. Use it as a context manager, or call :meth:`close`::
@@ -66,6 +66,7 @@ class Engine:
         with hwr.Engine() as engine:
             print(engine.recognize_char("digit.png").text)
             print(engine.recognize_line("word.png").text)
+            print(engine.recognize_page("note.jpg").lines[0].words[0].box)
 
     Args:
         model: the character model file (``.hwrm``), or ``None`` for the library's default: the
@@ -76,8 +77,8 @@ class Engine:
             no process-wide setting (a host that wants single-threaded OpenBLAS sets it itself).
         line_model: the line model file, or ``None`` for the default: ``HWR_LINE_MODEL``, else
             the installed ``hwr-line.hwrm``, else the checkout's. When no default line model is
-            found the engine still opens; :meth:`recognize_line` then raises
-            :class:`UnsupportedError` (and ``auto=True`` uses the character model).
+            found the engine still opens; :meth:`recognize_line` and :meth:`recognize_page` then
+            raise :class:`UnsupportedError` (and ``auto=True`` uses the character model).
         max_pixels: the largest image this engine accepts, in pixels (``None`` or 0: the
             library's limit, ``HWR_MAX_IMAGE_PIXELS``). It can only lower that limit. Larger
             images raise :class:`ImageTooLargeError` (or, for PNG and JPEG files, are decoded at
@@ -241,12 +242,42 @@ class Engine:
 
     # ---- calls -------------------------------------------------------------------------------
 
+    @staticmethod
+    def _box(fn: Any, *where: int) -> Box:
+        """A box written by ``hwr_result_line_box`` / ``hwr_result_word_box`` at ``where``."""
+        x, y, width, height = ctypes.c_int32(), ctypes.c_int32(), ctypes.c_int32(), ctypes.c_int32()
+        status = fn(*where, ctypes.byref(x), ctypes.byref(y), ctypes.byref(width), ctypes.byref(height))
+        if status != _lib.HWR_OK:  # only for an index out of range: the counts said it exists
+            raise error_for_status(_lib.HWR_ERR_INTERNAL, f"{fn.__name__}{where[1:]} failed with status {status}")
+        return Box(x.value, y.value, width.value, height.value)
+
+    def _lines(self, result: ctypes.c_void_p, i: int) -> Tuple[PageLine, ...]:
+        """The layout of item ``i``: its lines with their words (none unless read as a page)."""
+        lib = self._lib
+        lines = []
+        for line in range(lib.hwr_result_line_count(result, i)):
+            words = tuple(
+                Word(_lib.decode(lib.hwr_result_word_text(result, i, line, w)),
+                     float(lib.hwr_result_word_confidence(result, i, line, w)),
+                     self._box(lib.hwr_result_word_box, result, i, line, w))
+                for w in range(lib.hwr_result_word_count(result, i, line)))
+            lines.append(PageLine(_lib.decode(lib.hwr_result_line_text(result, i, line)),
+                                  float(lib.hwr_result_line_confidence(result, i, line)),
+                                  self._box(lib.hwr_result_line_box, result, i, line), words))
+        return tuple(lines)
+
     def _item(self, result: ctypes.c_void_p, i: int, cls: Type[R]) -> Union[R, HwrError]:
+        """Item ``i`` of a result as ``cls`` (``CharResult``, ``LineResult`` or ``Page``), or the
+        error of a failed item."""
         lib = self._lib
         status = lib.hwr_result_status(result, i)
         if status != _lib.HWR_OK:
             message = _lib.decode(lib.hwr_result_error(result, i)) or _lib.decode(lib.hwr_status_string(status))
             return error_for_status(status, message)
+        text = _lib.decode(lib.hwr_result_text(result, i))
+        confidence = float(lib.hwr_result_confidence(result, i))
+        if cls is Page:
+            return Page(text, confidence, self._lines(result, i))  # type: ignore[return-value]
         candidates = tuple(
             Candidate(_lib.decode(lib.hwr_result_candidate_text(result, i, k)),
                       float(lib.hwr_result_candidate_score(result, i, k)))
@@ -255,8 +286,12 @@ class Engine:
             Candidate(_lib.decode(lib.hwr_result_char_text(result, i, j)),
                       float(lib.hwr_result_char_score(result, i, j)))
             for j in range(lib.hwr_result_char_count(result, i)))
-        return cls(_lib.decode(lib.hwr_result_text(result, i)), float(lib.hwr_result_confidence(result, i)),
-                   candidates, chars, bool(lib.hwr_result_rejected(result, i)))
+        rejected = bool(lib.hwr_result_rejected(result, i))
+        if cls is LineResult:
+            lines = self._lines(result, i)  # auto mode read the image as a page
+            page = Page(text, confidence, lines) if lines else None
+            return LineResult(text, confidence, candidates, chars, rejected, page)  # type: ignore[return-value]
+        return cls(text, confidence, candidates, chars, rejected)
 
     def _call(self, fn: Any, images: Any, count: Optional[int], opts: _Options, expected: int,
               read: Callable[[ctypes.c_void_p], T]) -> T:
@@ -414,9 +449,13 @@ class Engine:
         Args:
             image: any image type :meth:`recognize_char` accepts.
             charset: only these characters may be read, or ``None`` for all.
-            auto: ``False``: the line model (:class:`UnsupportedError` if the engine has none).
+            auto: ``False``: the line model (:class:`UnsupportedError` if the engine has none;
+                an image holding several lines raises :class:`InvalidArgumentError`: read it with
+                :meth:`recognize_page` or ``auto=True``).
                 ``True``: the line model, falling back to the character model when it finds at
-                most one character or when the engine has no line model.
+                most one character or when the engine has no line model, and reading an image
+                that holds several lines as a page (as :meth:`recognize_page`): then ``text`` is
+                the lines joined by ``"\\n"`` and :attr:`LineResult.page` holds the layout.
             beam_width: beam search width, 1 to 1000 (1 with no constraint: greedy decoding;
                 ``None``: the library's default, 10).
             lexicon: only these words may be read (case-insensitive), or ``None``. Must not be
@@ -430,7 +469,8 @@ class Engine:
                 marked ``rejected`` and its ``text`` is ``""``.
 
         Returns:
-            The best reading, its per-character probabilities and the alternative readings.
+            The best reading, its per-character probabilities and the alternative readings
+            (``page``: ``None``, except in auto mode on an image with several lines).
 
         Raises:
             UnsupportedError: no line model and ``auto`` is false.
@@ -463,6 +503,71 @@ class Engine:
         mode = _lib.HWR_MODE_AUTO if auto else _lib.HWR_MODE_LINE
         opts = self._line_options(mode, charset, beam_width, lexicon, pattern, alternatives, reject_threshold)
         return self._many(images, opts, LineResult, errors)
+
+    # ---- pages ----------------------------------------------------------------------------------
+
+    def recognize_page(self, image: _images.ImageLike, *, beam_width: Optional[int] = None,
+                       lexicon: Optional[Iterable[str]] = None, charset: Optional[str] = None,
+                       pattern: Optional[str] = None, alternatives: Optional[int] = None,
+                       reject_threshold: float = 0.0) -> Page:
+        """Reads a page, note or form field with several lines (``HWR_MODE_PAGE``): the library
+        finds the lines (correcting a skew of a few degrees), reads each with the line model, and
+        splits them into words.
+
+        A single line is a page of one line. Boxes are in pixels of the original image as it is
+        meant to be viewed (after its EXIF orientation is applied)::
+
+            page = engine.recognize_page("note.jpg")
+            print(page.text)                       # the lines joined by "\\n"
+            for line in page.lines:                # top to bottom
+                print(line.box, [(w.text, w.box) for w in line.words])   # words left to right
+
+        Args:
+            image: any image type :meth:`recognize_char` accepts.
+            beam_width, lexicon, charset, pattern, alternatives: as for :meth:`recognize_line`,
+                applied to each line.
+            reject_threshold: as for :meth:`recognize_line`, applied to each line: a line whose
+                reading falls below it has ``text`` ``""`` and no words.
+
+        Returns:
+            The page's text and confidence, and its lines with their boxes and words.
+
+        Raises:
+            UnsupportedError: the engine has no line model.
+            ImageEmptyError: nothing is written on the image (no line found).
+            the other image errors and :class:`InvalidArgumentError` as :meth:`recognize_char`.
+        """
+        opts = self._line_options(_lib.HWR_MODE_PAGE, charset, beam_width, lexicon, pattern, alternatives,
+                                  reject_threshold)
+        return self._single(image, opts, Page)
+
+    @overload
+    def recognize_pages(self, images: Iterable[_images.ImageLike], *, errors: Literal["raise"] = ...,
+                        beam_width: Optional[int] = ..., lexicon: Optional[Iterable[str]] = ...,
+                        charset: Optional[str] = ..., pattern: Optional[str] = ...,
+                        alternatives: Optional[int] = ..., reject_threshold: float = ...) -> List[Page]: ...
+
+    @overload
+    def recognize_pages(self, images: Iterable[_images.ImageLike], *, errors: Literal["return"],
+                        beam_width: Optional[int] = ..., lexicon: Optional[Iterable[str]] = ...,
+                        charset: Optional[str] = ..., pattern: Optional[str] = ...,
+                        alternatives: Optional[int] = ...,
+                        reject_threshold: float = ...) -> List[Union[Page, HwrError]]: ...
+
+    def recognize_pages(self, images: Iterable[_images.ImageLike], *, errors: BatchErrors = "raise",
+                        beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
+                        charset: Optional[str] = None, pattern: Optional[str] = None,
+                        alternatives: Optional[int] = None,
+                        reject_threshold: float = 0.0) -> Sequence[Union[Page, HwrError]]:
+        """Reads many pages in one call: :meth:`recognize_page` for each, with the per-item error
+        handling of :meth:`recognize_batch` (``errors="raise"`` or ``"return"``; a blank page is
+        an :class:`ImageEmptyError` item). :class:`UnsupportedError` (no line model) is raised for
+        the whole call."""
+        opts = self._line_options(_lib.HWR_MODE_PAGE, charset, beam_width, lexicon, pattern, alternatives,
+                                  reject_threshold)
+        return self._many(images, opts, Page, errors)
+
+    # ---- sequences ------------------------------------------------------------------------------
 
     def recognize_sequence(self, images: Iterable[_images.ImageLike], charset: Optional[str] = None, *,
                            beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import NamedTuple, Optional, Tuple
 
-__all__ = ["Candidate", "CharResult", "LineResult", "ModelInfo", "ServingStats"]
+__all__ = ["Box", "Candidate", "CharResult", "LineResult", "ModelInfo", "Page", "PageLine", "ServingStats",
+           "Word"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,97 @@ class CharResult(_Reading):
     """
 
 
+class Box(NamedTuple):
+    """A rectangle in pixels of the original image, as it is meant to be viewed (after its EXIF
+    orientation is applied): the top-left corner and the size. A tuple, so ``x, y, w, h = box``.
+
+    Attributes:
+        x: left edge (column of the first pixel inside the box).
+        y: top edge (row of the first pixel inside the box).
+        width: width in pixels.
+        height: height in pixels.
+    """
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def right(self) -> int:
+        """``x + width``: the column just right of the box."""
+        return self.x + self.width
+
+    @property
+    def bottom(self) -> int:
+        """``y + height``: the row just below the box."""
+        return self.y + self.height
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of a page line (``recognize_page``, or ``LineResult.page``).
+
+    Attributes:
+        text: the word (no spaces).
+        confidence: its probability, the product of its characters' probabilities, in [0, 1].
+        box: where it is written, in the original image's pixels.
+    """
+
+    text: str
+    confidence: float
+    box: Box
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class PageLine:
+    """A line of a page, found by the library's line segmentation and read by the line model.
+
+    Attributes:
+        text: the line's reading, its words separated by single spaces (``""`` if the line's
+            reading fell below ``reject_threshold``: rejection applies to each line of a page).
+        confidence: the probability of the line's reading, in [0, 1].
+        box: where the line is written, in the original image's pixels.
+        words: its words, left to right (none for a rejected line).
+    """
+
+    text: str
+    confidence: float
+    box: Box
+    words: Tuple[Word, ...] = ()
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Page:
+    """The reading of a page, note or form field with several lines (``recognize_page``,
+    ``recognize_pages``, or :attr:`LineResult.page` in auto mode). ``str(page)`` is its text.
+
+    Attributes:
+        text: the lines' texts, top to bottom, joined by ``"\\n"``.
+        confidence: the page's confidence in [0, 1] (the library's: the mean of its lines'
+            confidences).
+        lines: the lines, top to bottom, each with its box and words.
+    """
+
+    text: str
+    confidence: float
+    lines: Tuple[PageLine, ...] = ()
+
+    @property
+    def words(self) -> Tuple[Word, ...]:
+        """Every word of the page, in reading order (line by line, left to right)."""
+        return tuple(w for line in self.lines for w in line.words)
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass(frozen=True)
 class LineResult(_Reading):
     """The reading of a word, code or line (``recognize_line``, ``recognize_lines``,
@@ -68,7 +160,13 @@ class LineResult(_Reading):
         chars: one entry per character of the best reading, with that character's probability.
         rejected: whether the best reading fell below ``reject_threshold`` (then ``text`` is ``""``
             while ``confidence``, ``candidates`` and ``chars`` stay readable).
+        page: the layout when the image was read as a page (``recognize_line(..., auto=True)`` on
+            an image holding several lines: then ``text`` is the lines joined by ``"\\n"``, equal
+            to ``page.text``, ``candidates`` holds that text alone and ``chars`` is empty), else
+            ``None``.
     """
+
+    page: Optional[Page] = None
 
 
 @dataclass(frozen=True)

@@ -308,10 +308,15 @@ HWR_API hwr_status hwr_recognize_file(hwr_engine *engine, const char *path,
 /**
  * Reads `count` character images, in order, as the characters of one string (for callers that
  * already segmented a word or code), in one batched pass. options->mode is ignored; charset,
- * pattern, lexicon, beam_width, alternatives and reject_threshold apply.
- * @param out_result receives a result with one item: the string, one entry per image in its
- *        characters (hwr_result_char_*), and the alternative strings as its candidates.
- * @return HWR_OK, or the first unreadable image's error (its index is in hwr_last_error()).
+ * pattern, lexicon, beam_width, alternatives and reject_threshold apply. (1.1.0) A blank image
+ * (nothing written on it) is a space between words: the string's words are separated by single
+ * spaces, and the lexicon, pattern and charset apply to each word; this is the one call where a
+ * blank image is not an error.
+ * @param out_result receives a result with one item: the string, one entry per character of it in
+ *        its characters (hwr_result_char_*; a space for each gap between words), and the
+ *        alternative strings as its candidates.
+ * @return HWR_OK, HWR_ERR_IMAGE_EMPTY if every image is blank, or the first unreadable image's
+ *         error (its index is in hwr_last_error()).
  */
 HWR_API hwr_status hwr_recognize_sequence(hwr_engine *engine, const hwr_image *images, size_t count,
                                           const hwr_recognize_options *options, hwr_result **out_result);

@@ -46,6 +46,11 @@ public struct LineReading: Equatable, Sendable {
     public var characters: [DecodedCharacter]
     /// P(text | image).
     public var probability: Float { expf(logProbability) }
+
+    /// A reading.
+    public init(text: String, logProbability: Float, characters: [DecodedCharacter]) {
+        self.text = text; self.logProbability = logProbability; self.characters = characters
+    }
 }
 
 /// Restricts which strings a decoder may output.

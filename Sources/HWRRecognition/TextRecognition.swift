@@ -73,9 +73,13 @@ public struct TextReading: Equatable, Sendable {
 
     /// A page's reading as one result: its text (lines joined by line breaks), the mean of its lines'
     /// probabilities, and its layout.
+    /// Rejection applies to each line; the page is rejected when every line is, and its candidate
+    /// is then the text as read.
     init(page: PageReading) {
-        self.init(best: page.text, confidence: page.confidence, characters: [], alternatives: [Candidate(text: page.text, probability: page.confidence)],
-                  rejectThreshold: 0, mode: .page, steps: 0)
+        let read = page.lines.map { $0.reading.alternatives.first?.text ?? "" }.joined(separator: "\n")
+        let allRejected = !page.lines.isEmpty && page.lines.allSatisfy(\.reading.rejected)
+        self.init(best: page.text, confidence: page.confidence, characters: [], alternatives: [Candidate(text: read, probability: page.confidence)],
+                  rejectThreshold: allRejected ? .infinity : 0, mode: .page, steps: 0)
         self.page = page
     }
 
@@ -120,17 +124,67 @@ extension Recognizer {
     }
 
     /// Reads a sequence of character images (one character each) as one string, in one batched pass.
-    /// - Throws: `HWRError` for bad options or when no reading satisfies the constraint, or the
-    ///   first image's error (its index is in the message) when an image cannot be read.
+    /// A blank image (nothing written on it) is a space between words: the words are decoded each
+    /// under the constraint (charset, lexicon word or pattern) and joined by single spaces; the
+    /// alternatives change one word at a time.
+    /// - Throws: `HWRError` for bad options, `.imageEmpty` when every image is blank, or the first
+    ///   unreadable image's error (its index is in the message).
     public func recognizeSequence(_ images: [GrayImage], options: TextOptions = .init()) throws -> TextReading {
         guard !images.isEmpty else { throw HWRError.invalidArgument("the sequence has no image") }
         let constraint = try constraint(options, charset: model.charset)
-        let distributions = try inParallel(images) { self.characters.classify($0, mask: nil) }.enumerated().map { i, d in
-            do { return try d.get() } catch { throw SequenceImageError(index: i, underlying: error) }
+        var words: [[(index: Int, distribution: [Float])]] = [[]]
+        for (i, d) in inParallel(images, { self.characters.classify($0, mask: nil) }).enumerated() {
+            switch d {
+            case let .success(p): words[words.count - 1].append((i, p))
+            case let .failure(error):
+                guard case .empty? = error as? ImageError else { throw SequenceImageError(index: i, underlying: error) }
+                if !words[words.count - 1].isEmpty { words.append([]) }
+            }
         }
-        let readings = SequenceDecoder.decode(distributions, charset: model.charset, constraint: constraint,
-                                              beamWidth: max(options.beamWidth, options.alternatives), alternatives: options.alternatives)
-        return TextReading(readings: readings, options: options, mode: .char, steps: images.count)
+        words.removeAll { $0.isEmpty }
+        guard !words.isEmpty else { throw HWRError.imageEmpty("every image of the sequence is blank") }
+        let beam = max(options.beamWidth, options.alternatives)
+        let decoded = words.map { word -> [LineReading] in
+            SequenceDecoder.decode(word.map(\.distribution), charset: model.charset, constraint: constraint,
+                                   beamWidth: beam, alternatives: options.alternatives).map { reading in
+                // Positions are the images' indices in the whole sequence.
+                var r = reading
+                r.characters = zip(r.characters, word).map { c, w in
+                    DecodedCharacter(text: c.text, probability: c.probability, firstStep: w.index, lastStep: w.index)
+                }
+                return r
+            }
+        }
+        return TextReading(readings: Self.joinWords(decoded, alternatives: options.alternatives), options: options,
+                           mode: .char, steps: images.count)
+    }
+
+    /// The readings of a sentence from its words' readings: the best of every word, then the best
+    /// with one word replaced by one of its alternatives, up to `alternatives` in all. Words are
+    /// joined by single spaces; the probability is the product of the words'.
+    static func joinWords(_ words: [[LineReading]], alternatives: Int) -> [LineReading] {
+        guard words.allSatisfy({ !$0.isEmpty }) else { return [] }
+        func join(_ choice: [Int]) -> LineReading {
+            let picked = zip(words, choice).map { $0[$1] }
+            // A space between words, placed just after the previous word's last image.
+            var characters = picked[0].characters
+            for word in picked.dropFirst() {
+                let after = (characters.last?.lastStep ?? -1) + 1
+                characters.append(DecodedCharacter(text: " ", probability: 1, firstStep: after, lastStep: after))
+                characters += word.characters
+            }
+            return LineReading(text: picked.map(\.text).joined(separator: " "),
+                               logProbability: picked.reduce(0) { $0 + $1.logProbability }, characters: characters)
+        }
+        var readings = [join(Array(repeating: 0, count: words.count))]
+        for (w, options) in words.enumerated() {
+            for k in options.indices.dropFirst() {
+                var choice = Array(repeating: 0, count: words.count)
+                choice[w] = k
+                readings.append(join(choice))
+            }
+        }
+        return Array(readings.sorted { $0.logProbability > $1.logProbability }.prefix(alternatives))
     }
 
     /// Reads word or line images without segmentation (line model + CTC), the images spread over the

@@ -1,6 +1,8 @@
 import Foundation
+import HWRDecoding
 import HWRImage
 import HWRRecognition
+import HWRTraining
 import XCTest
 
 /// HWRRecognition as the one owner of a request's rules: its numbers agree with include/hwr.h, and
@@ -162,5 +164,22 @@ final class RequestTests: XCTestCase {
                 guard case .imageEmpty? = $0 as? HWRError else { return XCTFail("\($0)") }
             }
         }
+    }
+
+    func testABlankImageInASequenceIsASpaceBetweenWords() throws {
+        let recognizer = try Self.recognizer.get()
+        let dir = "\(Self.root)/Tests/Fixtures/chars"
+        let rows = try CSVManifest.rows("\(dir)/manifest.csv", requiring: ["path", "label", "source"]).filter { $0["source"] == "mnist" }
+        let blank = ImageInput.decoded(try GrayImage(width: 40, height: 40, pixels: [UInt8](repeating: 250, count: 1600)))
+        let digits = rows.prefix(5).map { ImageInput.file("\(dir)/\($0["path"]!)") }
+        let truth = rows.prefix(5).map { $0["label"]! }
+        var options = RecognitionOptions()
+        options.text.charset = "digits"
+        let sentence = try recognizer.readSequence([digits[0], digits[1], blank, blank, digits[2], blank, digits[3], digits[4]], options: options)
+        XCTAssertEqual(sentence.text, "\(truth[0])\(truth[1]) \(truth[2]) \(truth[3])\(truth[4])")
+        XCTAssertEqual(sentence.characters.map(\.text).joined(), sentence.text, "one character entry per character, spaces included")
+        XCTAssertEqual(sentence.characters.map(\.firstStep), [0, 1, 2, 4, 5, 6, 7], "positions are the images' indices")
+        for alternative in sentence.alternatives { XCTAssertEqual(alternative.text.split(separator: " ").count, 3) }
+        XCTAssertThrowsError(try recognizer.readSequence([blank, blank])) { guard case .imageEmpty? = $0 as? HWRError else { return XCTFail("\($0)") } }
     }
 }

@@ -575,12 +575,16 @@ class Engine:
                            reject_threshold: float = 0.0) -> LineResult:
         """Reads already segmented character images, in order, as the characters of one string.
 
-        ``chars`` of the result has one entry per image; ``candidates`` are alternative strings.
-        The options are those of :meth:`recognize_line`.
+        A blank image (nothing written on it) is a space between words: this builds words and
+        sentences from consecutive character images, and the lexicon, pattern and charset apply
+        to each word. ``chars`` of the result has one entry per character of the string (a space
+        for each gap between words); ``candidates`` are alternative strings. The options are those
+        of :meth:`recognize_line`.
 
         Raises:
             the error of the first unreadable image (its position is in the message; an
             unreadable path raises :class:`HwrIOError` with ``index`` set);
+            ImageEmptyError: every image is blank;
             InvalidArgumentError: no images, or a bad option.
         """
         opts = self._line_options(_lib.HWR_MODE_LINE, charset, beam_width, lexicon, pattern, alternatives,

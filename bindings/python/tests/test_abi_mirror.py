@@ -201,6 +201,7 @@ C_TO_CTYPES: Dict[str, Any] = {
     "void": None,
     "const char *": ctypes.c_char_p,
     "int32_t": ctypes.c_int32,
+    "int32_t *": ctypes.POINTER(ctypes.c_int32),
     "hwr_status": ctypes.c_int32,
     "size_t": ctypes.c_size_t,
     "float": ctypes.c_float,

@@ -101,51 +101,105 @@ public enum CTCDecoder {
         return reading(labels, x, charset: charset)
     }
 
-    /// Prefix beam search under a constraint.
+    /// Most classes that extend one prefix at one step under a constraint: the likeliest ones the
+    /// constraint allows at that step. Bounds the search's work to steps x beam width x this.
+    public static let maximumExtensionsPerStep = 12
+
+    /// Prefix beam search under a constraint (Hannun et al. 2014, "First-pass large vocabulary
+    /// continuous speech recognition using bi-directional recurrent DNNs": prefixes with separate
+    /// blank and non-blank probabilities). Prefixes live in a trie, so extending one costs O(1), and
+    /// each step keeps the `beamWidth` best in linear time; a prefix is extended by the classes of
+    /// non-negligible probability (no constraint) or the `maximumExtensionsPerStep` likeliest classes
+    /// the constraint allows. The work is at most steps x beamWidth x (maximumExtensionsPerStep + 2)
+    /// prefix updates, whatever the pattern or lexicon.
     /// - Parameters:
     ///   - beamWidth: prefixes kept per step (>= 1)
     ///   - alternatives: how many readings to return, best first
     /// - Returns: up to `alternatives` readings (empty when the constraint admits nothing).
     public static func beamSearch(_ x: CTCPosteriors, charset: [Character], beamWidth: Int,
                                   constraint: DecodingConstraint = .init(), alternatives: Int = 1) -> [LineReading] {
-        struct Beam { var blank: Float; var nonBlank: Float; var node: Int
+        let trie = PrefixTrie()
+        struct Beam { var node: Int32; var blank: Float; var nonBlank: Float
             var total: Float { logAdd(blank, nonBlank) } }
-        var beams: [[Int]: Beam] = [[]: Beam(blank: 0, nonBlank: -.infinity, node: 0)]
+        var beams = [Beam(node: 0, blank: 0, nonBlank: -.infinity)]
         let logProbabilities = x.probabilities.map { logf(max($0, 1e-30)) }
+        let labels = x.classes - 1
+        var order = Array(0..<labels)
         for t in 0..<x.steps {
-            var next: [[Int]: Beam] = [:]
-            func add(_ prefix: [Int], node: Int, blank: Float = -.infinity, nonBlank: Float = -.infinity) {
-                var b = next[prefix] ?? Beam(blank: -.infinity, nonBlank: -.infinity, node: node)
-                b.blank = logAdd(b.blank, blank); b.nonBlank = logAdd(b.nonBlank, nonBlank)
-                next[prefix] = b
-            }
-            // Without a constraint only classes with non-negligible probability extend a prefix
-            // (pruning); with one, every class may be needed to reach an admissible reading.
             let row = t * x.classes
-            let candidates = constraint.isUnconstrained ? (0..<(x.classes - 1)).filter { x.probabilities[row + $0] > 1e-4 }
-                                                        : Array(0..<(x.classes - 1))
-            let pBlank = logProbabilities[row + x.blank]
-            for (prefix, beam) in beams {
-                add(prefix, node: beam.node, blank: beam.total + pBlank)
-                let last = prefix.last
-                if let last { add(prefix, node: beam.node, nonBlank: beam.nonBlank + logProbabilities[row + last]) }
-                for k in candidates where constraint.allows(k, afterLength: prefix.count, node: beam.node) {
-                    let pk = logProbabilities[row + k]
-                    let node = constraint.lexicon?.child(of: beam.node, k) ?? 0
-                    // After the same class, a new character needs a blank in between.
-                    add(prefix + [k], node: node, nonBlank: (k == last ? beam.blank : beam.total) + pk)
+            // Candidate extensions are keyed by (parent prefix, class): the same key whether the
+            // prefix's node exists already or not.
+            var index: [Int: Int] = [:]
+            var keys: [Int] = [], next: [Beam] = []
+            func add(_ key: Int, blank: Float = -.infinity, nonBlank: Float = -.infinity) {
+                if let i = index[key] {
+                    next[i].blank = logAdd(next[i].blank, blank); next[i].nonBlank = logAdd(next[i].nonBlank, nonBlank)
+                } else {
+                    index[key] = next.count; keys.append(key)
+                    next.append(Beam(node: -1, blank: blank, nonBlank: nonBlank))
                 }
             }
-            beams = Dictionary(uniqueKeysWithValues: next.sorted { $0.value.total > $1.value.total }.prefix(max(1, beamWidth)).map { ($0.key, $0.value) })
+            // Classes by probability at this step, likeliest first.
+            order.sort { logProbabilities[row + $0] > logProbabilities[row + $1] }
+            let pBlank = logProbabilities[row + x.blank]
+            for beam in beams {
+                let node = Int(beam.node), last = trie.label[node]
+                let own = trie.key(of: node)
+                add(own, blank: beam.total + pBlank)
+                if last >= 0 { add(own, nonBlank: beam.nonBlank + logProbabilities[row + Int(last)]) }
+                var extended = 0
+                for k in order {
+                    if constraint.isUnconstrained {
+                        guard x.probabilities[row + k] > 1e-4 else { break }
+                    } else {
+                        guard extended < maximumExtensionsPerStep else { break }
+                        guard constraint.allows(k, afterLength: Int(trie.length[node]), node: Int(trie.lexiconNode[node])) else { continue }
+                    }
+                    extended += 1
+                    // After the same class, a new character needs a blank in between.
+                    add(PrefixTrie.key(parent: node, label: k), nonBlank: (k == Int(last) ? beam.blank : beam.total) + logProbabilities[row + k])
+                }
+            }
+            // Keep the best `beamWidth` (linear-time selection), then give the survivors trie nodes.
+            let kept = bestIndices(next.map(\.total), count: max(1, beamWidth))
+            beams = kept.map { i in
+                var b = next[i]
+                b.node = Int32(trie.node(forKey: keys[i], lexicon: constraint.lexicon))
+                return b
+            }
         }
-        let finished = beams.filter { constraint.accepts(length: $0.key.count, node: $0.value.node) }
-            .sorted { $0.value.total > $1.value.total }.prefix(max(1, alternatives))
+        let finished = beams.filter { constraint.accepts(length: Int(trie.length[Int($0.node)]), node: Int(trie.lexiconNode[Int($0.node)])) }
+            .sorted { $0.total > $1.total }.prefix(max(1, alternatives))
         // A pattern or lexicon can leave no finished reading in a narrow beam (the likelier prefixes
         // were unfinished): search again with a wider beam before giving up.
         if finished.isEmpty && beamWidth < 256 && !constraint.isUnconstrained {
             return beamSearch(x, charset: charset, beamWidth: beamWidth * 4, constraint: constraint, alternatives: alternatives)
         }
-        return finished.map { reading($0.key, x, charset: charset) }
+        return finished.map { reading(trie.labels(of: Int($0.node)), x, charset: charset) }
+    }
+
+    /// Indices of the `count` largest values (all of them when there are fewer), in no set order:
+    /// a quickselect of the threshold, so linear in `values.count` on average.
+    static func bestIndices(_ values: [Float], count: Int) -> [Int] {
+        guard values.count > count else { return Array(values.indices) }
+        var scratch = values
+        // The count-th largest value: quickselect over a copy.
+        var lo = 0, hi = scratch.count - 1, target = count - 1
+        var generator = SplitMix(seed: UInt64(values.count))
+        while lo < hi {
+            let pivot = scratch[lo + Int(generator.next() % UInt64(hi - lo + 1))]
+            var i = lo, j = hi
+            while i <= j {
+                while scratch[i] > pivot { i += 1 }
+                while scratch[j] < pivot { j -= 1 }
+                if i <= j { scratch.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if target <= j { hi = j } else if target >= i { lo = i } else { break }
+        }
+        let threshold = scratch[target]
+        var above = values.indices.filter { values[$0] > threshold }
+        for i in values.indices where values[i] == threshold && above.count < count { above.append(i) }
+        return above
     }
 
     /// Builds a reading of a label sequence: its exact probability and a best-path alignment.
@@ -190,5 +244,50 @@ public enum CTCDecoder {
             if t > 0 { state = from[t * s + state] }
         }
         return (total, spans.map { $0.1 < 0 ? (0, 0) : $0 })
+    }
+}
+
+/// The prefixes of a beam search as a trie: node 0 is the empty prefix; each other node is its
+/// parent plus one class. Nodes are made only for prefixes that survive a step.
+final class PrefixTrie {
+    var parent: [Int32] = [-1], label: [Int32] = [-1], length: [Int32] = [0], lexiconNode: [Int32] = [0]
+    var nodes: [Int: Int32] = [:]
+
+    /// The key of the prefix `parent` + `label`; the empty prefix has key 0.
+    static func key(parent: Int, label: Int) -> Int { (parent + 1) << 16 | (label + 1) }
+
+    /// The key of an existing node.
+    func key(of node: Int) -> Int { node == 0 ? 0 : Self.key(parent: Int(parent[node]), label: Int(label[node])) }
+
+    /// The node of a key, made if needed.
+    func node(forKey key: Int, lexicon: Lexicon?) -> Int {
+        if key == 0 { return 0 }
+        if let n = nodes[key] { return Int(n) }
+        let p = (key >> 16) - 1, k = (key & 0xFFFF) - 1
+        let n = parent.count
+        parent.append(Int32(p)); label.append(Int32(k)); length.append(length[p] + 1)
+        lexiconNode.append(Int32(lexicon?.child(of: Int(lexiconNode[p]), k) ?? 0))
+        nodes[key] = Int32(n)
+        return n
+    }
+
+    /// The classes of the prefix at `node`, first to last.
+    func labels(of node: Int) -> [Int] {
+        var out: [Int] = [], n = node
+        while n > 0 { out.append(Int(label[n])); n = Int(parent[n]) }
+        return out.reversed()
+    }
+}
+
+/// SplitMix64 (Steele, Lea and Flood 2014): a small seeded generator for pivot choices.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -58,6 +58,8 @@ def _from_writable(buf: Any, nbytes: int) -> Prepared:
 
 
 def _from_path(path: "Union[str, os.PathLike[str], os.PathLike[bytes]]") -> Prepared:
+    if "\0" in os.fsdecode(path):
+        raise InvalidArgumentError("image path must not contain NUL characters")
     try:
         with open(path, "rb") as f:
             data = f.read()

@@ -53,7 +53,10 @@ def _check_str(name: str, value: Any) -> bytes:
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
     if "\0" in value:
         raise InvalidArgumentError(f"{name} must not contain NUL characters")
-    return value.encode("utf-8")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise InvalidArgumentError(f"{name} is not valid Unicode text: {e.reason}") from None
 
 
 class Engine:

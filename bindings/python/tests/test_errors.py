@@ -181,3 +181,11 @@ def test_error_message_comes_from_last_error(engine: hwr.Engine) -> None:
     with pytest.raises(hwr.ImageTooLargeError) as info:
         engine.recognize_char(np.zeros((5000, 5000), np.uint8))
     assert "5000" in info.value.message
+
+
+def test_a_nul_in_a_path_or_an_unencodable_option_is_an_invalid_argument(engine: hwr.Engine) -> None:
+    # Issue 14: these escaped as a plain ValueError and UnicodeEncodeError.
+    with pytest.raises(hwr.InvalidArgumentError, match="NUL"):
+        engine.recognize_char("a\0b.png")
+    with pytest.raises(hwr.InvalidArgumentError, match="charset"):
+        engine.recognize_char(np.zeros((28, 28), dtype=np.uint8), charset="\udcff")

@@ -231,6 +231,10 @@ HWR_API const char *hwr_engine_charset(const hwr_engine *engine);
 /** Largest lexicon_count of hwr_recognize_options. */
 #define HWR_MAX_LEXICON_WORDS 1000000
 
+/** hwr_recognize_options.lexicon_mode (1.1.0). */
+#define HWR_LEXICON_LINE  0 /**< the whole reading is one word of the lexicon */
+#define HWR_LEXICON_WORDS 1 /**< each word of the reading is a word of the lexicon (a dictionary) */
+
 /** Options of the hwr_recognize* calls. Fill with hwr_recognize_options_init. */
 typedef struct hwr_recognize_options {
     uint32_t struct_size; /**< sizeof(hwr_recognize_options), set by init */
@@ -264,6 +268,12 @@ typedef struct hwr_recognize_options {
      * readable. Default 0 (never).
      */
     float reject_threshold;
+    /**
+     * (1.1.0) How `lexicon` applies: HWR_LEXICON_LINE (default) the whole reading is one of its
+     * words; HWR_LEXICON_WORDS each word of free text is one of its words, with anything else
+     * (spaces, digits, punctuation) between them. A caller compiled against 1.0.0 gets the default.
+     */
+    int32_t lexicon_mode;
 } hwr_recognize_options;
 
 /** Sets every field of options to its default. */

@@ -138,13 +138,24 @@ func imageInput(_ image: hwr_image) throws -> ImageInput {
 /// The modes of hwr.h and of HWRRecognition, one to one.
 let modes: [Int32: RecognitionMode] = [HWR_MODE_CHAR: .char, HWR_MODE_LINE: .line, HWR_MODE_AUTO: .auto, HWR_MODE_PAGE: .page]
 
+/// The lexicon modes of hwr.h and of HWRRecognition, one to one.
+let lexiconModes: [Int32: LexiconMode] = [HWR_LEXICON_LINE: .line, HWR_LEXICON_WORDS: .words]
+
 /// Reads hwr_recognize_options (NULL: the defaults) into the request's options.
 /// - Parameter sequence: the options of hwr_recognize_sequence, whose mode is ignored.
 func recognitionOptions(_ options: UnsafePointer<hwr_recognize_options>?, sequence: Bool = false) throws -> RecognitionOptions {
     var r = RecognitionOptions()
     guard let options else { return r }
     let o = options.pointee
-    try checkStructSize(o.struct_size, minimum: MemoryLayout<hwr_recognize_options>.size, "hwr_recognize_options")
+    // 1.0.0 callers pass the size up to reject_threshold; lexicon_mode was appended in 1.1.0.
+    let lexiconModeOffset = MemoryLayout<hwr_recognize_options>.offset(of: \.lexicon_mode)
+    try checkStructSize(o.struct_size, minimum: lexiconModeOffset ?? MemoryLayout<hwr_recognize_options>.size, "hwr_recognize_options")
+    if covers(o.struct_size, lexiconModeOffset, MemoryLayout<Int32>.size) {
+        guard let mode = lexiconModes[o.lexicon_mode] else {
+            throw HWRError.invalidArgument("lexicon_mode \(o.lexicon_mode) is not HWR_LEXICON_LINE or HWR_LEXICON_WORDS")
+        }
+        r.text.lexiconMode = mode
+    }
     if !sequence {
         guard let mode = modes[o.mode] else { throw HWRError.unsupported("mode \(o.mode) is not supported by this library") }
         r.mode = mode

@@ -23,6 +23,7 @@ struct Recognize: ParsableCommand {
     @Option(help: "Only these characters: digits, letters, or the characters themselves.") var charset: String?
     @Option(help: "Fixed-length pattern, e.g. '\\a\\d{4}' (letter then 4 digits) or '[A-F0-9]{6}'.") var pattern: String?
     @Option(help: "Word list file (one word per line): only these words may be read.") var lexicon: String?
+    @Option(help: "How the lexicon applies: line (the whole reading is one of its words; default) or words (each word of free text is).") var lexiconMode: String?
     @Option(help: "Beam width for line and sequence decoding, 1-1000 (default 10; 1: greedy).") var beam: Int?
     @Option(help: "Alternative readings in line, auto and sequence modes, 1-100 (default 5).") var alternatives: Int?
     @Option(help: "Reject readings whose probability is below this (0-1): the text is then empty.") var reject: Float?
@@ -45,6 +46,10 @@ struct Recognize: ParsableCommand {
         if let beam { options.text.beamWidth = beam }
         if let alternatives { options.text.alternatives = alternatives }
         if let reject { options.text.rejectThreshold = reject }
+        if let lexiconMode {
+            guard let mode = LexiconMode(rawValue: lexiconMode) else { throw CLIError("--lexicon-mode must be line or words") }
+            options.text.lexiconMode = mode
+        }
         options.text.charset = charset
         options.text.pattern = pattern
         if let lexicon {

@@ -61,6 +61,10 @@ public struct DecodingConstraint: Sendable {
     public var lexicon: Lexicon?
     /// A fixed-length pattern: the allowed classes at each position.
     public var pattern: [Set<Int>]?
+    /// Whether the lexicon applies to each word of free text (a dictionary: words from the list,
+    /// separated by any other characters, such as spaces, digits and punctuation) instead of to the
+    /// whole line.
+    public var lexiconPerWord = false
 
     /// No restriction.
     public init(allowedClasses: Set<Int>? = nil, lexicon: Lexicon? = nil, pattern: [Set<Int>]? = nil) {
@@ -71,7 +75,13 @@ public struct DecodingConstraint: Sendable {
     func allows(_ k: Int, afterLength length: Int, node: Int) -> Bool {
         if let a = allowedClasses, !a.contains(k) { return false }
         if let p = pattern, length >= p.count || !p[length].contains(k) { return false }
-        if let l = lexicon, l.child(of: node, k) == nil { return false }
+        if let l = lexicon {
+            if lexiconPerWord && !l.wordClasses.contains(k) {
+                // A separator ends the word being read, which must then be a whole word.
+                return node == 0 || l.isWord(node)
+            }
+            if l.child(of: node, k) == nil { return false }
+        }
         return true
     }
 
@@ -81,7 +91,7 @@ public struct DecodingConstraint: Sendable {
     /// Whether a finished prefix is acceptable.
     func accepts(length: Int, node: Int) -> Bool {
         if let p = pattern, length != p.count { return false }
-        if let l = lexicon, !l.isWord(node) { return false }
+        if let l = lexicon, !l.isWord(node), !(lexiconPerWord && node == 0) { return false }
         return true
     }
 }

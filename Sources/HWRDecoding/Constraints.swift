@@ -20,9 +20,12 @@ extension DecodingConstraint {
     ///   - fold: for a model with case (the text-line model), the upper-case class of each class:
     ///     charsets, patterns and lexicons then match either case; nil when the model has no case
     /// - Throws: `ConstraintError.invalid`.
+    ///   - lexiconPerWord: the lexicon is a dictionary for each word of free text, not the list of
+    ///     whole readings
     public static func make(charset: String?, pattern: String?, lexicon: [String]?, classes: Int,
-                            classOf: (Character) -> Int?, fold: [Int]? = nil) throws -> DecodingConstraint {
+                            classOf: (Character) -> Int?, fold: [Int]? = nil, lexiconPerWord: Bool = false) throws -> DecodingConstraint {
         var constraint = DecodingConstraint()
+        constraint.lexiconPerWord = lexiconPerWord
         /// Every class whose upper-case class is in `set`.
         func unfolded(_ set: Set<Int>) -> Set<Int> {
             guard let fold else { return set }

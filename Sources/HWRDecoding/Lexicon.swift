@@ -29,8 +29,14 @@ public final class Lexicon: @unchecked Sendable {
                 }
             }
             if !terminal[node] { terminal[node] = true; count += 1 }
+            wordClasses.formUnion(classes)
         }
+        if let fold { wordClasses = Set(fold.indices.filter { wordClasses.contains(fold[$0]) }) }
     }
+
+    /// The classes its words are made of (either case for a model with case): in a dictionary
+    /// (`DecodingConstraint.lexiconPerWord`), every other class separates words.
+    public private(set) var wordClasses = Set<Int>()
 
     /// The node reached from `node` by class `k`, or nil.
     public func child(of node: Int, _ k: Int) -> Int? {

@@ -17,6 +17,15 @@ public enum RecognitionMode: String, Sendable, CaseIterable {
     case page
 }
 
+/// How a lexicon constrains a reading.
+public enum LexiconMode: String, Sendable, CaseIterable {
+    /// The whole reading is one word of the lexicon.
+    case line
+    /// Each word of the reading is a word of the lexicon; anything else (spaces, digits,
+    /// punctuation) may stand between them (word beam search over free text).
+    case words
+}
+
 /// Decoding options for text (lines and sequences of character images).
 public struct TextOptions: Sendable, Equatable {
     /// Beam width (1: greedy best path for lines).
@@ -27,6 +36,9 @@ public struct TextOptions: Sendable, Equatable {
     public var pattern: String?
     /// Only these words may be read; nil for none.
     public var lexicon: [String]?
+    /// How the lexicon applies: to the whole reading (one of its words), or to each word of free
+    /// text (a dictionary: numbers and punctuation allowed between the words).
+    public var lexiconMode = LexiconMode.line
     /// Alternative readings to return (including the best).
     public var alternatives = 5
     /// Below this probability of the best reading, the result is rejected: its text is empty and
@@ -119,7 +131,8 @@ extension Recognizer {
         do {
             return try DecodingConstraint.make(charset: options.charset, pattern: options.pattern, lexicon: options.lexicon,
                                                classes: charset.count, classOf: { charset.firstIndex(of: $0) },
-                                               fold: fold == Array(charset.indices) ? nil : fold)
+                                               fold: fold == Array(charset.indices) ? nil : fold,
+                                               lexiconPerWord: options.lexiconMode == .words)
         } catch let e as ConstraintError { throw HWRError.invalidArgument(e.description) }
     }
 

@@ -120,6 +120,29 @@ final class CTCTests: XCTestCase {
         XCTAssertEqual(pattern.first?.text, "BAB", "P(BAB) = .3 * .05 * .6 beats P(CAB) = .05 * .05 * .6")
     }
 
+    func testADictionaryConstrainsEachWordOfFreeText() {
+        // Classes A, B, C and a separator "-" (a space or punctuation), then the blank.
+        let chars: [Character] = ["A", "B", "C", "-"]
+        let classOf = { (ch: Character) in chars.firstIndex(of: ch) }
+        func steps(_ rows: [[Float]]) -> CTCPosteriors { CTCPosteriors(steps: rows.count, classes: 5, probabilities: rows.flatMap { $0 }) }
+        // Read greedily: "AC-BA" (C narrowly beats B at step 2, A beats B at step 5).
+        let x = steps([[0.9, 0.05, 0.02, 0.01, 0.02], [0.02, 0.45, 0.5, 0.01, 0.02], [0.01, 0.01, 0.01, 0.95, 0.02],
+                       [0.02, 0.9, 0.05, 0.01, 0.02], [0.5, 0.45, 0.02, 0.01, 0.02]])
+        XCTAssertEqual(CTCDecoder.greedy(x, charset: chars).text, "AC-BA")
+        let dictionary = Lexicon(words: ["AB", "BB", "C"], classOf: classOf)
+        XCTAssertEqual(dictionary.wordClasses, [0, 1, 2], "the separator is not a word character")
+        var perWord = DecodingConstraint(lexicon: dictionary)
+        perWord.lexiconPerWord = true
+        let read = CTCDecoder.beamSearch(x, charset: chars, beamWidth: 16, constraint: perWord, alternatives: 3)
+        // "AC" and "BA" are not words, and "BB" cannot be read in two steps (a repeat needs a blank
+        // between): the best dictionary reading is "AB" twice, the separator between them.
+        XCTAssertEqual(read.first?.text, "AB-AB")
+        XCTAssertTrue(read.allSatisfy { $0.text.split(separator: "-").allSatisfy { ["AB", "BB", "C"].contains(String($0)) } })
+        // As one lexicon for the whole line, no reading with a separator is admissible.
+        let whole = CTCDecoder.beamSearch(x, charset: chars, beamWidth: 16, constraint: .init(lexicon: dictionary), alternatives: 3)
+        XCTAssertTrue(whole.allSatisfy { !$0.text.contains("-") })
+    }
+
     func testAlignmentSpansAreOrdered() {
         let x = posteriors([[0.9, 0.05, 0.0, 0.05], [0.1, 0.1, 0.0, 0.8], [0.1, 0.8, 0.0, 0.1]])
         let r = CTCDecoder.greedy(x, charset: charset)

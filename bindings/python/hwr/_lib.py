@@ -83,6 +83,8 @@ HWR_MODE_AUTO = 2
 HWR_MODE_PAGE = 3  # 1.1.0
 HWR_MAX_BATCH = 4096
 HWR_MAX_LEXICON_WORDS = 1000000
+HWR_LEXICON_LINE = 0  # 1.1.0
+HWR_LEXICON_WORDS = 1  # 1.1.0
 
 # Severities of diagnostic messages (hwr_set_log_callback).
 HWR_LOG_DEBUG = 0
@@ -140,6 +142,7 @@ class HwrRecognizeOptions(ctypes.Structure):
         ("pattern", ctypes.c_char_p),
         ("alternatives", ctypes.c_int32),
         ("reject_threshold", ctypes.c_float),
+        ("lexicon_mode", ctypes.c_int32),
     ]
 
 

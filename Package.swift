@@ -30,16 +30,16 @@ let package = Package(
         .target(name: "CLoader", path: "Sources/CLoader"),
 
         // Swift modules
+        // -Ounchecked on the kernels only: their loops index raw buffers whose sizes the model loader
+        // has checked. HWRModel parses untrusted model files and keeps Swift's checks.
         .target(name: "HWRKernels", dependencies: ["CBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
-        .target(name: "HWRModel", dependencies: ["HWRKernels"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "HWRModel", dependencies: ["HWRKernels", "CZlib"]),
         .target(name: "HWRImage", dependencies: ["CImageCodecs"]),
         .target(name: "HWRDecoding", dependencies: ["HWRKernels"]),
         .target(name: "HWRLayout", dependencies: ["HWRImage"]),
         .target(name: "HWRTraining", dependencies: ["HWRKernels", "HWRModel", "HWRImage", "HWRDecoding", "HWRRecognition", "CZlib",
-                                                   .product(name: "SwiftCSV", package: "SwiftCSV")],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+                                                   .product(name: "SwiftCSV", package: "SwiftCSV")]),
         .target(name: "HWRRecognition", dependencies: ["CLoader", "HWRLayout", "HWRModel", "HWRImage", "HWRKernels", "HWRDecoding",
                                                       .product(name: "Logging", package: "swift-log")]),
         .target(name: "HWRCAPI", dependencies: ["CHwr", "HWRLayout", "HWRRecognition", .product(name: "Logging", package: "swift-log")],

@@ -6,7 +6,8 @@ public func reluForward(_ x: UnsafeMutablePointer<Float>, n: Int) {
     for i in 0..<n where x[i] < 0 { x[i] = 0 }
 }
 
-/// ReLU backward given the ReLU's output `y`: `dx = dy * (y > 0)`, in place on `d`.
+/// ReLU backward given the ReLU's output `y`, in place: `d` holds dy on entry and `dx = dy * (y > 0)`
+/// on return.
 @inline(__always)
 public func reluBackward(_ d: UnsafeMutablePointer<Float>, y: UnsafePointer<Float>, n: Int) {
     for i in 0..<n where y[i] <= 0 { d[i] = 0 }
@@ -64,7 +65,8 @@ public func tanhVector(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Fl
     while i < n { out[i] = tanhf(x[i]); i += 1 }
 }
 
-/// Dropout forward (training): `out = x * mask`, `mask` in {0, 1/(1-rate)}.
+/// Inverted dropout forward (training; Srivastava et al., 2014): `out = x * mask`, `mask` in
+/// {0, 1/(1-rate)}, so inference needs no scaling. Its backward multiplies dy by `mask` in place.
 /// - Parameters:
 ///   - out, mask: [n]
 ///   - random: a generator of uniform floats in [0, 1)

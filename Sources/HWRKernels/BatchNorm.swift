@@ -1,15 +1,16 @@
 import Foundation
 
-// Batch normalization over rows: x is [n, c], statistics per column (channel).
+// Batch normalization (Ioffe and Szegedy, 2015) over rows: x is [R, C] (R = N*H*W positions of a
+// feature map), statistics per column (channel).
 
 /// Training-mode batch norm forward with batch statistics; updates the running statistics when given.
 /// - Parameters:
-///   - out: [n, c]
-///   - xhat: [n, c], the normalized input kept for backward
-///   - invStd: [c], kept for backward
-///   - x: [n, c]
-///   - gamma, beta: [c]
-///   - runningMean, runningVar: [c], moved towards the batch statistics; nil to leave them (a data-
+///   - out: [R, C]
+///   - xhat: [R, C], the normalized input kept for backward
+///   - invStd: [C], kept for backward
+///   - x: [R, C]
+///   - gamma, beta: [C]
+///   - runningMean, runningVar: [C], moved towards the batch statistics; nil to leave them (a data-
 ///     parallel replica whose statistics another replica keeps)
 public func batchNormTrainForward(out: UnsafeMutablePointer<Float>, xhat: UnsafeMutablePointer<Float>,
                                   invStd: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
@@ -43,28 +44,29 @@ public func batchNormTrainForward(out: UnsafeMutablePointer<Float>, xhat: Unsafe
     }
 }
 
-/// Batch norm backward (training mode).
+/// Batch norm backward (training mode), in place: `d` holds dy on entry and dx on return (dx is a
+/// function of the whole column of dy, so it cannot be added to another gradient); dGamma and dBeta are
+/// added to.
 /// - Parameters:
-///   - dx: [n, c] (may alias dy)
-///   - dGamma, dBeta: [c], accumulated
-///   - dy: [n, c]
+///   - d: [R, C]
+///   - dGamma, dBeta: [C], added to
 ///   - xhat, invStd: as left by the forward pass
-public func batchNormBackward(dx: UnsafeMutablePointer<Float>, dGamma: UnsafeMutablePointer<Float>,
-                              dBeta: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>,
-                              xhat: UnsafePointer<Float>, invStd: UnsafePointer<Float>,
-                              gamma: UnsafePointer<Float>, n: Int, c: Int) {
+///   - gamma: [C]
+public func batchNormBackward(_ d: UnsafeMutablePointer<Float>, dGamma: UnsafeMutablePointer<Float>,
+                              dBeta: UnsafeMutablePointer<Float>, xhat: UnsafePointer<Float>,
+                              invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>, n: Int, c: Int) {
     var sumDy = [Float](repeating: 0, count: c)
     var sumDyXhat = [Float](repeating: 0, count: c)
     for r in 0..<n {
-        let d = dy + r * c, hr = xhat + r * c
-        for j in 0..<c { sumDy[j] += d[j]; sumDyXhat[j] += d[j] * hr[j] }
+        let dr = d + r * c, hr = xhat + r * c
+        for j in 0..<c { sumDy[j] += dr[j]; sumDyXhat[j] += dr[j] * hr[j] }
     }
     for j in 0..<c { dBeta[j] += sumDy[j]; dGamma[j] += sumDyXhat[j] }
     let inv = 1 / Float(n)
     for r in 0..<n {
-        let d = dy + r * c, hr = xhat + r * c, o = dx + r * c
+        let dr = d + r * c, hr = xhat + r * c
         for j in 0..<c {
-            o[j] = gamma[j] * invStd[j] * (d[j] - inv * sumDy[j] - hr[j] * inv * sumDyXhat[j])
+            dr[j] = gamma[j] * invStd[j] * (dr[j] - inv * sumDy[j] - hr[j] * inv * sumDyXhat[j])
         }
     }
 }
@@ -72,8 +74,9 @@ public func batchNormBackward(dx: UnsafeMutablePointer<Float>, dGamma: UnsafeMut
 /// Folds inference-mode batch norm into the preceding convolution:
 /// `w'[.., o] = w[.., o] * s[o]`, `b'[o] = beta[o] - mean[o] * s[o]` with `s = gamma / sqrt(var + eps)`.
 /// - Parameters:
-///   - foldedWeight: [rows, c]; foldedBias: [c]
-///   - weight: [rows, c]
+///   - foldedWeight: [rows, C]; foldedBias: [C]
+///   - weight: [rows, C] (a convolution's [K, K, Cin, Cout] has rows = K*K*Cin)
+///   - gamma, beta, mean, variance: [C]
 public func foldBatchNorm(foldedWeight: UnsafeMutablePointer<Float>, foldedBias: UnsafeMutablePointer<Float>,
                           weight: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
                           mean: UnsafePointer<Float>, variance: UnsafePointer<Float>,

@@ -1,8 +1,8 @@
 import Foundation
 
 // Connectionist Temporal Classification loss (Graves et al., 2006), forward-backward in log space.
-// Logits are time-major [T, B, C]; class C-1 is the blank. Sample b uses its first `lengths[b]`
-// steps; its label is a sequence of classes in 0..<C-1.
+// Logits are time-major [T, N, V]; class V-1 is the blank. Each sample uses its first `steps`
+// steps; its label is a sequence of classes in 0..<V-1.
 
 /// log(e^a + e^b) without overflow; -infinity is the log of zero.
 @inline(__always)
@@ -13,14 +13,16 @@ public func logAdd(_ a: Float, _ b: Float) -> Float {
     return m + logf(expf(a - m) + expf(b - m))
 }
 
-/// CTC loss of one sample and its gradient with respect to the logits.
+/// CTC loss of one sample and its gradient with respect to the logits. A loss starts the backward
+/// pass, so it writes its gradient rather than adding to one.
 /// - Parameters:
-///   - dLogits: gradient rows for this sample: step t at `dLogits + t * rowStride`, C floats, overwritten
+///   - dLogits: gradient rows for this sample: step t at `dLogits + t * rowStride`, V floats, overwritten
 ///     for t < steps (scaled by `scale`)
 ///   - logits: rows laid out like `dLogits`
 ///   - label: the target classes (no blanks)
 ///   - steps: time steps of this sample
-///   - rowStride: floats from one step's row to the next (B * C for a time-major batch)
+///   - classes: V, the blank included
+///   - rowStride: floats from one step's row to the next (N * V for a time-major batch)
 ///   - scale: multiplies the gradient (1 / batch for a mean loss)
 /// - Returns: the negative log-likelihood, or +infinity when the label cannot fit in `steps`
 ///   (the gradient is then zero).

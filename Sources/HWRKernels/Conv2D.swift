@@ -1,10 +1,11 @@
 // 2-D convolution, stride 1, 'same' zero padding, NHWC layout, lowered to one matrix product
-// through im2col. Weights are [k, k, cin, cout] (rows of the im2col matrix times cout).
+// through im2col (Chellapilla, Puri and Simard, 2006). Weights are [K, K, Cin, Cout]: the K*K*Cin
+// rows of the im2col matrix times Cout.
 
 /// im2col for a 'same' convolution.
 /// - Parameters:
-///   - col: output [b*h*w, k*k*cin]
-///   - input: [b, h, w, cin]
+///   - col: output [N*H*W, K*K*Cin]
+///   - input: [N, H, W, Cin]
 public func im2col(_ col: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
                    b: Int, h: Int, w: Int, cin: Int, k: Int) {
     let pad = k / 2
@@ -32,10 +33,10 @@ public func im2col(_ col: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Fl
     }
 }
 
-/// Adjoint of `im2col`: accumulates the column gradient back into the input gradient.
+/// Adjoint of `im2col`: adds the column gradient back into the input gradient.
 /// - Parameters:
-///   - dInput: [b, h, w, cin], must be zeroed by the caller
-///   - dCol: [b*h*w, k*k*cin]
+///   - dInput: [N, H, W, Cin], added to
+///   - dCol: [N*H*W, K*K*Cin]
 public func col2im(_ dInput: UnsafeMutablePointer<Float>, _ dCol: UnsafePointer<Float>,
                    b: Int, h: Int, w: Int, cin: Int, k: Int) {
     let pad = k / 2
@@ -63,11 +64,11 @@ public func col2im(_ dInput: UnsafeMutablePointer<Float>, _ dCol: UnsafePointer<
 
 /// Convolution forward: `out = im2col(input) * weight (+ bias)`.
 /// - Parameters:
-///   - out: [b, h, w, cout]
-///   - col: scratch [b*h*w, k*k*cin], left holding im2col(input) for the backward pass
-///   - input: [b, h, w, cin]
-///   - weight: [k, k, cin, cout]
-///   - bias: [cout] or nil
+///   - out: [N, H, W, Cout]
+///   - col: scratch [N*H*W, K*K*Cin], left holding im2col(input) for the backward pass
+///   - input: [N, H, W, Cin]
+///   - weight: [K, K, Cin, Cout]
+///   - bias: [Cout] or nil
 public func conv2dForward(out: UnsafeMutablePointer<Float>, col: UnsafeMutablePointer<Float>,
                           input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>?, b: Int, h: Int, w: Int, cin: Int, cout: Int, k: Int) {
@@ -76,15 +77,15 @@ public func conv2dForward(out: UnsafeMutablePointer<Float>, col: UnsafeMutablePo
     if let bias {
         for r in 0..<rows { (out + r * cout).update(from: bias, count: cout) }
     }
-    gemm(false, false, m: rows, n: cout, k: k * k * cin, a: col, b: weight, beta: bias == nil ? 0 : 1, c: out)
+    gemm(.noTranspose, .noTranspose, m: rows, n: cout, k: k * k * cin, a: col, b: weight, beta: bias == nil ? 0 : 1, c: out)
 }
 
-/// Convolution backward.
+/// Convolution backward; adds into every gradient.
 /// - Parameters:
-///   - dInput: [b, h, w, cin] or nil when the input needs no gradient (first layer)
-///   - dWeight: [k, k, cin, cout], accumulated
-///   - dCol: scratch [b*h*w, k*k*cin] (unused when dInput is nil)
-///   - dOut: [b, h, w, cout]
+///   - dInput: [N, H, W, Cin], added to; nil when the input needs no gradient (first layer)
+///   - dWeight: [K, K, Cin, Cout], added to
+///   - dCol: scratch [N*H*W, K*K*Cin] for the column gradient (not touched when dInput is nil)
+///   - dOut: [N, H, W, Cout]
 ///   - col: im2col(input) as left by the forward pass
 public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>,
                            dCol: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
@@ -92,9 +93,8 @@ public func conv2dBackward(dInput: UnsafeMutablePointer<Float>?, dWeight: Unsafe
                            b: Int, h: Int, w: Int, cin: Int, cout: Int, k: Int) {
     let rows = b * h * w
     let kk = k * k * cin
-    gemm(true, false, m: kk, n: cout, k: rows, a: col, b: dOut, beta: 1, c: dWeight)
+    gemm(.transpose, .noTranspose, m: kk, n: cout, k: rows, a: col, b: dOut, beta: 1, c: dWeight)
     guard let dInput else { return }
-    gemm(false, true, m: rows, n: kk, k: cout, a: dOut, b: weight, beta: 0, c: dCol)
-    dInput.update(repeating: 0, count: rows * cin)
+    gemm(.noTranspose, .transpose, m: rows, n: kk, k: cout, a: dOut, b: weight, beta: 0, c: dCol)
     col2im(dInput, dCol, b: b, h: h, w: w, cin: cin, k: k)
 }

@@ -1,18 +1,19 @@
 import Foundation
 
-// One direction of an LSTM over a time-major sequence x[T, B, I]. Gate order i, f, g, o;
-// weights wx[I, 4H], wh[H, 4H], bias[4H]. The input projection of all T steps is one matrix product.
+// One direction of an LSTM (Hochreiter and Schmidhuber, 1997, with the forget gate of Gers et al.,
+// 2000) over a time-major sequence x[T, N, F]. Gate order i, f, g, o; weights wx[F, 4U], wh[U, 4U],
+// bias[4U]. The input projection of all T steps is one matrix product.
 // A reverse LSTM walks t = T-1 ... 0; a bidirectional layer runs one of each.
 
 /// The buffers one LSTM direction fills in the forward pass and reads in the backward pass.
 public struct LSTMStates {
-    /// [T, B, 4H] gate activations (after sigmoid/tanh).
+    /// [T, N, 4U] gate activations (after sigmoid/tanh).
     public var gates: UnsafeMutablePointer<Float>
-    /// [T, B, H] cell states.
+    /// [T, N, U] cell states.
     public var cells: UnsafeMutablePointer<Float>
-    /// [T, B, H] hidden state before each step (zeros at the first step).
+    /// [T, N, U] hidden state before each step (zeros at the first step).
     public var previousHidden: UnsafeMutablePointer<Float>
-    /// [T, B, H] hidden state after each step.
+    /// [T, N, U] hidden state after each step.
     public var hidden: UnsafeMutablePointer<Float>
 
     /// Wraps the four buffers (each sized as documented above).
@@ -24,10 +25,10 @@ public struct LSTMStates {
 
 /// LSTM forward for one direction.
 /// - Parameters:
-///   - out: hidden outputs, step t batch n at `out + (t*B + n) * ldOut`, H floats each
+///   - out: hidden outputs, step t batch n at `out + (t*B + n) * ldOut`, U floats each
 ///   - states: filled for the backward pass
-///   - x: [T, B, I]
-///   - lengths: [B] steps of each sample in a padded batch, or nil when all have T. Steps at or past
+///   - x: [T, N, F]
+///   - lengths: [N] steps of each sample in a padded batch, or nil when all have T. Steps at or past
 ///     a sample's length keep a zero state and output zeros, so a reverse LSTM starts at the
 ///     sample's own last step, exactly as when it runs alone.
 public func lstmForward(out: UnsafeMutablePointer<Float>, ldOut: Int, states: LSTMStates,
@@ -37,7 +38,7 @@ public func lstmForward(out: UnsafeMutablePointer<Float>, ldOut: Int, states: LS
     let g4 = 4 * units, bh = batch * units
     let rows = steps * batch
     for r in 0..<rows { (states.gates + r * g4).update(from: bias, count: g4) }
-    gemm(false, false, m: rows, n: g4, k: inputs, a: x, b: wx, beta: 1, c: states.gates)
+    gemm(.noTranspose, .noTranspose, m: rows, n: g4, k: inputs, a: x, b: wx, beta: 1, c: states.gates)
     var previous = -1
     for s in 0..<steps {
         let t = reverse ? steps - 1 - s : s
@@ -47,7 +48,7 @@ public func lstmForward(out: UnsafeMutablePointer<Float>, ldOut: Int, states: LS
             hp.update(repeating: 0, count: bh)
         } else {
             hp.update(from: states.hidden + previous * bh, count: bh)
-            gemm(false, false, m: batch, n: g4, k: units, a: hp, b: wh, beta: 1, c: gates)
+            gemm(.noTranspose, .noTranspose, m: batch, n: g4, k: units, a: hp, b: wh, beta: 1, c: gates)
         }
         let cells = states.cells + t * bh, hidden = states.hidden + t * bh
         for n in 0..<batch {
@@ -74,11 +75,11 @@ public func lstmForward(out: UnsafeMutablePointer<Float>, ldOut: Int, states: LS
     }
 }
 
-/// LSTM backward for one direction (backpropagation through time).
+/// LSTM backward for one direction (backpropagation through time); adds into every gradient.
 /// - Parameters:
-///   - dx: [T, B, I], accumulated into (both directions of a BiLSTM add to it); nil to skip
-///   - dWx, dWh, dBias: accumulated
-///   - dGates: scratch [T, B, 4H]
+///   - dx: [T, N, F], added to (both directions of a BiLSTM add to it); nil to skip
+///   - dWx: [F, 4U], dWh: [U, 4U], dBias: [4U], added to
+///   - dGates: scratch [T, N, 4U]
 ///   - dOut: gradient of the hidden outputs, laid out like `out` in the forward pass
 ///   - lengths: as in the forward pass; padded steps pass no gradient
 public func lstmBackward(dx: UnsafeMutablePointer<Float>?, dWx: UnsafeMutablePointer<Float>,
@@ -122,16 +123,16 @@ public func lstmBackward(dx: UnsafeMutablePointer<Float>?, dWx: UnsafeMutablePoi
         }
         if s > 0 {
             dhNext.withUnsafeMutableBufferPointer { dh in
-                gemm(false, true, m: batch, n: units, k: g4, a: dg, b: wh, beta: 0, c: dh.baseAddress!)
+                gemm(.noTranspose, .transpose, m: batch, n: units, k: g4, a: dg, b: wh, beta: 0, c: dh.baseAddress!)
             }
         }
     }
     let rows = steps * batch
-    gemm(true, false, m: units, n: g4, k: rows, a: states.previousHidden, b: dGates, beta: 1, c: dWh)
-    gemm(true, false, m: inputs, n: g4, k: rows, a: x, b: dGates, beta: 1, c: dWx)
+    gemm(.transpose, .noTranspose, m: units, n: g4, k: rows, a: states.previousHidden, b: dGates, beta: 1, c: dWh)
+    gemm(.transpose, .noTranspose, m: inputs, n: g4, k: rows, a: x, b: dGates, beta: 1, c: dWx)
     for r in 0..<rows {
         let d = dGates + r * g4
         for j in 0..<g4 { dBias[j] += d[j] }
     }
-    if let dx { gemm(false, true, m: rows, n: inputs, k: g4, a: dGates, b: wx, beta: 1, c: dx) }
+    if let dx { gemm(.noTranspose, .transpose, m: rows, n: inputs, k: g4, a: dGates, b: wx, beta: 1, c: dx) }
 }

@@ -1,9 +1,10 @@
-/// Max pooling over 2 x `poolWidth` windows (poolWidth 2, or 1 to pool rows only), stride equal to
-/// the window, NHWC. Odd trailing rows/columns are dropped (floor), as in Keras.
+/// Max pooling over 2 x `poolWidth` windows (poolWidth 2, or 1 to pool rows only, as the line model's
+/// second pooling does), stride equal to the window, NHWC. Odd trailing rows/columns are dropped
+/// (floor), as in Keras.
 /// - Parameters:
-///   - out: [b, h/2, w/poolWidth, c]
+///   - out: [N, H/2, W/poolWidth, C]
 ///   - argmax: same shape as out, index into `input` of each maximum, kept for backward (may be nil)
-///   - input: [b, h, w, c]
+///   - input: [N, H, W, C]
 public func maxPool2Forward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?,
                             input: UnsafePointer<Float>, b: Int, h: Int, w: Int, c: Int, poolWidth: Int = 2) {
     let oh = h / 2, ow = w / poolWidth
@@ -17,8 +18,8 @@ public func maxPool2Forward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMuta
                 for ch in 0..<c {
                     var best = base + ch
                     var value = input[best]
-                    let b = base + ch + below
-                    if input[b] > value { value = input[b]; best = b }
+                    let under = best + below
+                    if input[under] > value { value = input[under]; best = under }
                     if poolWidth == 2 {
                         let r = base + ch + right, d = base + ch + diagonal
                         if input[r] > value { value = input[r]; best = r }
@@ -33,12 +34,11 @@ public func maxPool2Forward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMuta
     }
 }
 
-/// Max pooling backward: scatters `dOut` to the positions of the maxima.
+/// Max pooling backward: adds each output gradient to the input position of its maximum.
 /// - Parameters:
-///   - dInput: [inputCount], zeroed here
-///   - dOut, argmax: [outputCount]
+///   - dInput: [N, H, W, C] (`inputCount` floats), added to
+///   - dOut, argmax: [N, H/2, W/poolWidth, C] (`outputCount` floats), as left by the forward pass
 public func maxPool2Backward(dInput: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
-                             argmax: UnsafePointer<Int32>, inputCount: Int, outputCount: Int) {
-    dInput.update(repeating: 0, count: inputCount)
+                             argmax: UnsafePointer<Int32>, outputCount: Int) {
     for i in 0..<outputCount { dInput[Int(argmax[i])] += dOut[i] }
 }

@@ -1,8 +1,8 @@
 /// Reshapes a feature map into a time-major sequence over its columns: step `x` carries column `x`
-/// of every row, `out[x, n, y*c + ch] = input[n, y, x, ch]`.
+/// of every row, `out[x, n, y*C + ch] = input[n, y, x, ch]` (T = W steps of F = H*C features).
 /// - Parameters:
-///   - out: [w, b, h*c]
-///   - input: [b, h, w, c]
+///   - out: [W, N, H*C]
+///   - input: [N, H, W, C]
 public func columnsToSequence(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
                               b: Int, h: Int, w: Int, c: Int) {
     for n in 0..<b {
@@ -16,10 +16,10 @@ public func columnsToSequence(_ out: UnsafeMutablePointer<Float>, _ input: Unsaf
     }
 }
 
-/// Adjoint of `columnsToSequence`.
+/// Adjoint of `columnsToSequence` (its backward pass): adds the sequence gradient into the feature map's.
 /// - Parameters:
-///   - dInput: [b, h, w, c]
-///   - dOut: [w, b, h*c]
+///   - dInput: [N, H, W, C], added to
+///   - dOut: [W, N, H*C]
 public func sequenceToColumns(_ dInput: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Float>,
                               b: Int, h: Int, w: Int, c: Int) {
     for n in 0..<b {
@@ -27,7 +27,7 @@ public func sequenceToColumns(_ dInput: UnsafeMutablePointer<Float>, _ dOut: Uns
             for x in 0..<w {
                 let dst = dInput + ((n * h + y) * w + x) * c
                 let src = dOut + (x * b + n) * h * c + y * c
-                dst.update(from: src, count: c)
+                for ch in 0..<c { dst[ch] += src[ch] }
             }
         }
     }

@@ -1,6 +1,8 @@
 import Foundation
 
-/// Row-wise softmax: `probs[r, :] = softmax(logits[r, :])`. May run in place.
+/// Row-wise softmax: `probs[r, :] = softmax(logits[r, :])` over [rows, V]. May run in place.
+/// The row's maximum is subtracted first, so finite logits give finite probabilities in [0, 1]
+/// summing to 1 (the largest term is exp(0) = 1, so the sum never underflows to 0).
 public func softmaxRows(_ probs: UnsafeMutablePointer<Float>, _ logits: UnsafePointer<Float>, rows: Int, cols: Int) {
     for r in 0..<rows {
         let l = logits + r * cols, p = probs + r * cols
@@ -13,7 +15,7 @@ public func softmaxRows(_ probs: UnsafeMutablePointer<Float>, _ logits: UnsafePo
     }
 }
 
-/// Row-wise log-softmax. May run in place.
+/// Row-wise log-softmax over [rows, V], with the row's maximum subtracted first. May run in place.
 public func logSoftmaxRows(_ out: UnsafeMutablePointer<Float>, _ logits: UnsafePointer<Float>, rows: Int, cols: Int) {
     for r in 0..<rows {
         let l = logits + r * cols, o = out + r * cols
@@ -26,7 +28,8 @@ public func logSoftmaxRows(_ out: UnsafeMutablePointer<Float>, _ logits: UnsafeP
     }
 }
 
-/// Mean softmax cross-entropy over a batch of logits with integer labels, and its gradient.
+/// Mean softmax cross-entropy over a batch of logits with integer labels, and its gradient. A loss
+/// starts the backward pass, so it writes its gradient rather than adding to one.
 /// - Parameters:
 ///   - dLogits: [rows, cols], receives `(softmax - onehot) / rows`
 ///   - logits: [rows, cols]

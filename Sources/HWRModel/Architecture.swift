@@ -7,6 +7,22 @@ public enum Shape: Equatable, Sendable {
     /// A flat feature vector.
     case vector(features: Int)
 
+    /// The shape read as a feature map [H, W, C] (a sequence as one row of T cells of F channels, a
+    /// vector as one cell), so a layer reads exactly `count` floats per sample whatever it is given.
+    var asFeatureMap: (height: Int, width: Int, channels: Int) {
+        switch self {
+        case let .image(h, w, c): return (h, w, c)
+        case let .sequence(t, f): return (1, t, f)
+        case let .vector(f): return (1, 1, f)
+        }
+    }
+
+    /// The shape read as a sequence [T, F] (a vector as one step, a feature map as one step of all its floats).
+    var asSequence: (steps: Int, features: Int) {
+        if case let .sequence(t, f) = self { return (t, f) }
+        return (1, count)
+    }
+
     /// Floats per sample.
     public var count: Int {
         switch self {
@@ -140,36 +156,53 @@ public struct Architecture: Codable, Equatable, Sendable {
     /// Shapes after each layer for an input of the given width, or an error for an impossible stack.
     /// - Throws: `ModelError.invalidArchitecture`.
     public func shapes(width: Int) throws -> [Shape] {
-        var shape = Shape.image(height: inputHeight, width: width, channels: 1)
-        var result: [Shape] = []
-        for (index, layer) in layers.enumerated() {
-            shape = try layer.outputShape(for: shape, index: index)
-            result.append(shape)
+        try resolve(width: width).map(\.output)
+    }
+
+    /// Every layer with its settings checked against `ModelLimits` and defaults applied, and its
+    /// output shape, for an input of the given width. All sizes are computed with overflow checks.
+    /// - Throws: `ModelError.invalidArchitecture` naming the first layer at fault.
+    func resolve(width: Int) throws -> [(settings: LayerSettings, input: Shape, output: Shape)] {
+        guard inputHeight >= 1, inputHeight <= ModelLimits.inputHeight else {
+            throw ModelError.invalidArchitecture("input height \(inputHeight) is not in 1...\(ModelLimits.inputHeight)")
         }
-        guard case .vector = shape else {
-            if case .sequence = shape { return result }
-            throw ModelError.invalidArchitecture("the network must end in a vector or a sequence")
+        if let inputWidth, inputWidth < 1 || inputWidth > ModelLimits.inputWidth {
+            throw ModelError.invalidArchitecture("input width \(inputWidth) is not in 1...\(ModelLimits.inputWidth)")
+        }
+        guard !layers.isEmpty, layers.count <= ModelLimits.layers else {
+            throw ModelError.invalidArchitecture("\(layers.count) layers (1...\(ModelLimits.layers) allowed)")
+        }
+        var shape = Shape.image(height: inputHeight, width: width, channels: 1)
+        var result: [(settings: LayerSettings, input: Shape, output: Shape)] = []
+        for (index, layer) in layers.enumerated() {
+            let (settings, output) = try layer.resolve(for: shape, index: index)
+            result.append((settings, shape, output))
+            shape = output
+        }
+        if case .image = shape { throw ModelError.invalidArchitecture("the network must end in a vector or a sequence") }
+        guard case .dense = result[result.count - 1].settings else {
+            throw ModelError.invalidArchitecture("the last layer must be dense, one unit per output class")
         }
         return result
     }
 
     /// Multiply-adds times two (FLOPs) of one forward pass on an image of the given width, counting
     /// convolutions, LSTMs (input and recurrent products) and dense layers.
+    /// - Throws: `ModelError.invalidArchitecture` for an impossible stack.
     public func flops(width: Int) throws -> Int {
         var shape = Shape.image(height: inputHeight, width: width, channels: 1)
         var total = 0
         for (i, layer) in layers.enumerated() {
-            let next = try layer.outputShape(for: shape, index: i)
-            switch (layer.kind, shape, next) {
-            case let (.conv, .image(h, w, cin), .image(_, _, cout)):
-                total += 2 * h * w * layer.kernel! * layer.kernel! * cin * cout
-            case let (.biLSTM, .sequence(t, f), _):
-                let u = layer.units!
+            let (settings, next) = try layer.resolve(for: shape, index: i)
+            switch (settings, shape, next) {
+            case let (.conv(_, k), .image(h, w, cin), .image(_, _, cout)):
+                total += 2 * h * w * k * k * cin * cout
+            case let (.biLSTM(u, _), .sequence(t, f), _):
                 total += 2 * 2 * t * (f + u) * 4 * u
-            case let (.dense, .vector(f), _):
-                total += 2 * f * layer.units!
-            case let (.dense, .sequence(t, f), _):
-                total += 2 * t * f * layer.units!
+            case let (.dense(units, _), .vector(f), _):
+                total += 2 * f * units
+            case let (.dense(units, _), .sequence(t, f), _):
+                total += 2 * t * f * units
             default: break
             }
             shape = next
@@ -181,35 +214,62 @@ public struct Architecture: Codable, Equatable, Sendable {
     public var classes: Int { layers.last?.units ?? 0 }
 }
 
+/// A layer's settings once checked, with the defaults of optional fields applied: what a `Network`
+/// builds its layers from, so that no field of a model file is unwrapped at run time.
+enum LayerSettings: Equatable, Sendable {
+    case conv(filters: Int, kernel: Int)
+    case maxPool(poolWidth: Int)
+    case dropout(rate: Float)
+    case columnsToSequence
+    case biLSTM(units: Int, returnSequences: Bool)
+    case dense(units: Int, relu: Bool)
+}
+
+/// `a * b`, or an error when the product overflows `Int` or exceeds `limit`.
+func checkedProduct(_ a: Int, _ b: Int, limit: Int, _ what: @autoclosure () -> String) throws -> Int {
+    let (product, overflow) = a.multipliedReportingOverflow(by: b)
+    guard !overflow, product <= limit else { throw ModelError.invalidArchitecture("\(what()) exceeds \(limit)") }
+    return product
+}
+
 extension LayerSpec {
-    func outputShape(for input: Shape, index: Int) throws -> Shape {
+    /// Checks this layer against its input and `ModelLimits`.
+    /// - Returns: its settings and its output shape.
+    /// - Throws: `ModelError.invalidArchitecture`.
+    func resolve(for input: Shape, index: Int) throws -> (LayerSettings, Shape) {
         func bad(_ why: String) -> ModelError { .invalidArchitecture("layer \(index) (\(kind.rawValue)): \(why)") }
-        func positive(_ v: Int?, _ name: String, max: Int = 1 << 16) throws -> Int {
+        func positive(_ v: Int?, _ name: String, max: Int) throws -> Int {
             guard let v, v > 0, v <= max else { throw bad("\(name) must be in 1...\(max)") }
             return v
         }
         switch (kind, input) {
-        case let (.conv, .image(h, w, _)):
-            let k = try positive(kernel, "kernel", max: 15)
+        case (.conv, .image(let h, let w, _)):
+            let k = try positive(kernel, "kernel", max: ModelLimits.kernel)
             guard k % 2 == 1 else { throw bad("kernel must be odd") }
-            return .image(height: h, width: w, channels: try positive(filters, "filters", max: 4096))
+            let f = try positive(filters, "filters", max: ModelLimits.filters)
+            return (.conv(filters: f, kernel: k), .image(height: h, width: w, channels: f))
         case let (.maxPool, .image(h, w, c)):
             let pw = poolWidth ?? 2
             guard pw == 1 || pw == 2 else { throw bad("poolWidth must be 1 or 2") }
             guard h >= 2, w >= pw else { throw bad("input smaller than the pooling window") }
-            return .image(height: h / 2, width: w / pw, channels: c)
+            return (.maxPool(poolWidth: pw), .image(height: h / 2, width: w / pw, channels: c))
         case (.dropout, _):
             guard let rate, rate >= 0, rate < 1 else { throw bad("rate must be in [0, 1)") }
-            return input
+            return (.dropout(rate: rate), input)
         case let (.columnsToSequence, .image(h, w, c)):
-            return .sequence(steps: w, features: h * c)
+            let features = try checkedProduct(h, c, limit: ModelLimits.features, "layer \(index): \(h) rows x \(c) channels")
+            return (.columnsToSequence, .sequence(steps: w, features: features))
         case let (.biLSTM, .sequence(t, _)):
-            let u = try positive(units, "units", max: 4096)
-            return (returnSequences ?? true) ? .sequence(steps: t, features: 2 * u) : .vector(features: 2 * u)
+            let u = try positive(units, "units", max: ModelLimits.units)
+            let sequences = returnSequences ?? true
+            return (.biLSTM(units: u, returnSequences: sequences),
+                    sequences ? .sequence(steps: t, features: 2 * u) : .vector(features: 2 * u))
         case (.dense, .vector):
-            return .vector(features: try positive(units, "units"))
+            let u = try positive(units, "units", max: ModelLimits.units)
+            return (.dense(units: u, relu: relu ?? false), .vector(features: u))
         case let (.dense, .sequence(t, _)):
-            return .sequence(steps: t, features: try positive(units, "units"))
+            let u = try positive(units, "units", max: ModelLimits.units)
+            return (.dense(units: u, relu: relu ?? false), .sequence(steps: t, features: u))
         default:
             throw bad("does not accept input \(input)")
         }

@@ -38,16 +38,15 @@ final class ConvLayer: Layer {
     /// Whether `foldedKernel`/`foldedBias` match the current parameters (training invalidates them).
     private var foldIsCurrent = false
 
-    init(spec: LayerSpec, index i: Int, layout: ParameterLayout) {
-        filters = spec.filters!; kernel = spec.kernel!
-        kernelOffset = layout.offset("L\(i).kernel"); gammaOffset = layout.offset("L\(i).gamma")
-        betaOffset = layout.offset("L\(i).beta"); meanOffset = layout.offset("L\(i).mean")
-        varOffset = layout.offset("L\(i).var")
+    /// - Parameter offsets: of the kernel, gamma, beta, mean and var tensors.
+    init(filters: Int, kernel: Int, offsets: [Int]) {
+        self.filters = filters; self.kernel = kernel
+        (kernelOffset, gammaOffset, betaOffset, meanOffset, varOffset) = (offsets[0], offsets[1], offsets[2], offsets[3], offsets[4])
     }
 
     func forward(_ x: UnsafeMutablePointer<Float>, shape: Shape, batch: Int, mode: PassMode,
                  parameters p: UnsafeMutablePointer<Float>, random: inout SeededGenerator) -> (UnsafeMutablePointer<Float>, Shape) {
-        guard case let .image(h, w, c) = shape else { fatalError("conv expects an image") }
+        let (h, w, c) = shape.asFeatureMap
         let rows = batch * h * w, kk = kernel * kernel * c
         col.reserve(rows * kk)
         let y = out.reserve(rows * filters)
@@ -82,9 +81,10 @@ final class ConvLayer: Layer {
         let (h, w, c) = inShape
         let rows = batch * h * w, kk = kernel * kernel * c
         reluBackward(dy, y: out.pointer, n: rows * filters)
-        batchNormBackward(dx: dy, dGamma: g + gammaOffset, dBeta: g + betaOffset, dy: dy, xhat: xhat.pointer,
+        batchNormBackward(dy, dGamma: g + gammaOffset, dBeta: g + betaOffset, xhat: xhat.pointer,
                           invStd: invStd.pointer, gamma: p + gammaOffset, n: rows, c: filters)
         let dInput: UnsafeMutablePointer<Float>? = needsInputGradient ? dx.reserve(rows * c) : nil
+        dInput?.update(repeating: 0, count: rows * c)
         // The im2col buffer is no longer needed after the weight gradient, so it doubles as dCol.
         let dCol = needsInputGradient ? convOut.reserve(rows * kk) : col.pointer
         conv2dBackward(dInput: dInput, dWeight: g + kernelOffset, dCol: dCol, dOut: dy, col: col.pointer,
@@ -104,7 +104,7 @@ final class MaxPoolLayer: Layer {
 
     func forward(_ x: UnsafeMutablePointer<Float>, shape: Shape, batch: Int, mode: PassMode,
                  parameters: UnsafeMutablePointer<Float>, random: inout SeededGenerator) -> (UnsafeMutablePointer<Float>, Shape) {
-        guard case let .image(h, w, c) = shape else { fatalError("pool expects an image") }
+        let (h, w, c) = shape.asFeatureMap
         let outShape = Shape.image(height: h / 2, width: w / poolWidth, channels: c)
         inCount = batch * shape.count; outCount = batch * outShape.count
         let y = out.reserve(outCount)
@@ -116,7 +116,8 @@ final class MaxPoolLayer: Layer {
     func backward(_ dy: UnsafeMutablePointer<Float>, batch: Int, parameters: UnsafeMutablePointer<Float>,
                   gradients: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>? {
         let d = dx.reserve(inCount)
-        maxPool2Backward(dInput: d, dOut: dy, argmax: argmax.pointer, inputCount: inCount, outputCount: outCount)
+        d.update(repeating: 0, count: inCount)
+        maxPool2Backward(dInput: d, dOut: dy, argmax: argmax.pointer, outputCount: outCount)
         return d
     }
 }
@@ -153,7 +154,7 @@ final class ColumnsToSequenceLayer: Layer {
 
     func forward(_ x: UnsafeMutablePointer<Float>, shape: Shape, batch: Int, mode: PassMode,
                  parameters: UnsafeMutablePointer<Float>, random: inout SeededGenerator) -> (UnsafeMutablePointer<Float>, Shape) {
-        guard case let .image(h, w, c) = shape else { fatalError("columns_to_sequence expects an image") }
+        let (h, w, c) = shape.asFeatureMap
         inShape = (h, w, c)
         columnsToSequence(out.reserve(batch * shape.count), x, b: batch, h: h, w: w, c: c)
         return (out.pointer, .sequence(steps: w, features: h * c))
@@ -162,7 +163,8 @@ final class ColumnsToSequenceLayer: Layer {
     func backward(_ dy: UnsafeMutablePointer<Float>, batch: Int, parameters: UnsafeMutablePointer<Float>,
                   gradients: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>? {
         let (h, w, c) = inShape
-        sequenceToColumns(dx.reserve(batch * h * w * c), dy, b: batch, h: h, w: w, c: c)
+        dx.zero(batch * h * w * c)
+        sequenceToColumns(dx.pointer, dy, b: batch, h: h, w: w, c: c)
         return dx.pointer
     }
 }
@@ -180,9 +182,10 @@ final class BiLSTMLayer: Layer {
     /// Steps of each sample of a padded batch (set by the network before forward), or empty.
     var lengths: [Int32] = []
 
-    init(spec: LayerSpec, index i: Int, layout: ParameterLayout) {
-        units = spec.units!; returnSequences = spec.returnSequences ?? true
-        offsets = ["fw", "bw"].map { (layout.offset("L\(i).\($0).wx"), layout.offset("L\(i).\($0).wh"), layout.offset("L\(i).\($0).b")) }
+    /// - Parameter offsets: of the fw.wx, fw.wh, fw.b, bw.wx, bw.wh and bw.b tensors.
+    init(units: Int, returnSequences: Bool, offsets: [Int]) {
+        self.units = units; self.returnSequences = returnSequences
+        self.offsets = [(offsets[0], offsets[1], offsets[2]), (offsets[3], offsets[4], offsets[5])]
     }
 
     private func states(_ d: Int, count: Int) -> LSTMStates {
@@ -193,7 +196,7 @@ final class BiLSTMLayer: Layer {
 
     func forward(_ x: UnsafeMutablePointer<Float>, shape: Shape, batch: Int, mode: PassMode,
                  parameters p: UnsafeMutablePointer<Float>, random: inout SeededGenerator) -> (UnsafeMutablePointer<Float>, Shape) {
-        guard case let .sequence(t, f) = shape else { fatalError("bilstm expects a sequence") }
+        let (t, f) = shape.asSequence
         steps = t; features = f; input = x
         let u2 = 2 * units
         let seq = sequenceOut.reserve(t * batch * u2)
@@ -206,8 +209,9 @@ final class BiLSTMLayer: Layer {
             }
         }
         if returnSequences { return (seq, .sequence(steps: t, features: u2)) }
-        // Final states: the forward direction ends at t-1, the backward one at 0.
+        // Final states: the forward direction ends at t-1, the backward one at 0 (zero for no steps).
         let v = vectorOut.reserve(batch * u2)
+        guard t > 0 else { v.update(repeating: 0, count: batch * u2); return (v, .vector(features: u2)) }
         for n in 0..<batch {
             (v + n * u2).update(from: seq + ((t - 1) * batch + n) * u2, count: units)
             (v + n * u2 + units).update(from: seq + n * u2 + units, count: units)
@@ -217,6 +221,7 @@ final class BiLSTMLayer: Layer {
 
     func backward(_ dy: UnsafeMutablePointer<Float>, batch: Int, parameters p: UnsafeMutablePointer<Float>,
                   gradients g: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>? {
+        guard let input else { return nil } // no forward pass to differentiate
         let t = steps, u2 = 2 * units
         var dSeq = dy
         if !returnSequences {
@@ -235,7 +240,7 @@ final class BiLSTMLayer: Layer {
                 let o = offsets[d]
                 lstmBackward(dx: dInput, dWx: g + o.wx, dWh: g + o.wh, dBias: g + o.b, dGates: scratch,
                              dOut: dSeq + d * units, ldOut: u2, states: states(d, count: t * batch * units),
-                             x: input!, wx: p + o.wx, wh: p + o.wh, steps: t, batch: batch, inputs: features,
+                             x: input, wx: p + o.wx, wh: p + o.wh, steps: t, batch: batch, inputs: features,
                              units: units, reverse: d == 1, lengths: lengths.isEmpty ? nil : lengths.baseAddress)
             }
         }
@@ -252,18 +257,19 @@ final class DenseLayer: Layer {
     private var input: UnsafeMutablePointer<Float>?
     private var rows = 0, inputs = 0
 
-    init(spec: LayerSpec, index i: Int, layout: ParameterLayout) {
-        units = spec.units!; relu = spec.relu ?? false
-        weightOffset = layout.offset("L\(i).w"); biasOffset = layout.offset("L\(i).b")
+    /// - Parameter offsets: of the w and b tensors.
+    init(units: Int, relu: Bool, offsets: [Int]) {
+        self.units = units; self.relu = relu
+        (weightOffset, biasOffset) = (offsets[0], offsets[1])
     }
 
     func forward(_ x: UnsafeMutablePointer<Float>, shape: Shape, batch: Int, mode: PassMode,
                  parameters p: UnsafeMutablePointer<Float>, random: inout SeededGenerator) -> (UnsafeMutablePointer<Float>, Shape) {
         let outShape: Shape
-        switch shape {
-        case let .vector(f): rows = batch; inputs = f; outShape = .vector(features: units)
-        case let .sequence(t, f): rows = batch * t; inputs = f; outShape = .sequence(steps: t, features: units)
-        case .image: fatalError("dense expects a vector or a sequence")
+        if case let .sequence(t, f) = shape {
+            rows = batch * t; inputs = f; outShape = .sequence(steps: t, features: units)
+        } else {
+            rows = batch; inputs = shape.count; outShape = .vector(features: units)
         }
         input = x
         let y = out.reserve(rows * units)
@@ -274,9 +280,11 @@ final class DenseLayer: Layer {
 
     func backward(_ dy: UnsafeMutablePointer<Float>, batch: Int, parameters p: UnsafeMutablePointer<Float>,
                   gradients g: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>? {
+        guard let input else { return nil } // no forward pass to differentiate
         if relu { reluBackward(dy, y: out.pointer, n: rows * units) }
         let dInput: UnsafeMutablePointer<Float>? = needsInputGradient ? dx.reserve(rows * inputs) : nil
-        denseBackward(dx: dInput, dWeight: g + weightOffset, dBias: g + biasOffset, dy: dy, x: input!,
+        dInput?.update(repeating: 0, count: rows * inputs)
+        denseBackward(dx: dInput, dWeight: g + weightOffset, dBias: g + biasOffset, dy: dy, x: input,
                       weight: p + weightOffset, n: rows, inputs: inputs, outputs: units)
         return dInput
     }

@@ -60,26 +60,44 @@ public final class Model: @unchecked Sendable {
     ///   do not match the charset.
     public convenience init(architecture: Architecture, charset: [Character], preprocessing: PreprocessingSpec,
                             metadata: ModelMetadata, seed: UInt64 = 1) throws {
-        try Self.validate(architecture: architecture, charset: charset)
+        try Self.validate(architecture: architecture, charset: charset, preprocessing: preprocessing)
         let parameters = ParameterStore(layout: try ParameterLayout(architecture: architecture))
         parameters.initialize(seed: seed)
         self.init(unchecked: architecture, charset: charset, preprocessing: preprocessing, metadata: metadata,
                   parameters: parameters)
     }
 
-    /// Checks that an architecture is a valid stack whose classes match the charset.
-    /// - Throws: `ModelError.invalidArchitecture`.
-    static func validate(architecture: Architecture, charset: [Character]) throws {
-        let shapes = try architecture.shapes(width: architecture.inputWidth ?? architecture.inputHeight * 4)
-        let expected: Int
-        switch shapes.last {
-        case .sequence?: expected = charset.count + 1 // the CTC blank
-        default: expected = charset.count
-        }
-        guard architecture.classes == expected else {
-            throw ModelError.invalidArchitecture("\(architecture.classes) output classes but \(charset.count) characters")
+    /// Checks that an architecture is a valid stack within `ModelLimits`, that its output classes
+    /// match the charset (one per character, plus the CTC blank, last, for a model whose output is a
+    /// sequence), that the charset is non-empty without repeats, and that the preprocessing fits the
+    /// input: a character model (fixed width) reads `size` x `size` images and outputs a vector, a
+    /// line model (any width) reads lines `size` high and outputs a sequence.
+    /// - Throws: `ModelError.invalidArchitecture` naming the first problem.
+    static func validate(architecture: Architecture, charset: [Character], preprocessing: PreprocessingSpec) throws {
+        let layers = try architecture.resolve(width: architecture.inputWidth ?? ModelLimits.lineCheckWidth)
+        guard !charset.isEmpty, charset.count <= ModelLimits.charset else {
+            throw ModelError.invalidArchitecture("\(charset.count) characters (1...\(ModelLimits.charset) allowed)")
         }
         guard Set(charset).count == charset.count else { throw ModelError.invalidArchitecture("the charset repeats characters") }
+        let isSequence: Bool
+        if case .sequence = layers[layers.count - 1].output { isSequence = true } else { isSequence = false }
+        let expected = isSequence ? charset.count + 1 : charset.count // the CTC blank
+        guard architecture.classes == expected else {
+            throw ModelError.invalidArchitecture("\(architecture.classes) output classes but \(charset.count) characters"
+                                                 + (isSequence ? " and the CTC blank" : ""))
+        }
+        let p = preprocessing
+        guard p.size == architecture.inputHeight, p.box >= 1, p.box <= p.size else {
+            throw ModelError.invalidArchitecture("preprocessing (size \(p.size), box \(p.box)) does not match the input height \(architecture.inputHeight)")
+        }
+        switch (p.kind, architecture.inputWidth) {
+        case let ("character", width?) where width == p.size && !isSequence: break
+        case ("line", nil) where isSequence: break
+        default:
+            throw ModelError.invalidArchitecture("preprocessing \"\(p.kind)\" does not fit a network of input width "
+                                                 + "\(architecture.inputWidth.map(String.init) ?? "any") with \(isSequence ? "a sequence" : "a vector") output "
+                                                 + "(a character model reads size x size and outputs a vector, a line model any width and outputs a sequence)")
+        }
     }
 
     init(unchecked architecture: Architecture, charset: [Character], preprocessing: PreprocessingSpec,

@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 
 // The .hwrm file format (see docs/model-format.md):
@@ -18,8 +19,6 @@ extension Model {
     public static let fileMagic: [UInt8] = Array("HWRM".utf8)
     /// The format version this build writes and reads.
     public static let fileFormatVersion: UInt32 = 1
-    /// Largest model file accepted (bytes).
-    public static let maximumFileSize = 512 << 20
 
     /// Serialises the model.
     public func fileData() throws -> Data {
@@ -47,21 +46,66 @@ extension Model {
         }
     }
 
-    /// Loads and validates a model file.
-    /// - Throws: `ModelError.io` if it cannot be read, `ModelError.badFile` if it is not a valid model.
+    /// Loads and validates a model file (see `init(fileData:)`). Only a regular file is read (symbolic
+    /// links are followed): a directory, FIFO, socket or device is refused before any byte is read.
+    /// - Throws: `ModelError.io` if the path is missing, unreadable or not a regular file;
+    ///   `ModelError.badFile` if it is larger than `ModelLimits.fileSize` or not a valid model;
+    ///   `ModelError.unsupported` if it is of a newer format version.
     public static func load(path: String) throws -> Model {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ModelError.io("\(path): no such readable file") }
-        defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
-        guard size <= UInt64(maximumFileSize) else { throw ModelError.badFile("\(path): larger than \(maximumFileSize) bytes") }
-        try? handle.seek(toOffset: 0)
-        let data: Data
-        do { data = try handle.readToEnd() ?? Data() } catch { throw ModelError.io("\(path): read failed: \(error)") }
-        return try Model(fileData: data)
+        try Model(fileData: try readRegularFile(path))
     }
 
-    /// Parses and validates model file bytes.
-    /// - Throws: `ModelError.badFile` naming what is wrong.
+    /// The bytes of a regular file of at most `ModelLimits.fileSize` bytes.
+    static func readRegularFile(_ path: String) throws -> Data {
+        func failure(_ what: String) -> ModelError { .io("\(path): \(what): \(String(cString: strerror(errno)))") }
+        func requireRegular(_ info: stat) throws {
+            let kind: String
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: return
+            case S_IFDIR: kind = "a directory"
+            case S_IFIFO: kind = "a FIFO (named pipe)"
+            case S_IFSOCK: kind = "a socket"
+            case S_IFCHR, S_IFBLK: kind = "a device"
+            default: kind = "not a file"
+            }
+            throw ModelError.io("\(path) is \(kind), not a regular file")
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw failure("cannot open") }
+        try requireRegular(info)
+        // O_NONBLOCK: should the path have been replaced by a FIFO since the stat, open returns at once
+        // and the fstat below refuses it.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw failure("cannot open") }
+        defer { close(fd) }
+        guard fstat(fd, &info) == 0 else { throw failure("cannot stat") }
+        try requireRegular(info)
+        let size = Int(info.st_size)
+        guard size <= ModelLimits.fileSize else {
+            throw ModelError.badFile("\(path): \(size) bytes, more than the \(ModelLimits.fileSize) a model file may have")
+        }
+        var bytes = [UInt8](repeating: 0, count: size + 1) // one byte more: a file that grew is noticed
+        var filled = 0
+        while filled < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return read(fd, base + filled, buffer.count - filled)
+            }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw failure("read failed") }
+            if n == 0 { break }
+            filled += n
+        }
+        guard filled <= size else { throw ModelError.io("\(path): the file grew while it was read") }
+        return Data(bytes[0..<filled])
+    }
+
+    /// Parses and validates model file bytes: magic, format version, sizes, checksum, header schema,
+    /// architecture, charset and preprocessing (`validate`), the tensor table against the
+    /// architecture's layout, every weight finite and within ±`ModelLimits.weightMagnitude`,
+    /// batch-norm variances non-negative, and activations provably finite (`activationBound`).
+    /// - Throws: `ModelError.unsupported` for a newer format version; `ModelError.badFile` naming
+    ///   what is wrong for anything else.
     public convenience init(fileData data: Data) throws {
         let bytes = [UInt8](data)
         var reader = ByteReader(bytes: bytes)
@@ -70,15 +114,21 @@ extension Model {
         }
         reader.offset = 4
         let version = try reader.u32()
+        guard version <= Self.fileFormatVersion else {
+            throw ModelError.unsupported("format version \(version) is newer than this build reads (\(Self.fileFormatVersion)); update hwr")
+        }
         guard version == Self.fileFormatVersion else {
-            throw ModelError.badFile("format version \(version) is not supported (this build reads \(Self.fileFormatVersion))")
+            throw ModelError.badFile("format version \(version) does not exist (this build reads \(Self.fileFormatVersion))")
+        }
+        guard bytes.count <= ModelLimits.fileSize else {
+            throw ModelError.badFile("\(bytes.count) bytes, more than the \(ModelLimits.fileSize) a model file may have")
         }
         let headerLength = Int(try reader.u32())
         let stored = UInt32(bytes[bytes.count - 4]) | UInt32(bytes[bytes.count - 3]) << 8
             | UInt32(bytes[bytes.count - 2]) << 16 | UInt32(bytes[bytes.count - 1]) << 24
         let json = try reader.take(headerLength)
         let count = try reader.u64()
-        guard count < UInt64(Model.maximumFileSize / 4), reader.offset + Int(count) * 4 + 4 == bytes.count else {
+        guard count <= UInt64(ModelLimits.parameters), reader.offset + Int(count) * 4 + 4 == bytes.count else {
             throw ModelError.badFile("truncated or padded: \(bytes.count) bytes do not hold \(count) weights")
         }
         guard crc32(bytes[0..<(bytes.count - 4)]) == stored else { throw ModelError.badFile("checksum mismatch (corrupted file)") }
@@ -86,17 +136,14 @@ extension Model {
         do { header = try JSONDecoder().decode(ModelFileHeader.self, from: Data(json)) } catch {
             throw ModelError.badFile("unreadable header: \(error)")
         }
+        let charset = Array(header.charset)
         let layout: ParameterLayout
         do {
-            try Model.validate(architecture: header.architecture, charset: Array(header.charset))
+            try Model.validate(architecture: header.architecture, charset: charset, preprocessing: header.preprocessing)
             layout = try ParameterLayout(architecture: header.architecture)
         } catch let e as ModelError { throw ModelError.badFile(e.description) }
         guard layout.tensors == header.tensors, layout.count == Int(count) else {
             throw ModelError.badFile("tensor table does not match the architecture")
-        }
-        guard header.preprocessing.size == header.architecture.inputHeight, header.preprocessing.box > 0,
-              header.preprocessing.box <= header.preprocessing.size else {
-            throw ModelError.badFile("preprocessing does not match the input size")
         }
         let parameters = ParameterStore(layout: layout)
         let p = parameters.buffer.pointer
@@ -104,9 +151,75 @@ extension Model {
         weights.withUnsafeBytes { raw in
             for i in 0..<Int(count) { p[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
         }
-        if let bad = (0..<Int(count)).first(where: { !p[$0].isFinite }) { throw ModelError.badFile("weight \(bad) is not finite") }
-        self.init(unchecked: header.architecture, charset: Array(header.charset), preprocessing: header.preprocessing,
+        try Self.checkWeights(parameters)
+        let bound = try Self.activationBound(architecture: header.architecture, parameters: parameters)
+        guard bound <= ModelLimits.activationMagnitude else {
+            throw ModelError.badFile("weights too large: activations could reach \(bound), beyond \(ModelLimits.activationMagnitude)")
+        }
+        self.init(unchecked: header.architecture, charset: charset, preprocessing: header.preprocessing,
                   metadata: header.metadata, parameters: parameters)
+    }
+
+    /// Checks every weight: finite, within ±`ModelLimits.weightMagnitude`, and batch-norm running
+    /// variances non-negative (the folded scale divides by their square root).
+    /// - Throws: `ModelError.badFile` naming the tensor and the weight.
+    static func checkWeights(_ parameters: ParameterStore) throws {
+        let p = parameters.buffer.pointer
+        for tensor in parameters.layout.tensors {
+            let isVariance = tensor.name.hasSuffix(".var")
+            for i in tensor.offset..<(tensor.offset + tensor.count) {
+                let w = p[i]
+                guard w.isFinite else { throw ModelError.badFile("weight \(i) (\(tensor.name)) is not finite") }
+                guard abs(w) <= ModelLimits.weightMagnitude else {
+                    throw ModelError.badFile("weight \(i) (\(tensor.name)) is \(w), beyond ±\(ModelLimits.weightMagnitude)")
+                }
+                guard !isVariance || w >= 0 else { throw ModelError.badFile("weight \(i) (\(tensor.name)) is a negative variance") }
+            }
+        }
+    }
+
+    /// An upper bound on the magnitude of every activation of an inference pass over inputs in [0, 1]
+    /// (interval propagation: a convolution with batch norm folded in, or a dense layer, maps a bound B
+    /// to max over outputs of sum |w| * B + |bias|; ReLU, pooling and reshapes keep it; an LSTM's
+    /// outputs are within ±1 and its gate inputs are bounded like a dense layer's). The loader refuses a
+    /// model whose bound exceeds `ModelLimits.activationMagnitude`, so logits are always finite, and
+    /// softmax (which subtracts the row's maximum) gives finite probabilities in [0, 1].
+    /// - Throws: `ModelError.invalidArchitecture` for an invalid architecture.
+    static func activationBound(architecture: Architecture, parameters: ParameterStore) throws -> Double {
+        let p = parameters.buffer.pointer
+        let layers = try architecture.resolve(width: architecture.inputWidth ?? ModelLimits.lineCheckWidth)
+        /// max over columns o of sum_r |w[r, o]| * bound + |bias(o)| for w stored as [rows, columns].
+        func columnBound(_ w: Int, rows: Int, columns: Int, input bound: Double, scale: (Int) -> Double = { _ in 1 },
+                         bias: (Int) -> Double) -> Double {
+            var sums = [Double](repeating: 0, count: columns)
+            for r in 0..<rows { for o in 0..<columns { sums[o] += Double(abs(p[w + r * columns + o])) } }
+            return (0..<columns).map { o in abs(scale(o)) * sums[o] * bound + abs(bias(o)) }.max() ?? 0
+        }
+        var bound = 1.0, worst = 1.0
+        for (layer, resolved) in zip(layers, parameters.layout.layers) {
+            switch (layer.settings, layer.input) {
+            case let (.conv(cout, k), .image(_, _, cin)):
+                let o = resolved.offsets
+                let scale = { (j: Int) in Double(p[o[1] + j]) / (Double(p[o[4] + j]) + Double(ConvLayer.epsilon)).squareRoot() }
+                bound = columnBound(o[0], rows: k * k * cin, columns: cout, input: bound, scale: scale,
+                                    bias: { j in Double(p[o[2] + j]) - Double(p[o[3] + j]) * scale(j) })
+            case let (.biLSTM(u, _), .sequence(_, features)):
+                for d in 0..<2 {
+                    let o = Array(resolved.offsets[(3 * d)..<(3 * d + 3)])
+                    let recurrent = columnBound(o[1], rows: u, columns: 4 * u, input: 1, bias: { _ in 0 })
+                    let gates = columnBound(o[0], rows: features, columns: 4 * u, input: bound, bias: { j in Double(p[o[2] + j]) })
+                    worst = max(worst, gates + recurrent)
+                }
+                bound = 1
+            case let (.dense(units, _), .vector(features)), let (.dense(units, _), .sequence(_, features)):
+                let o = resolved.offsets
+                bound = columnBound(o[0], rows: features, columns: units, input: bound, bias: { j in Double(p[o[1] + j]) })
+            default:
+                break
+            }
+            worst = max(worst, bound)
+        }
+        return worst
     }
 }
 
@@ -138,22 +251,10 @@ extension Data {
     }
 }
 
-private let crcTable: [UInt32] = (0..<256).map { n -> UInt32 in
-    var c = UInt32(n)
-    for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-    return c
-}
-
-/// CRC-32 (IEEE 802.3, as zlib computes it).
+/// CRC-32 of `bytes` (the ISO 3309 / ITU-T V.42 CRC of zlib, gzip and PNG), computed by zlib's `crc32_z`.
 public func crc32<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
-    var c: UInt32 = 0xFFFF_FFFF
-    let contiguous: Void? = bytes.withContiguousStorageIfAvailable { buffer -> Void in
-        crcTable.withUnsafeBufferPointer { table in
-            for b in buffer { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-        }
-    }
-    if contiguous == nil {
-        for b in bytes { c = crcTable[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-    }
-    return c ^ 0xFFFF_FFFF
+    let checksum = bytes.withContiguousStorageIfAvailable { buffer in
+        crc32_z(0, buffer.baseAddress, buffer.count)
+    } ?? Array(bytes).withUnsafeBufferPointer { crc32_z(0, $0.baseAddress, $0.count) }
+    return UInt32(truncatingIfNeeded: checksum)
 }

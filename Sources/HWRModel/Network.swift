@@ -36,7 +36,7 @@ public final class ParameterStore: @unchecked Sendable {
                     (v + u).update(repeating: 1, count: u)
                 }
             default:
-                let fanOut = t.shape.last!
+                let fanOut = max(1, t.shape.last ?? 1)
                 let fanIn = t.count / fanOut
                 let limit = (6 / Float(fanIn + fanOut)).squareRoot()
                 for i in 0..<t.count { v[i] = (random.nextUniform() * 2 - 1) * limit }
@@ -65,21 +65,21 @@ public final class Network {
         didSet { for case let conv as ConvLayer in layers { conv.updatesRunningStatistics = updatesRunningStatistics } }
     }
 
-    /// Builds the layers of `parameters.layout`'s architecture.
+    /// Builds the layers of `parameters.layout`, the checked layout of `architecture`.
     /// - Parameter seed: seeds dropout.
     public init(architecture: Architecture, parameters: ParameterStore, seed: UInt64 = 1) {
         self.architecture = architecture
         self.parameters = parameters
         random = SeededGenerator(seed: seed)
-        let layout = parameters.layout
-        layers = architecture.layers.enumerated().map { i, spec -> Layer in
-            switch spec.kind {
-            case .conv: return ConvLayer(spec: spec, index: i, layout: layout)
-            case .maxPool: return MaxPoolLayer(poolWidth: spec.poolWidth ?? 2)
-            case .dropout: return DropoutLayer(rate: spec.rate ?? 0)
+        layers = parameters.layout.layers.map { layer -> Layer in
+            switch layer.settings {
+            case let .conv(filters, kernel): return ConvLayer(filters: filters, kernel: kernel, offsets: layer.offsets)
+            case let .maxPool(poolWidth): return MaxPoolLayer(poolWidth: poolWidth)
+            case let .dropout(rate): return DropoutLayer(rate: rate)
             case .columnsToSequence: return ColumnsToSequenceLayer()
-            case .biLSTM: return BiLSTMLayer(spec: spec, index: i, layout: layout)
-            case .dense: return DenseLayer(spec: spec, index: i, layout: layout)
+            case let .biLSTM(units, returnSequences):
+                return BiLSTMLayer(units: units, returnSequences: returnSequences, offsets: layer.offsets)
+            case let .dense(units, relu): return DenseLayer(units: units, relu: relu, offsets: layer.offsets)
             }
         }
         layers.first?.needsInputGradient = false

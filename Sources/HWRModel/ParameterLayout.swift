@@ -13,6 +13,14 @@ public struct ParameterTensor: Codable, Equatable, Sendable {
     public var count: Int { shape.reduce(1, *) }
 }
 
+/// A layer of an architecture as a `Network` builds it: its checked settings and the offsets of its
+/// tensors in the flat parameter buffer, in the order the file format lists them (conv: kernel,
+/// gamma, beta, mean, var; bilstm: fw.wx, fw.wh, fw.b, bw.wx, bw.wh, bw.b; dense: w, b).
+struct ResolvedLayer: Equatable, Sendable {
+    let settings: LayerSettings
+    let offsets: [Int]
+}
+
 /// Where every parameter of an architecture lives in one contiguous float buffer. Gradients and
 /// optimizer moments share the layout.
 public struct ParameterLayout: Equatable, Sendable {
@@ -20,46 +28,53 @@ public struct ParameterLayout: Equatable, Sendable {
     public let tensors: [ParameterTensor]
     /// Total floats.
     public let count: Int
+    /// The architecture's layers, checked, with their tensors' offsets.
+    let layers: [ResolvedLayer]
     private let index: [String: Int]
 
-    /// Derives the layout of an architecture.
-    /// - Throws: `ModelError.invalidArchitecture`.
+    /// Derives the layout of an architecture (checked against `ModelLimits`, sizes computed with
+    /// overflow checks; a line model's layers are checked at `ModelLimits.lineCheckWidth`).
+    /// - Throws: `ModelError.invalidArchitecture`, also when it would have more than
+    ///   `ModelLimits.parameters` weights.
     public init(architecture: Architecture) throws {
         var tensors: [ParameterTensor] = []
+        var layers: [ResolvedLayer] = []
         var offset = 0
-        func add(_ name: String, _ shape: [Int], trainable: Bool = true) {
+        func add(_ name: String, _ shape: [Int], trainable: Bool = true) throws -> Int {
+            let size = try shape.reduce(1) { try checkedProduct($0, $1, limit: ModelLimits.parameters, "tensor \(name)") }
+            let (end, overflow) = offset.addingReportingOverflow(size)
+            guard !overflow, end <= ModelLimits.parameters else {
+                throw ModelError.invalidArchitecture("more than \(ModelLimits.parameters) weights")
+            }
             tensors.append(ParameterTensor(name: name, shape: shape, offset: offset, trainable: trainable))
-            offset += shape.reduce(1, *)
+            defer { offset = end }
+            return offset
         }
-        var shape = Shape.image(height: architecture.inputHeight, width: architecture.inputWidth ?? 32, channels: 1)
-        for (i, layer) in architecture.layers.enumerated() {
-            let next = try layer.outputShape(for: shape, index: i)
-            switch (layer.kind, shape) {
-            case let (.conv, .image(_, _, cin)):
-                let k = layer.kernel!, cout = layer.filters!
-                add("L\(i).kernel", [k, k, cin, cout])
-                add("L\(i).gamma", [cout]); add("L\(i).beta", [cout])
-                add("L\(i).mean", [cout], trainable: false); add("L\(i).var", [cout], trainable: false)
-            case let (.biLSTM, .sequence(_, features)):
-                let u = layer.units!
+        for (i, layer) in try architecture.resolve(width: architecture.inputWidth ?? ModelLimits.lineCheckWidth).enumerated() {
+            var offsets: [Int] = []
+            switch (layer.settings, layer.input) {
+            case let (.conv(cout, k), .image(_, _, cin)):
+                offsets = [try add("L\(i).kernel", [k, k, cin, cout]),
+                           try add("L\(i).gamma", [cout]), try add("L\(i).beta", [cout]),
+                           try add("L\(i).mean", [cout], trainable: false), try add("L\(i).var", [cout], trainable: false)]
+            case let (.biLSTM(u, _), .sequence(_, features)):
                 for d in ["fw", "bw"] {
-                    add("L\(i).\(d).wx", [features, 4 * u]); add("L\(i).\(d).wh", [u, 4 * u]); add("L\(i).\(d).b", [4 * u])
+                    offsets += [try add("L\(i).\(d).wx", [features, 4 * u]), try add("L\(i).\(d).wh", [u, 4 * u]),
+                                try add("L\(i).\(d).b", [4 * u])]
                 }
-            case let (.dense, .vector(features)), let (.dense, .sequence(_, features)):
-                add("L\(i).w", [features, layer.units!]); add("L\(i).b", [layer.units!])
+            case let (.dense(units, _), .vector(features)), let (.dense(units, _), .sequence(_, features)):
+                offsets = [try add("L\(i).w", [features, units]), try add("L\(i).b", [units])]
             default:
                 break
             }
-            shape = next
+            layers.append(ResolvedLayer(settings: layer.settings, offsets: offsets))
         }
         self.tensors = tensors
         self.count = offset
-        self.index = Dictionary(uniqueKeysWithValues: tensors.enumerated().map { ($1.name, $0) })
+        self.layers = layers
+        self.index = Dictionary(tensors.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The tensor with this name.
     public func tensor(_ name: String) -> ParameterTensor? { index[name].map { tensors[$0] } }
-
-    /// Offset of a tensor that the architecture guarantees to exist.
-    func offset(_ name: String) -> Int { tensors[index[name]!].offset }
 }

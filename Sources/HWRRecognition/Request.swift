@@ -73,6 +73,7 @@ public enum HWRError: Error, Equatable, CustomStringConvertible {
             switch e {
             case .io: self = .io(e.description)
             case .badFile, .invalidArchitecture: self = .modelFormat(e.description)
+            case .unsupported: self = .unsupported(e.description)
             case .badInput: self = .invalidArgument(e.description)
             }
         case let e as SequenceImageError:

@@ -143,10 +143,24 @@ final class CTCTests: XCTestCase {
         XCTAssertTrue(whole.allSatisfy { !$0.text.contains("-") })
     }
 
-    func testAlignmentSpansAreOrdered() {
+    /// Each character's span is the steps the best path spends on it: checked exactly, with a character
+    /// held over several steps, a repeat separated by a blank, and a character on the last step.
+    func testAlignmentSpansAreTheBestPathsSteps() {
         let x = posteriors([[0.9, 0.05, 0.0, 0.05], [0.1, 0.1, 0.0, 0.8], [0.1, 0.8, 0.0, 0.1]])
         let r = CTCDecoder.greedy(x, charset: charset)
         XCTAssertEqual(r.text, "AB")
-        XCTAssertLessThanOrEqual(r.characters[0].lastStep, r.characters[1].firstStep)
+        XCTAssertEqual(r.characters.map { [$0.firstStep, $0.lastStep] }, [[0, 0], [2, 2]])
+        // A A blank A B B blank: "AAB", the first A on steps 0-1, the second on 3, B on 4-5.
+        let a: [Float] = [0.8, 0.1, 0.0, 0.1], b: [Float] = [0.1, 0.8, 0.0, 0.1], blank: [Float] = [0.1, 0.1, 0.0, 0.8]
+        let long = posteriors([a, a, blank, a, b, b, blank])
+        let reading = CTCDecoder.greedy(long, charset: charset)
+        XCTAssertEqual(reading.text, "AAB")
+        XCTAssertEqual(reading.characters.map { [$0.firstStep, $0.lastStep] }, [[0, 1], [3, 3], [4, 5]])
+        XCTAssertEqual(reading.characters.map(\.probability), [0.8, 0.8, 0.8])
+        let beam = CTCDecoder.beamSearch(long, charset: charset, beamWidth: 8)
+        XCTAssertEqual(beam.first?.characters.map { [$0.firstStep, $0.lastStep] }, [[0, 1], [3, 3], [4, 5]])
+        // Ending on a character: its span reaches the last step.
+        let ending = CTCDecoder.greedy(posteriors([blank, b, b]), charset: charset)
+        XCTAssertEqual(ending.characters.map { [$0.firstStep, $0.lastStep] }, [[1, 2]])
     }
 }

@@ -27,11 +27,43 @@ final class KernelTests: XCTestCase {
         var at = [Float](repeating: 0, count: m * k), bt = [Float](repeating: 0, count: k * n)
         for i in 0..<m { for p in 0..<k { at[p * m + i] = a[i * k + p] } }
         for p in 0..<k { for j in 0..<n { bt[j * k + p] = b[p * n + j] } }
-        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-            var c = [Float](repeating: 0, count: m * n)
-            gemm(ta, tb, m: m, n: n, k: k, a: ta ? at : a, b: tb ? bt : b, beta: 0, c: &c)
-            assertClose(c, reference)
+        for opA in [Transpose.noTranspose, .transpose] {
+            for opB in [Transpose.noTranspose, .transpose] {
+                var c = [Float](repeating: 0, count: m * n)
+                gemm(opA, opB, m: m, n: n, k: k, a: opA == .transpose ? at : a, b: opB == .transpose ? bt : b, beta: 0, c: &c)
+                assertClose(c, reference)
+            }
         }
+    }
+
+    /// One row of a non-transposed A (batch 1) takes the matrix-vector path: every transposition of B,
+    /// alpha, beta 0 and 1, and a B with a row stride wider than its rows, against the plain product.
+    func testGemmWithOneRow() {
+        let n = 7, k = 5, pad = 3
+        let a = rand(k), b = rand(k * n), initial = rand(n)
+        var reference = [Float](repeating: 0, count: n)
+        for j in 0..<n { for p in 0..<k { reference[j] += a[p] * b[p * n + j] } }
+        var bt = [Float](repeating: 0, count: n * k)
+        for p in 0..<k { for j in 0..<n { bt[j * k + p] = b[p * n + j] } }
+        for opB in [Transpose.noTranspose, .transpose] {
+            // The same B stored with `pad` unused floats after each row.
+            let (rows, columns) = opB == .transpose ? (n, k) : (k, n)
+            let stored = opB == .transpose ? bt : b
+            var strided = [Float](repeating: .nan, count: rows * (columns + pad))
+            for r in 0..<rows { for c in 0..<columns { strided[r * (columns + pad) + c] = stored[r * columns + c] } }
+            for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1)] {
+                var dense = initial, wide = initial
+                gemm(.noTranspose, opB, m: 1, n: n, k: k, alpha: alpha, a: a, b: stored, beta: beta, c: &dense)
+                gemm(.noTranspose, opB, m: 1, n: n, k: k, alpha: alpha, a: a, b: strided, ldb: columns + pad, beta: beta, c: &wide)
+                let expected = (0..<n).map { alpha * reference[$0] + beta * initial[$0] }
+                assertClose(dense, expected)
+                assertClose(wide, expected)
+            }
+        }
+        // A transposed one-row A ([k, 1]) goes through sgemm and gives the same product.
+        var c = [Float](repeating: 0, count: n)
+        gemm(.transpose, .noTranspose, m: 1, n: n, k: k, a: a, b: b, beta: 0, c: &c)
+        assertClose(c, reference)
     }
 
     func naiveConv(_ input: [Float], _ w: [Float], _ bias: [Float]?, b: Int, h: Int, wd: Int, cin: Int, cout: Int, k: Int) -> [Float] {
@@ -75,22 +107,131 @@ final class KernelTests: XCTestCase {
         assertClose(folded, reference)
     }
 
-    func testMaxPoolForwardAndBackward() {
-        let (b, h, w, c) = (2, 4, 6, 3)
-        let x = rand(b * h * w * c)
-        var out = [Float](repeating: 0, count: b * 2 * 3 * c)
-        var arg = [Int32](repeating: 0, count: out.count)
-        maxPool2Forward(out: &out, argmax: &arg, input: x, b: b, h: h, w: w, c: c)
-        for n in 0..<b { for y in 0..<2 { for xx in 0..<3 { for ch in 0..<c {
+    /// Reference max pooling over 2 x `poolWidth` windows (floor at odd sizes).
+    func naiveMaxPool(_ x: [Float], b: Int, h: Int, w: Int, c: Int, poolWidth: Int) -> [Float] {
+        let (oh, ow) = (h / 2, w / poolWidth)
+        var out = [Float](repeating: 0, count: b * oh * ow * c)
+        for n in 0..<b { for y in 0..<oh { for xx in 0..<ow { for ch in 0..<c {
             var m = -Float.infinity
-            for dy in 0..<2 { for dx in 0..<2 { m = max(m, x[((n * h + 2 * y + dy) * w + 2 * xx + dx) * c + ch]) } }
-            XCTAssertEqual(out[((n * 2 + y) * 3 + xx) * c + ch], m)
+            for dy in 0..<2 { for dx in 0..<poolWidth { m = max(m, x[((n * h + 2 * y + dy) * w + poolWidth * xx + dx) * c + ch]) } }
+            out[((n * oh + y) * ow + xx) * c + ch] = m
         } } } }
-        var dx = [Float](repeating: 1, count: x.count)
-        maxPool2Backward(dInput: &dx, dOut: [Float](repeating: 2, count: out.count), argmax: arg,
-                         inputCount: x.count, outputCount: out.count)
-        XCTAssertEqual(dx.reduce(0, +), Float(2 * out.count))
-        for i in 0..<x.count where dx[i] != 0 { XCTAssertTrue(out.contains(x[i])) }
+        return out
+    }
+
+    func checkMaxPool(b: Int, h: Int, w: Int, c: Int, poolWidth: Int, file: StaticString = #filePath, line: UInt = #line) {
+        let x = rand(b * h * w * c)
+        let expected = naiveMaxPool(x, b: b, h: h, w: w, c: c, poolWidth: poolWidth)
+        var out = [Float](repeating: 0, count: expected.count)
+        var arg = [Int32](repeating: 0, count: out.count)
+        maxPool2Forward(out: &out, argmax: &arg, input: x, b: b, h: h, w: w, c: c, poolWidth: poolWidth)
+        XCTAssertEqual(out, expected, file: file, line: line)
+        // Backward adds each output's gradient to its maximum's position, and to nothing else.
+        let dOut = (0..<out.count).map { Float($0 + 1) }
+        var dx = [Float](repeating: 0.5, count: x.count)
+        maxPool2Backward(dInput: &dx, dOut: dOut, argmax: arg, outputCount: out.count)
+        var reference = [Float](repeating: 0.5, count: x.count)
+        for i in 0..<out.count {
+            let position = Int(arg[i])
+            XCTAssertEqual(x[position], out[i], "argmax points at the maximum", file: file, line: line)
+            reference[position] += dOut[i]
+        }
+        XCTAssertEqual(dx, reference, file: file, line: line)
+    }
+
+    func testMaxPoolForwardAndBackward() {
+        checkMaxPool(b: 2, h: 4, w: 6, c: 3, poolWidth: 2)
+        checkMaxPool(b: 1, h: 5, w: 7, c: 2, poolWidth: 2) // odd rows and columns dropped
+    }
+
+    /// The line model's second pooling (`LayerSpec.maxPoolRows`): 2 x 1 windows halve the height and
+    /// keep every column, so a line keeps its horizontal resolution.
+    func testMaxPoolOverRowsOnly() {
+        checkMaxPool(b: 2, h: 4, w: 5, c: 3, poolWidth: 1)
+        checkMaxPool(b: 1, h: 7, w: 3, c: 1, poolWidth: 1) // the odd last row dropped
+        // A hand-made case: column maxima of row pairs, columns untouched.
+        let x: [Float] = [1, 8, 3,
+                          4, 2, 9]
+        var out = [Float](repeating: 0, count: 3)
+        maxPool2Forward(out: &out, argmax: nil, input: x, b: 1, h: 2, w: 3, c: 1, poolWidth: 1)
+        XCTAssertEqual(out, [4, 8, 9])
+    }
+
+    /// Every backward kernel adds into the gradients it is given: run twice into the same buffers, each
+    /// gradient is exactly twice what one run gives.
+    func testBackwardKernelsAccumulate() {
+        func twice(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+            var once = [Float](repeating: 0, count: count), double = once
+            once.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+            double.withUnsafeMutableBufferPointer { body($0.baseAddress!); body($0.baseAddress!) }
+            assertClose(double, once.map { 2 * $0 }, tolerance: 1e-5)
+        }
+        // Dense: dx, dWeight, dBias.
+        let (rows, inputs, outputs) = (3, 4, 5)
+        let x = rand(rows * inputs), weight = rand(inputs * outputs), dy = rand(rows * outputs)
+        let sizes = [rows * inputs, inputs * outputs, outputs]
+        for which in 0..<3 {
+            twice(sizes[which]) { g in
+                let scratch = sizes.map { FloatBuffer(count: $0) }
+                var targets = scratch.map(\.pointer)
+                targets[which] = g
+                withExtendedLifetime(scratch) {
+                    denseBackward(dx: targets[0], dWeight: targets[1], dBias: targets[2], dy: dy, x: x, weight: weight,
+                                  n: rows, inputs: inputs, outputs: outputs)
+                }
+            }
+        }
+        // LSTM: dx, dWx, dWh, dBias.
+        let (t, nb, f, u) = (3, 2, 3, 4)
+        let xs = rand(t * nb * f), wx = rand(f * 4 * u), wh = rand(u * 4 * u), bias = rand(4 * u), dHidden = rand(t * nb * u)
+        let buffers = [4 * u, u, u, u, u].map { FloatBuffer(count: t * nb * $0) }
+        let states = LSTMStates(gates: buffers[0].pointer, cells: buffers[1].pointer, previousHidden: buffers[2].pointer,
+                                hidden: buffers[3].pointer)
+        lstmForward(out: buffers[4].pointer, ldOut: u, states: states, x: xs, wx: wx, wh: wh, bias: bias,
+                    steps: t, batch: nb, inputs: f, units: u, reverse: false)
+        let lstmSizes = [t * nb * f, f * 4 * u, u * 4 * u, 4 * u]
+        for which in 0..<4 {
+            twice(lstmSizes[which]) { g in
+                let scratch = lstmSizes.map { FloatBuffer(count: $0) }, dGates = FloatBuffer(count: t * nb * 4 * u)
+                var targets = scratch.map(\.pointer)
+                targets[which] = g
+                withExtendedLifetime((scratch, dGates, buffers)) {
+                    lstmBackward(dx: targets[0], dWx: targets[1], dWh: targets[2], dBias: targets[3], dGates: dGates.pointer,
+                                 dOut: dHidden, ldOut: u, states: states, x: xs, wx: wx, wh: wh, steps: t, batch: nb,
+                                 inputs: f, units: u, reverse: false)
+                }
+            }
+        }
+        // Convolution: dInput and dWeight.
+        let (b, h, w, cin, cout, k) = (1, 4, 3, 2, 3, 3)
+        let input = rand(b * h * w * cin), kernel = rand(k * k * cin * cout), dOut = rand(b * h * w * cout)
+        var col = [Float](repeating: 0, count: b * h * w * k * k * cin)
+        var out = [Float](repeating: 0, count: b * h * w * cout)
+        conv2dForward(out: &out, col: &col, input: input, weight: kernel, bias: nil, b: b, h: h, w: w, cin: cin, cout: cout, k: k)
+        var dCol = col, dWeightScratch = kernel
+        twice(b * h * w * cin) { dInput in
+            conv2dBackward(dInput: dInput, dWeight: &dWeightScratch, dCol: &dCol, dOut: dOut, col: col, weight: kernel,
+                           b: b, h: h, w: w, cin: cin, cout: cout, k: k)
+        }
+        twice(k * k * cin * cout) { dWeight in
+            conv2dBackward(dInput: nil, dWeight: dWeight, dCol: &dCol, dOut: dOut, col: col, weight: kernel,
+                           b: b, h: h, w: w, cin: cin, cout: cout, k: k)
+        }
+        // Batch norm: dGamma and dBeta (its dx is computed in place from dy).
+        let (n, c) = (6, 3)
+        let xhat = rand(n * c), invStd = rand(c).map { abs($0) + 0.5 }, gamma = rand(c), dBN = rand(n * c)
+        for gammaGradient in [true, false] {
+            twice(c) { g in
+                var d = dBN, other = [Float](repeating: 0, count: c)
+                other.withUnsafeMutableBufferPointer { other in
+                    batchNormBackward(&d, dGamma: gammaGradient ? g : other.baseAddress!, dBeta: gammaGradient ? other.baseAddress! : g,
+                                      xhat: xhat, invStd: invStd, gamma: gamma, n: n, c: c)
+                }
+            }
+        }
+        // Columns to sequence (the reshape's backward).
+        let sequence = rand(2 * 3 * 4 * 2)
+        twice(sequence.count) { dInput in sequenceToColumns(dInput, sequence, b: 2, h: 3, w: 4, c: 2) }
     }
 
     func testLSTMForwardMatchesScalarReference() {

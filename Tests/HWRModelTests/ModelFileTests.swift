@@ -61,8 +61,17 @@ final class ModelFileTests: XCTestCase {
         flipped[good.count - 40] ^= 0x10
         expectBadFile(flipped, containing: "checksum")
         var version = good
-        version[4] = 9
-        expectBadFile(version, containing: "version 9")
+        version[4] = 0
+        expectBadFile(version, containing: "version 0")
+    }
+
+    func testNewerFormatVersionIsUnsupported() throws {
+        var newer = try smallModel().fileData()
+        newer[4] = 2 // the rest of a newer file may be laid out differently: the version alone decides
+        XCTAssertThrowsError(try Model(fileData: newer)) { error in
+            guard case let ModelError.unsupported(message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("version 2"), message)
+        }
     }
 
     func testRejectsHeaderThatDoesNotMatchItsWeights() throws {
@@ -85,6 +94,43 @@ final class ModelFileTests: XCTestCase {
         XCTAssertThrowsError(try Model.load(path: "/nonexistent/model.hwrm")) { error in
             guard case ModelError.io = error else { return XCTFail("\(error)") }
         }
+    }
+
+    func expectIOError(_ path: String, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try Model.load(path: path), file: file, line: line) { error in
+            guard case let ModelError.io(message) = error else { return XCTFail("\(error)", file: file, line: line) }
+            XCTAssertTrue(message.contains(text), "\"\(message)\" does not mention \"\(text)\"", file: file, line: line)
+        }
+    }
+
+    /// Only regular files are read: a directory, a FIFO (which would block a read forever) and a device
+    /// (/dev/zero, which never ends) are refused before any byte is read; a regular file over the size
+    /// limit is refused without being read.
+    func testOnlyRegularFilesWithinTheSizeLimitAreRead() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("model-files-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        expectIOError(folder, containing: "is a directory")
+        let fifo = "\(folder)/fifo.hwrm"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        expectIOError(fifo, containing: "is a FIFO")
+        expectIOError("/dev/zero", containing: "is a device")
+        let link = "\(folder)/zero.hwrm"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/dev/zero")
+        expectIOError(link, containing: "is a device")
+        // A sparse file one byte over the limit: refused from its size.
+        let large = "\(folder)/large.hwrm"
+        XCTAssertTrue(FileManager.default.createFile(atPath: large, contents: Data("HWRM".utf8)))
+        XCTAssertEqual(truncate(large, off_t(ModelLimits.fileSize + 1)), 0)
+        XCTAssertThrowsError(try Model.load(path: large)) { error in
+            guard case let ModelError.badFile(message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("more than"), message)
+        }
+        // A symbolic link to a valid model is followed.
+        let model = "\(folder)/small.hwrm", alias = "\(folder)/alias.hwrm"
+        try smallModel().write(to: model)
+        try FileManager.default.createSymbolicLink(atPath: alias, withDestinationPath: model)
+        XCTAssertEqual(try Model.load(path: alias).charset, Array("xyz"))
     }
 
     func testInvalidArchitecturesAreRejected() {

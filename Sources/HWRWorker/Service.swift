@@ -87,8 +87,9 @@ public final class Service: @unchecked Sendable {
         return reply
     }
 
-    /// Serves recognition requests. Consecutive single-image recognitions with the same mode and
-    /// options are run as batched engine calls.
+    /// Serves recognition requests (Recognize, RecognizeBatch; `control` answers the others).
+    /// Consecutive single-image recognitions with the same mode and options are run as batched
+    /// engine calls.
     public func handle(_ requests: [Hwr_V1_Request]) -> [Hwr_V1_Reply] {
         var replies = [Hwr_V1_Reply?](repeating: nil, count: requests.count)
         var i = 0
@@ -125,7 +126,7 @@ public final class Service: @unchecked Sendable {
 
     func recognizeBatch(_ request: Hwr_V1_Request) -> Hwr_V1_Reply {
         guard case let .recognizeBatch(batch)? = request.method else {
-            return control(request) ?? Self.errorReply(.unsupported, "unknown method", requestID: request.requestID)
+            return Self.errorReply(.unsupported, "not a recognition method", requestID: request.requestID)
         }
         guard !batch.images.isEmpty else { return Self.errorReply(.badRequest, "the batch has no image", requestID: request.requestID) }
         guard batch.images.count <= limits.maxBatch else {
@@ -176,7 +177,9 @@ public final class Service: @unchecked Sendable {
     /// A failed recognition for an image the wire format itself rules out, or nil when the image
     /// goes to the engine (which owns every image limit and decides every other status).
     func check(_ image: Hwr_V1_Image) -> Hwr_V1_Recognition? {
-        guard image.encoding == .gray8, image.data.count != Int(image.width) * Int(image.height) else { return nil }
+        guard image.encoding == .gray8 else { return nil }
+        let (pixels, overflow) = Int(image.width).multipliedReportingOverflow(by: Int(image.height))
+        guard overflow || pixels != image.data.count else { return nil }
         var r = Hwr_V1_Recognition()
         r.status = .badRequest
         r.message = "GRAY8 image of \(image.data.count) bytes is not \(image.width)x\(image.height)"

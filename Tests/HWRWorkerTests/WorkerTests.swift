@@ -113,6 +113,10 @@ final class WorkerTests: WorkerHarness {
                 $0.recognize.image.encoding = .gray8; $0.recognize.image.width = 5000; $0.recognize.image.height = 5000
                 $0.recognize.image.data = Data(count: 16)
             }]).status, .badRequest, "GRAY8 rows are packed: the bytes must be width x height")
+            XCTAssertEqual(try call(s, [request("gray8-4G") {
+                $0.recognize.image.encoding = .gray8; $0.recognize.image.width = .max; $0.recognize.image.height = .max
+                $0.recognize.image.data = Data(count: 1)
+            }]).status, .badRequest, "width x height past Int.max")
             XCTAssertEqual(try call(s, [request("nul") { $0.recognize.image.data = k; $0.recognize.options.charset = "0\u{0}1" }]).status,
                            .badRequest, "a C string cannot carry a NUL: refused, not truncated")
             XCTAssertEqual(try call(s, [request("many") { r in

@@ -60,6 +60,8 @@ public final class EngineABI: @unchecked Sendable {
             guard let p = dlsym(handle, name) else { throw LoadError.cannotLoad("\(path): no symbol \(name)") }
             return unsafeBitCast(p, to: T.self)
         }
+        /// A symbol that libraries of earlier minor versions lack.
+        func optionalSymbol<T>(_ name: String, as: T.Type) -> T? { dlsym(handle, name).map { unsafeBitCast($0, to: T.self) } }
         let abi = try symbol("hwr_abi_version", as: Int32Getter.self)
         guard abi() == HWR_ABI_VERSION else { throw LoadError.abiMismatch(path: path, found: abi(), expected: HWR_ABI_VERSION) }
         self.path = path
@@ -86,7 +88,7 @@ public final class EngineABI: @unchecked Sendable {
         charText = try symbol("hwr_result_char_text", as: SubString.self)
         charScore = try symbol("hwr_result_char_score", as: SubFloat.self)
         free = try symbol("hwr_result_free", as: Free.self)
-        setLogCallback = dlsym(handle, "hwr_set_log_callback").map { unsafeBitCast($0, to: SetLogCallback.self) }
+        setLogCallback = optionalSymbol("hwr_set_log_callback", as: SetLogCallback.self)
     }
 
     /// Routes the library's diagnostics at `logger`'s level and above to `logger` (source "engine").

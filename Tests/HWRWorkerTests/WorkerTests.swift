@@ -33,13 +33,20 @@ class WorkerHarness: XCTestCase {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// Starts `hwr-cli ARGUMENTS`; a worker logs warnings and above to nowhere, or, with `log`,
+    /// at the `--log-level` given in `arguments` to that file.
     @discardableResult
-    func start(_ arguments: [String]) throws -> Process {
+    func start(_ arguments: [String], log: URL? = nil) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try binary())
-        p.arguments = arguments + (arguments.first == "worker" ? ["--log-level", "warning"] : [])
+        p.arguments = arguments + (arguments.first == "worker" && log == nil ? ["--log-level", "warning"] : [])
         p.currentDirectoryURL = URL(fileURLWithPath: Self.root)
-        p.standardError = FileHandle.nullDevice
+        if let log {
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            p.standardError = try FileHandle(forWritingTo: log)
+        } else {
+            p.standardError = FileHandle.nullDevice
+        }
         try p.run()
         processes.append(p)
         return p
@@ -362,6 +369,20 @@ final class WorkerLimitTests: WorkerHarness {
         }])
         XCTAssertEqual(batch.recognizeBatch.results.map(\.status), [.ok, .decodeFailure, .ok, .ok])
         XCTAssertEqual(batch.recognizeBatch.results.map(\.text), ["K", "", "K", "K"])
+    }
+
+    /// The engine's own diagnostics (hwr_set_log_callback) reach the worker's logger, marked as the
+    /// engine's, and the engine received the worker's pixel limit.
+    func testEngineDiagnosticsGoToTheWorkersLog() throws {
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("hwr-worker-\(UUID()).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let worker = try start(["worker", "--bind", endpoint, "--max-pixels", "1000000", "--log-level", "debug"], log: log)
+        try waitUntilServing(endpoint)
+        worker.terminate(); worker.waitUntilExit()
+        let text = try String(contentsOf: log, encoding: .utf8)
+        XCTAssertTrue(text.contains("diagnostics=routed"), text)
+        XCTAssertTrue(text.split(separator: "\n").contains { $0.contains("[engine]") && $0.contains("max_pixels=1000000") }, text)
     }
 
     /// The metrics endpoint serves connections concurrently: a client that connects and sends

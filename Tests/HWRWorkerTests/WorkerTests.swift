@@ -385,6 +385,31 @@ final class WorkerLimitTests: WorkerHarness {
         XCTAssertTrue(text.split(separator: "\n").contains { $0.contains("[engine]") && $0.contains("max_pixels=1000000") }, text)
     }
 
+    /// The pixel budget bounds the memory of a batch of images that decode to the pixel limit each:
+    /// 12 images of 4096 x 4096 (16.7 M pixels, about 16 MiB each in the engine) in one request, with
+    /// a budget of two such images per engine call, raise the worker's peak memory by far less than
+    /// the 200 MiB that one call with all twelve takes.
+    func testPixelBudgetBoundsTheMemoryOfABatchOfLargeImages() throws {
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        let worker = try start(["worker", "--bind", endpoint, "--threads", "1", "--pixel-budget", "\(2 * 4096 * 4096)"])
+        try waitUntilServing(endpoint)
+        func peakKiB() throws -> Int {
+            let status = try String(contentsOfFile: "/proc/\(worker.processIdentifier)/status", encoding: .utf8)
+            let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") })
+            return try XCTUnwrap(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
+        }
+        let s = try dealer(endpoint)
+        XCTAssertEqual(try call(s, [recognizeK("warm")]).status, .ok)
+        let before = try peakKiB()
+        let png = try Data(contentsOf: URL(fileURLWithPath: "\(Self.root)/Tests/Fixtures/worker/max-4096x4096.png"))
+        let batch = try call(s, [request("large") { r in
+            for _ in 0..<12 { var i = Hwr_V1_Image(); i.data = png; r.recognizeBatch.images.append(i) }
+        }], timeout: 120_000)
+        XCTAssertEqual(batch.recognizeBatch.results.count, 12)
+        let grown = try peakKiB() - before
+        XCTAssertLessThan(grown, 96 << 10, "peak memory grew by \(grown >> 10) MiB")
+    }
+
     /// The metrics endpoint serves connections concurrently: a client that connects and sends
     /// nothing does not delay another one.
     func testMetricsAnswerWhileAnotherClientSendsNothing() throws {

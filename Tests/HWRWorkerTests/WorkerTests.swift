@@ -410,6 +410,41 @@ final class WorkerLimitTests: WorkerHarness {
         XCTAssertLessThan(grown, 96 << 10, "peak memory grew by \(grown >> 10) MiB")
     }
 
+    /// Request parsing under mutated input (a seeded, deterministic harness): 10,000 requests made
+    /// from valid ones by flipping, inserting, deleting and truncating bytes each get exactly one
+    /// reply, and the worker keeps serving.
+    func testMutatedRequestsGetExactlyOneReplyEach() throws {
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        let worker = try start(["worker", "--bind", endpoint, "--threads", "1"])
+        try waitUntilServing(endpoint)
+        let seeds = [
+            request("h") { $0.health = .init() },
+            request("i") { $0.modelInfo = .init() },
+            request("k") { $0.recognize.image.data = k; $0.recognize.options.topK = 3; $0.recognize.options.charset = "letters" },
+            request("b") { r in for _ in 0..<2 { var i = Hwr_V1_Image(); i.data = k; r.recognizeBatch.images.append(i) } },
+            request("g") { $0.recognize.image.encoding = .gray8; $0.recognize.image.width = 8; $0.recognize.image.height = 8
+                           $0.recognize.image.data = Data(repeating: 200, count: 64) },
+        ]
+        var rng = SplitMix64(seed: 14)
+        let s = try dealer(endpoint)
+        for n in 0..<10_000 {
+            var bytes = seeds[n % seeds.count]
+            for _ in 0...rng.next(below: 4) {
+                let at = rng.next(below: bytes.count + 1)
+                switch rng.next(below: 4) {
+                case 0 where at < bytes.count: bytes[at] ^= UInt8(1 << rng.next(below: 8))
+                case 1: bytes.insert(UInt8(rng.next(below: 256)), at: at)
+                case 2 where at < bytes.count: bytes.remove(at: at)
+                default: bytes = Array(bytes.prefix(at))
+                }
+            }
+            XCTAssertNoThrow(try call(s, [bytes], timeout: 20_000), "mutation \(n): \(bytes)")
+        }
+        XCTAssertFalse(s.waitForInput(milliseconds: 500), "no request was answered twice")
+        XCTAssertTrue(worker.isRunning)
+        XCTAssertEqual(try call(s, [recognizeK("after")]).recognize.result.text, "K")
+    }
+
     /// The metrics endpoint serves connections concurrently: a client that connects and sends
     /// nothing does not delay another one.
     func testMetricsAnswerWhileAnotherClientSendsNothing() throws {
@@ -485,6 +520,19 @@ final class CurveConfigTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), pair.secretKey + "\n")
         XCTAssertEqual(try Curve.publicKey(ofSecret: pair.secretKey), pair.publicKey)
         XCTAssertThrowsError(try Curve.writeKeyPair(to: path), "an existing key is never overwritten")
+    }
+}
+
+/// A small seeded random generator (SplitMix64), so that every run mutates the same way.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next(below bound: Int) -> Int {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int((z ^ (z >> 31)) % UInt64(max(1, bound)))
     }
 }
 

@@ -20,13 +20,15 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Pipeline: pull requests from this endpoint.") var pull: String?
     @Option(help: "Pipeline: push replies to this endpoint.") var push: String?
     @Option(help: "libhwr.so to load (checked by its ABI version).") var engine: String?
-    @Option(help: "Recognition threads (default: one per core).") var threads: Int?
-    @Option(help: "Matrix-product threads per recognition (default 1).") var engineThreads: Int32 = 1
-    @Option(help: "Largest request, bytes.") var maxMessageBytes = 8 << 20
-    @Option(help: "Largest image, pixels.") var maxPixels = 4096 * 4096
-    @Option(help: "Most images per batch request.") var maxBatch = 256
-    @Option(help: "Most requests queued before OVERLOADED replies.") var maxQueue = 1024
-    @Option(help: "ZeroMQ high-water mark of the request socket.") var hwm: Int32 = 1000
+    @Option(help: "Recognition threads for any request (default: one per core); one more serves single characters only.") var threads: Int?
+    @Option(help: "Threads each engine call splits its images over (hwr_engine_options.threads; 0: one per core).") var engineThreads: Int32 = 1
+    @Option(help: "Largest request, bytes (default \(Limits().maxMessageBytes)).") var maxMessageBytes: Int?
+    @Option(help: "Largest image, pixels, enforced by the engine (default: HWR_MAX_IMAGE_PIXELS, \(Limits().effectiveMaxPixels)).") var maxPixels: Int64?
+    @Option(help: "Most images per batch request (default \(Limits().maxBatch)).") var maxBatch: Int?
+    @Option(help: "Most requests queued before OVERLOADED replies (default \(Limits().maxQueue)).") var maxQueue: Int?
+    @Option(help: "Most request bytes queued before OVERLOADED replies (default \(Limits().maxQueuedBytes)).") var maxQueuedBytes: Int?
+    @Option(help: "Decoded pixels one recognition thread may hold at once (default \(Limits().pixelBudget)).") var pixelBudget: Int64?
+    @Option(help: "ZeroMQ high-water mark of the request socket, messages (default \(WorkerConfig(topology: .bind("")).highWaterMark)).") var hwm: Int32?
     @Option(help: "Serve Prometheus text metrics on 127.0.0.1:PORT.") var metricsPort: UInt16?
     @Option(help: "File holding the CURVE server secret key (Z85, from `hwr keygen`); enables encryption.") var curveSecretKeyFile: String?
     @Option(help: "File of allowed CURVE client public keys, one per line (default: any client).") var curveAllow: String?
@@ -45,11 +47,13 @@ struct WorkerCommand: ParsableCommand {
         logger.logLevel = level
         var config = WorkerConfig(topology: topology)
         if let threads { config.threads = threads }
-        config.limits.maxMessageBytes = maxMessageBytes
-        config.limits.maxPixels = min(maxPixels, 4096 * 4096)
-        config.limits.maxBatch = maxBatch
-        config.limits.maxQueue = maxQueue
-        config.highWaterMark = hwm
+        if let maxMessageBytes { config.limits.maxMessageBytes = maxMessageBytes }
+        if let maxPixels { config.limits.maxPixels = maxPixels }
+        if let maxBatch { config.limits.maxBatch = maxBatch }
+        if let maxQueue { config.limits.maxQueue = maxQueue }
+        if let maxQueuedBytes { config.limits.maxQueuedBytes = maxQueuedBytes }
+        if let pixelBudget { config.limits.pixelBudget = pixelBudget }
+        if let hwm { config.highWaterMark = hwm }
         config.metricsPort = metricsPort
         if let file = curveSecretKeyFile {
             guard let key = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
@@ -65,8 +69,10 @@ struct WorkerCommand: ParsableCommand {
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         do {
             let abi = try EngineABI(path: engine ?? EngineABI.defaultPath())
-            logger.info("engine", metadata: ["library": "\(abi.path)", "version": "\(abi.version)", "abi": "\(abi.abiVersion)"])
-            let opened = try Engine(abi: abi, threads: engineThreads)
+            let routed = abi.routeDiagnostics(to: logger)
+            logger.info("engine", metadata: ["library": "\(abi.path)", "version": "\(abi.version)", "abi": "\(abi.abiVersion)",
+                                             "diagnostics": "\(routed ? "routed" : "not available")"])
+            let opened = try Engine(abi: abi, threads: engineThreads, maxPixels: config.limits.maxPixels)
             logger.info("model", metadata: ["name": "\(opened.modelName)", "version": "\(opened.modelVersion)", "line model": "\(opened.hasLineModel)"])
             try Worker(config: config, engine: opened, logger: logger).run()
         } catch {

@@ -21,8 +21,9 @@
 ///   - Field numbers are never reused or renumbered; removed fields are marked `reserved`.
 ///   - New fields and new methods may be added; receivers ignore fields they do not know (proto3
 ///     does this by default), so old clients keep working against new workers and vice versa.
-///   - Enum values are never renumbered; unknown enum values are treated as the zero value, which is
-///     always the "unspecified/default" meaning.
+///   - Enum values are never renumbered. A receiver meeting an enum value it does not know treats a
+///     StatusCode as an error (like INTERNAL), and any other enum as its zero value, which is always
+///     the default meaning (ENCODING_AUTO, MODE_CHAR).
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

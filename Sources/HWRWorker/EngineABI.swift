@@ -1,5 +1,6 @@
 import CHwr
 import Foundation
+import Logging
 
 /// The recognition engine as the worker sees it: a libhwr.so loaded with dlopen and called only
 /// through the C ABI of include/hwr.h, like any other host. Its ABI version is checked at load.
@@ -19,6 +20,7 @@ public final class EngineABI: @unchecked Sendable {
     typealias SubString = @convention(c) (OpaquePointer?, Int, Int) -> UnsafePointer<CChar>?
     typealias SubFloat = @convention(c) (OpaquePointer?, Int, Int) -> Float
     typealias Free = @convention(c) (OpaquePointer?) -> Void
+    typealias SetLogCallback = @convention(c) (hwr_log_callback?, Int32, UnsafeMutableRawPointer?) -> Int32
 
     /// Path of the loaded library.
     public let path: String
@@ -29,6 +31,8 @@ public final class EngineABI: @unchecked Sendable {
     let count: ResultCount, status: ItemStatus, error: ItemString, text: ItemString, confidence: ItemFloat
     let rejected: ItemStatus, candidateCount: ItemCount, candidateText: SubString, candidateScore: SubFloat
     let charCount: ItemCount, charText: SubString, charScore: SubFloat, free: Free
+    /// hwr_set_log_callback, absent from libraries older than 1.1.0.
+    let setLogCallback: SetLogCallback?
 
     /// Errors of loading an engine library.
     public enum LoadError: Error, CustomStringConvertible {
@@ -56,6 +60,8 @@ public final class EngineABI: @unchecked Sendable {
             guard let p = dlsym(handle, name) else { throw LoadError.cannotLoad("\(path): no symbol \(name)") }
             return unsafeBitCast(p, to: T.self)
         }
+        /// A symbol that libraries of earlier minor versions lack.
+        func optionalSymbol<T>(_ name: String, as: T.Type) -> T? { dlsym(handle, name).map { unsafeBitCast($0, to: T.self) } }
         let abi = try symbol("hwr_abi_version", as: Int32Getter.self)
         guard abi() == HWR_ABI_VERSION else { throw LoadError.abiMismatch(path: path, found: abi(), expected: HWR_ABI_VERSION) }
         self.path = path
@@ -82,6 +88,24 @@ public final class EngineABI: @unchecked Sendable {
         charText = try symbol("hwr_result_char_text", as: SubString.self)
         charScore = try symbol("hwr_result_char_score", as: SubFloat.self)
         free = try symbol("hwr_result_free", as: Free.self)
+        setLogCallback = optionalSymbol("hwr_set_log_callback", as: SetLogCallback.self)
+    }
+
+    /// Routes the library's diagnostics at `logger`'s level and above to `logger` (source "engine").
+    /// Process-wide: call it once, before opening engines.
+    /// - Returns: false when the library has no hwr_set_log_callback (older than 1.1.0) or refuses it.
+    @discardableResult
+    public func routeDiagnostics(to logger: Logger) -> Bool {
+        guard let setLogCallback else { return false }
+        // Lives as long as the process: the library may call back from any thread at any time.
+        let sink = Unmanaged.passRetained(DiagnosticSink(logger)).toOpaque()
+        let status = setLogCallback({ level, message, user in
+            guard let user, let message else { return }
+            let sink = Unmanaged<DiagnosticSink>.fromOpaque(user).takeUnretainedValue()
+            sink.logger.log(level: DiagnosticSink.levels[level] ?? .error, "\(String(cString: message))", source: "engine")
+        }, DiagnosticSink.minimumLevel(for: logger.logLevel), sink)
+        guard status == HWR_OK else { Unmanaged<DiagnosticSink>.fromOpaque(sink).release(); return false }
+        return true
     }
 
     /// The library next to this executable (`.build/<config>/libhwr.so`, `<prefix>/lib/libhwr.so`),
@@ -105,12 +129,16 @@ public final class Engine: @unchecked Sendable {
     public let modelName: String, modelVersion: String, charset: String, hasLineModel: Bool
 
     /// Opens an engine with the default models.
+    /// - Parameters:
+    ///   - threads: hwr_engine_options.threads (0: the engine's default).
+    ///   - maxPixels: hwr_engine_options.max_pixels (0: the engine's default).
     /// - Throws: `EngineError` with the library's status and message.
-    public init(abi: EngineABI, threads: Int32) throws {
+    public init(abi: EngineABI, threads: Int32, maxPixels: Int64) throws {
         self.abi = abi
         var options = hwr_engine_options()
         hwr_engine_options_init(&options)
         options.threads = threads
+        options.max_pixels = maxPixels
         var engine: OpaquePointer?
         let status = abi.open(&options, &engine)
         guard status == HWR_OK, let engine else {
@@ -124,6 +152,22 @@ public final class Engine: @unchecked Sendable {
     }
 
     deinit { abi.close(handle) }
+}
+
+/// The logger the library's diagnostics go to, and the translation of HWR_LOG_* levels.
+final class DiagnosticSink: @unchecked Sendable {
+    let logger: Logger
+    init(_ logger: Logger) { self.logger = logger }
+
+    /// HWR_LOG_* to swift-log levels.
+    static let levels: [Int32: Logger.Level] = [
+        HWR_LOG_DEBUG: .debug, HWR_LOG_INFO: .info, HWR_LOG_WARNING: .warning, HWR_LOG_ERROR: .error,
+    ]
+
+    /// The lowest HWR_LOG_* level that `level` lets through.
+    static func minimumLevel(for level: Logger.Level) -> Int32 {
+        levels.filter { $0.value >= level }.keys.min() ?? HWR_LOG_ERROR
+    }
 }
 
 /// A failed engine call: the library's status code and message.

@@ -1,3 +1,4 @@
+import CHwr
 import CZMQ
 import Foundation
 import HWRProto
@@ -18,11 +19,12 @@ public enum Topology: Sendable {
 public struct WorkerConfig: Sendable {
     /// Where requests come from.
     public var topology: Topology
-    /// Recognition threads (default: one per core).
+    /// Recognition threads for any request (default: one per core). One more thread serves only
+    /// single-image character requests, so that slow requests never hold every thread.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Most requests one thread takes at once (consecutive compatible ones become one engine batch).
     public var batch = 16
-    /// Request and reply limits.
+    /// Every limit of the worker.
     public var limits = Limits()
     /// ZeroMQ high-water marks of the request socket, messages (default 1000).
     public var highWaterMark: Int32 = 1000
@@ -37,10 +39,18 @@ public struct WorkerConfig: Sendable {
     /// A worker for a topology, with defaults.
     public init(topology: Topology) { self.topology = topology }
 
-    /// Checks the security settings before a worker starts: an allow list without a secret key
-    /// would serve every client in the clear, and an empty allow list would admit everyone.
+    /// Checks the settings before a worker starts: the batch limit within the engine's, a queue
+    /// budget that holds the largest request, and the
+    /// security settings (an allow list without a secret key
+    /// would serve every client in the clear, and an empty allow list would admit everyone).
     /// - Throws: `WorkerConfigError` naming the setting.
     public func validate() throws {
+        guard (1...Int(HWR_MAX_BATCH)).contains(limits.maxBatch) else {
+            throw WorkerConfigError("the batch limit must be 1 to HWR_MAX_BATCH (\(HWR_MAX_BATCH)), not \(limits.maxBatch)")
+        }
+        guard limits.maxQueuedBytes >= limits.maxMessageBytes else {
+            throw WorkerConfigError("the queued-bytes budget (\(limits.maxQueuedBytes)) must hold at least one request of the largest size (\(limits.maxMessageBytes))")
+        }
         if let secret = curveSecretKey, Curve.decode(secret) == nil {
             throw WorkerConfigError("the CURVE secret key is not a Z85 key (40 characters, from `hwr keygen`)")
         }
@@ -72,29 +82,53 @@ private var stopRequested: sig_atomic_t = 0
 struct Job {
     let route: [[UInt8]]
     let request: Hwr_V1_Request
+    /// Size of the request body, counted against `Limits.maxQueuedBytes`.
+    let bytes: Int
     let received: UInt64
+
+    /// A single-image character recognition: bounded work, served even while slow requests
+    /// (line and auto modes, batches) occupy every general thread.
+    var isLight: Bool {
+        guard case let .recognize(r)? = request.method else { return false }
+        return r.mode == .char
+    }
 }
 
-/// A blocking queue of jobs for the recognition threads.
+/// A blocking queue of jobs for the recognition threads, with the bytes it holds.
 final class JobQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [Job] = []
     private var closed = false
+    private var heldBytes = 0
+
+    /// Bytes of the requests queued or being recognised.
+    var bytes: Int { condition.lock(); defer { condition.unlock() }; return heldBytes }
 
     func push(_ job: Job) {
-        condition.lock(); jobs.append(job); condition.signal(); condition.unlock()
+        condition.lock(); jobs.append(job); heldBytes += job.bytes; condition.broadcast(); condition.unlock()
     }
 
-    /// Up to `max` jobs, waiting for at least one; nil once closed and empty.
-    func pop(max: Int) -> [Job]? {
+    /// Waits for jobs and takes them in order: one job that is not light, or up to `max` light
+    /// ones; with `lightOnly`, only light jobs. Nil once closed and nothing is left to take.
+    func pop(max: Int, lightOnly: Bool) -> [Job]? {
         condition.lock()
         defer { condition.unlock() }
-        while jobs.isEmpty && !closed { condition.wait() }
-        if jobs.isEmpty { return nil }
-        let n = min(max, jobs.count)
-        let taken = Array(jobs.prefix(n))
-        jobs.removeFirst(n)
-        return taken
+        while true {
+            if let first = jobs.firstIndex(where: { !lightOnly || $0.isLight }) {
+                guard jobs[first].isLight else { return [jobs.remove(at: first)] }
+                let taken = Set(jobs.indices.filter { jobs[$0].isLight }.prefix(max))
+                let light = taken.sorted().map { jobs[$0] }
+                jobs = jobs.indices.filter { !taken.contains($0) }.map { jobs[$0] }
+                return light
+            }
+            if closed { return nil }
+            condition.wait()
+        }
+    }
+
+    /// Releases the bytes of answered jobs.
+    func finished(_ done: [Job]) {
+        condition.lock(); heldBytes -= done.reduce(0) { $0 + $1.bytes }; condition.unlock()
     }
 
     func close() { condition.lock(); closed = true; condition.broadcast(); condition.unlock() }
@@ -119,27 +153,29 @@ public final class Worker {
     }
 
     /// Serves until SIGINT or SIGTERM, then drains and returns.
-    /// - Throws: `WorkerConfigError` for unusable settings, `ZMQError` when the sockets cannot be set up.
+    /// - Throws: `WorkerConfigError` for unusable settings, `ZMQError` when the sockets cannot be
+    ///   set up, the metrics server's error when its port cannot be bound.
     public func run() throws {
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
         signal(SIGPIPE, SIG_IGN)
-        let metrics = try config.metricsPort.map { try MetricsServer(port: $0, stats: stats) }
-        defer { withExtendedLifetime(metrics) {} }
         try config.validate()
+        let metrics = try config.metricsPort.map { try MetricsServer(port: $0, stats: stats, logger: logger) }
+        defer { metrics?.stop() }
         if config.curveSecretKey != nil { try startAuthenticator() }
 
         let (input, output) = try openSockets()
         let replies = try Socket(context, type: ZMQ_PULL)
         try replies.bind("inproc://hwr-replies")
         let queue = JobQueue()
-        let threads = (0..<max(1, config.threads)).map { i in startRecognitionThread(i, queue: queue) }
+        let general = max(1, config.threads)
+        let threads = (0...general).map { i in startRecognitionThread(i, queue: queue, lightOnly: i == general) }
 
         var inFlight = 0
         var draining = false
         var items = [zmq_pollitem_t(socket: input.raw, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
                      zmq_pollitem_t(socket: replies.raw, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)]
-        logger.info("serving", metadata: ["threads": "\(threads.count)", "topology": "\(config.topology)"])
+        logger.info("serving", metadata: ["threads": "\(general) + 1 for single characters", "topology": "\(config.topology)"])
         while true {
             if stopRequested != 0 && !draining {
                 draining = true
@@ -156,21 +192,23 @@ public final class Worker {
             }
             if items[0].revents & Int16(ZMQ_POLLIN) != 0 {
                 var received = 0
-                while received < 256, let frames = try input.receive(dontWait: true) {
+                while received < 256, case let (route, bytes, parsed)? = try receiveRequest(input) {
                     received += 1
                     let start = DispatchTime.now().uptimeNanoseconds
-                    let (route, body) = split(frames)
-                    switch service.parse(body) {
+                    switch parsed {
                     case let .failure(e):
                         answer(output, route, Service.errorReply(e.status, e.message, requestID: e.requestID), start)
                     case let .success(request):
                         if draining {
                             answer(output, route, Service.errorReply(.shuttingDown, "the worker is shutting down", requestID: request.requestID), start)
-                        } else if inFlight >= config.limits.maxQueue {
-                            answer(output, route, Service.errorReply(.overloaded, "\(inFlight) requests queued; retry later", requestID: request.requestID), start)
+                        } else if let reply = service.control(request) {
+                            answer(output, route, reply, start)
+                        } else if inFlight >= config.limits.maxQueue || queue.bytes + bytes > config.limits.maxQueuedBytes {
+                            answer(output, route, Service.errorReply(.overloaded, "\(inFlight) requests of \(queue.bytes) bytes queued; retry later",
+                                                                     requestID: request.requestID), start)
                         } else {
                             inFlight += 1
-                            queue.push(Job(route: route, request: request, received: start))
+                            queue.push(Job(route: route, request: request, bytes: bytes, received: start))
                         }
                     }
                 }
@@ -181,13 +219,41 @@ public final class Worker {
         logger.info("stopped", metadata: ["requests": "\(stats.snapshot().requests)"])
     }
 
+    /// Receives one request without copying what the limits rule out: routing frames past
+    /// `maxRoutingFrames` or `maxRoutingFrameBytes` are dropped (the reply goes back along the
+    /// frames kept, with BAD_REQUEST), and the body is parsed in place.
+    /// - Returns: the routing frames, the body's size and the parsed request or the error to reply
+    ///   with; nil when no message is waiting.
+    func receiveRequest(_ socket: Socket) throws -> ([[UInt8]], Int, Result<Hwr_V1_Request, ReplyError>)? {
+        let limits = config.limits
+        var route: [[UInt8]] = [], envelopeProblem: String?
+        var bytes = 0, parsed: Result<Hwr_V1_Request, ReplyError> = .failure(ReplyError(.badRequest, "no request frame"))
+        let received = try socket.receive(dontWait: true) { frame, more in
+            guard more else { bytes = frame.count; parsed = service.parse(frame); return }
+            guard envelopeProblem == nil else { return }
+            if route.count == limits.maxRoutingFrames {
+                envelopeProblem = "more than \(limits.maxRoutingFrames) routing frames"
+            } else if frame.count > limits.maxRoutingFrameBytes {
+                envelopeProblem = "a routing frame of \(frame.count) bytes exceeds the limit of \(limits.maxRoutingFrameBytes)"
+            } else {
+                route.append(Array(frame))
+            }
+        }
+        guard received else { return nil }
+        if let envelopeProblem {
+            let requestID = (try? parsed.get())?.requestID ?? ""
+            parsed = .failure(ReplyError(.badRequest, "envelope refused: \(envelopeProblem)", requestID))
+        }
+        return (route, bytes, parsed)
+    }
+
     /// The request socket and the socket replies go out on (the same, except in a pipeline).
     func openSockets() throws -> (Socket, Socket) {
         func configure(_ s: Socket) throws {
             try s.setOption(ZMQ_SNDHWM, config.highWaterMark)
             try s.setOption(ZMQ_RCVHWM, config.highWaterMark)
-            // A hard cap far above the limit; the limit itself is enforced with an error reply.
-            try s.setOption(ZMQ_MAXMSGSIZE, Int64(config.limits.maxMessageBytes) * 4 + 4096)
+            // The transport's hard cap, far above the limit: the limit itself gets an error reply.
+            try s.setOption(ZMQ_MAXMSGSIZE, config.limits.transportCapBytes)
             if let secret = config.curveSecretKey {
                 try s.setOption(ZMQ_CURVE_SERVER, Int32(1))
                 try s.setOption(ZMQ_CURVE_SECRETKEY, bytes: Array(secret.utf8))
@@ -215,12 +281,6 @@ public final class Worker {
         }
     }
 
-    /// Routing frames (echoed back) and the request body (the last frame).
-    func split(_ frames: [[UInt8]]) -> ([[UInt8]], [UInt8]) {
-        guard let body = frames.last else { return ([], []) }
-        return (Array(frames.dropLast()), body)
-    }
-
     func answer(_ output: Socket, _ route: [[UInt8]], _ reply: Hwr_V1_Reply, _ start: UInt64) {
         var reply = reply
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -234,8 +294,9 @@ public final class Worker {
         do { try output.send(frames) } catch { logger.warning("reply not delivered: \(error)") }
     }
 
-    /// A recognition thread: takes jobs, serves them, pushes replies to the main thread.
-    func startRecognitionThread(_ index: Int, queue: JobQueue) -> ThreadHandle {
+    /// A recognition thread: takes jobs (with `lightOnly`, single-image character ones only),
+    /// serves them, pushes replies to the main thread.
+    func startRecognitionThread(_ index: Int, queue: JobQueue, lightOnly: Bool) -> ThreadHandle {
         let handle = ThreadHandle()
         let thread = Thread { [self] in
             defer { handle.finish() }
@@ -243,8 +304,9 @@ public final class Worker {
                 logger.critical("recognition thread \(index) cannot reach the main thread")
                 return
             }
-            while let jobs = queue.pop(max: config.batch) {
+            while let jobs = queue.pop(max: min(config.batch, config.limits.imagesPerCall), lightOnly: lightOnly) {
                 let replies = service.handle(jobs.map(\.request))
+                queue.finished(jobs)
                 for (job, reply) in zip(jobs, replies) {
                     var reply = reply
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - job.received) / 1e9
@@ -256,7 +318,7 @@ public final class Worker {
                 }
             }
         }
-        thread.name = "hwr-recognize-\(index)"
+        thread.name = lightOnly ? "hwr-recognize-light" : "hwr-recognize-\(index)"
         thread.start()
         return handle
     }

@@ -3,21 +3,6 @@ import Foundation
 import HWRProto
 import SwiftProtobuf
 
-/// Limits a worker enforces on every request (each over-limit request gets an error reply).
-public struct Limits: Sendable {
-    /// Largest request message, bytes (default 8 MiB).
-    public var maxMessageBytes = 8 << 20
-    /// Largest image, pixels (default and upper bound: the engine's HWR_MAX_IMAGE_PIXELS).
-    public var maxPixels = 4096 * 4096
-    /// Most images in one RecognizeBatch request (default 256).
-    public var maxBatch = 256
-    /// Most requests queued or being processed before new ones are answered OVERLOADED (default 1024).
-    public var maxQueue = 1024
-
-    /// Defaults.
-    public init() {}
-}
-
 /// Turns requests into replies by calling the engine. Thread-safe (the engine is).
 public final class Service: @unchecked Sendable {
     let engine: Engine
@@ -39,26 +24,72 @@ public final class Service: @unchecked Sendable {
         return reply
     }
 
-    /// Parses and checks one request body; returns the request or the error reply to send instead.
-    public func parse(_ body: [UInt8]) -> Result<Hwr_V1_Request, ReplyError> {
-        guard !body.isEmpty else { return .failure(ReplyError(.badRequest, "empty request frame")) }
-        guard body.count <= limits.maxMessageBytes else {
-            let id = (try? Hwr_V1_Request(serializedBytes: body))?.requestID ?? ""
-            return .failure(ReplyError(.imageTooLarge, "request of \(body.count) bytes exceeds the limit of \(limits.maxMessageBytes)", id))
-        }
+    /// Parses and checks one request body (read in place: the bytes need live only for the call);
+    /// returns the request or the error reply to send instead. Unknown fields are dropped.
+    public func parse(_ body: UnsafeRawBufferPointer) -> Result<Hwr_V1_Request, ReplyError> {
+        guard let base = body.baseAddress, !body.isEmpty else { return .failure(ReplyError(.badRequest, "empty request frame")) }
+        let bytes = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: body.count, deallocator: .none)
         let request: Hwr_V1_Request
-        do { request = try Hwr_V1_Request(serializedBytes: body) } catch {
+        do {
+            request = try Hwr_V1_Request(serializedBytes: bytes, options: Self.decodingOptions)
+        } catch {
+            guard body.count <= limits.maxMessageBytes else { return .failure(tooLarge(body.count, "")) }
             return .failure(ReplyError(.badRequest, "not a valid hwr.v1.Request: \(error)"))
         }
+        guard body.count <= limits.maxMessageBytes else { return .failure(tooLarge(body.count, request.requestID)) }
         guard request.protocolVersion == 1 else {
             return .failure(ReplyError(.wrongVersion, "protocol_version \(request.protocolVersion) is not supported (1 is)", request.requestID))
         }
-        guard request.method != nil else { return .failure(ReplyError(.badRequest, "the request names no method", request.requestID)) }
+        let options: Hwr_V1_DecodingOptions
+        switch request.method {
+        case nil: return .failure(ReplyError(.badRequest, "the request names no method", request.requestID))
+        case let .recognize(r)?: options = r.options
+        case let .recognizeBatch(r)?: options = r.options
+        case .modelInfo?, .health?: return .success(request)
+        }
+        // C strings end at the first NUL: a string holding one cannot be passed on unchanged.
+        if ([options.charset, options.pattern] + options.lexicon).contains(where: { $0.utf8.contains(0) }) {
+            return .failure(ReplyError(.badRequest, "a string option contains a NUL character", request.requestID))
+        }
         return .success(request)
     }
 
-    /// Serves requests. Consecutive single-image recognitions with the same mode and options are run
-    /// as one batched engine call.
+    static let decodingOptions: BinaryDecodingOptions = {
+        var options = BinaryDecodingOptions()
+        options.discardUnknownFields = true
+        return options
+    }()
+
+    func tooLarge(_ bytes: Int, _ requestID: String) -> ReplyError {
+        ReplyError(.imageTooLarge, "request of \(bytes) bytes exceeds the limit of \(limits.maxMessageBytes)", requestID)
+    }
+
+    /// The reply to a control request (ModelInfo, Health), or nil for a recognition request.
+    /// Control requests are answered at once, never behind recognition.
+    public func control(_ request: Hwr_V1_Request) -> Hwr_V1_Reply? {
+        var reply = Self.errorReply(.ok, "", requestID: request.requestID)
+        switch request.method {
+        case .modelInfo?:
+            var info = Hwr_V1_ModelInfoReply()
+            info.modelName = engine.modelName; info.modelVersion = engine.modelVersion; info.charset = engine.charset
+            info.lineModel = engine.hasLineModel; info.libraryVersion = engine.abi.version; info.abiVersion = engine.abi.abiVersion
+            info.maxMessageBytes = UInt64(limits.maxMessageBytes); info.maxPixels = UInt64(limits.effectiveMaxPixels)
+            info.maxBatch = UInt32(limits.maxBatch)
+            info.stats = stats.snapshot()
+            reply.modelInfo = info
+        case .health?:
+            var health = Hwr_V1_HealthReply()
+            health.serving = true
+            reply.health = health
+        default:
+            return nil
+        }
+        return reply
+    }
+
+    /// Serves recognition requests (Recognize, RecognizeBatch; `control` answers the others).
+    /// Consecutive single-image recognitions with the same mode and options are run as batched
+    /// engine calls.
     public func handle(_ requests: [Hwr_V1_Request]) -> [Hwr_V1_Reply] {
         var replies = [Hwr_V1_Reply?](repeating: nil, count: requests.count)
         var i = 0
@@ -67,10 +98,7 @@ public final class Service: @unchecked Sendable {
                 var j = i + 1
                 while j < requests.count, case let .recognize(next)? = requests[j].method,
                       next.mode == first.mode, next.options == first.options { j += 1 }
-                let results = recognize(requests[i..<j].map { r -> Hwr_V1_Image in
-                    if case let .recognize(x)? = r.method { return x.image }
-                    return Hwr_V1_Image()
-                }, mode: first.mode, options: first.options)
+                let results = recognize(requests[i..<j].map(\.recognize.image), mode: first.mode, options: first.options)
                 for (k, result) in zip(i..<j, results) {
                     var reply = Self.errorReply(.ok, "", requestID: requests[k].requestID)
                     switch result {
@@ -90,104 +118,72 @@ public final class Service: @unchecked Sendable {
                 i = j
                 continue
             }
-            replies[i] = handleOther(requests[i])
+            replies[i] = recognizeBatch(requests[i])
             i += 1
         }
         return replies.map { $0! }
     }
 
-    func handleOther(_ request: Hwr_V1_Request) -> Hwr_V1_Reply {
-        var reply = Self.errorReply(.ok, "", requestID: request.requestID)
-        switch request.method {
-        case let .recognizeBatch(batch)?:
-            guard !batch.images.isEmpty else { return Self.errorReply(.badRequest, "the batch has no image", requestID: request.requestID) }
-            guard batch.images.count <= limits.maxBatch else {
-                return Self.errorReply(.imageTooLarge, "batch of \(batch.images.count) images exceeds the limit of \(limits.maxBatch)", requestID: request.requestID)
-            }
-            let results = recognize(batch.images, mode: batch.mode, options: batch.options)
-            var r = Hwr_V1_RecognizeBatchReply()
-            r.modelName = engine.modelName; r.modelVersion = engine.modelVersion
-            for result in results {
-                switch result {
-                case let .success(recognition): r.results.append(recognition)
-                case let .failure(e): return Self.errorReply(e.status, e.message, requestID: request.requestID)
-                }
-            }
-            reply.recognizeBatch = r
-        case .modelInfo?:
-            var info = Hwr_V1_ModelInfoReply()
-            info.modelName = engine.modelName; info.modelVersion = engine.modelVersion; info.charset = engine.charset
-            info.lineModel = engine.hasLineModel; info.libraryVersion = engine.abi.version; info.abiVersion = engine.abi.abiVersion
-            info.maxMessageBytes = UInt64(limits.maxMessageBytes); info.maxPixels = UInt64(limits.maxPixels)
-            info.maxBatch = UInt32(limits.maxBatch)
-            info.stats = stats.snapshot()
-            reply.modelInfo = info
-        case .health?:
-            var health = Hwr_V1_HealthReply()
-            health.serving = true
-            reply.health = health
-        default:
-            return Self.errorReply(.unsupported, "unknown method", requestID: request.requestID)
+    func recognizeBatch(_ request: Hwr_V1_Request) -> Hwr_V1_Reply {
+        guard case let .recognizeBatch(batch)? = request.method else {
+            return Self.errorReply(.unsupported, "not a recognition method", requestID: request.requestID)
         }
+        guard !batch.images.isEmpty else { return Self.errorReply(.badRequest, "the batch has no image", requestID: request.requestID) }
+        guard batch.images.count <= limits.maxBatch else {
+            return Self.errorReply(.imageTooLarge, "batch of \(batch.images.count) images exceeds the limit of \(limits.maxBatch)", requestID: request.requestID)
+        }
+        var r = Hwr_V1_RecognizeBatchReply()
+        r.modelName = engine.modelName; r.modelVersion = engine.modelVersion
+        for result in recognize(batch.images, mode: batch.mode, options: batch.options) {
+            switch result {
+            case let .success(recognition): r.results.append(recognition)
+            case let .failure(e): return Self.errorReply(e.status, e.message, requestID: request.requestID)
+            }
+        }
+        var reply = Self.errorReply(.ok, "", requestID: request.requestID)
+        reply.recognizeBatch = r
         return reply
     }
 
-    /// Recognises images through the C ABI. An error for the whole call (bad options) fails every item.
+    /// Recognises images through the C ABI, in engine calls of at most `limits.imagesPerCall`
+    /// images (the pixel budget). An error for a whole call (bad options) fails each of its items.
     func recognize(_ images: [Hwr_V1_Image], mode: Hwr_V1_Mode, options: Hwr_V1_DecodingOptions) -> [Result<Hwr_V1_Recognition, ReplyError>] {
         var recognitions = [Result<Hwr_V1_Recognition, ReplyError>?](repeating: nil, count: images.count)
         var valid: [Int] = []
         for (i, image) in images.enumerated() {
             if let problem = check(image) { recognitions[i] = .success(problem) } else { valid.append(i) }
         }
-        guard !valid.isEmpty else { return recognitions.map { $0! } }
-        let outcome: Result<[Hwr_V1_Recognition], ReplyError> = withCOptions(mode: mode, options) { copts in
-            withCImages(valid.map { images[$0] }) { cimages in
-                var result: OpaquePointer?
-                let status = engine.abi.batch(engine.handle, cimages.baseAddress, cimages.count, copts, &result)
-                guard status == HWR_OK, let result else {
-                    return .failure(ReplyError(Self.statusCode(status), String(cString: engine.abi.lastError())))
+        withCOptions(mode: mode, options) { copts in
+            for start in stride(from: 0, to: valid.count, by: limits.imagesPerCall) {
+                let call = Array(valid[start..<min(valid.count, start + limits.imagesPerCall)])
+                let outcome: Result<[Hwr_V1_Recognition], ReplyError> = withCImages(call.map { images[$0] }) { cimages in
+                    var result: OpaquePointer?
+                    let status = engine.abi.batch(engine.handle, cimages.baseAddress, cimages.count, copts, &result)
+                    guard status == HWR_OK, let result else {
+                        return .failure(ReplyError(Self.statusCode(status), String(cString: engine.abi.lastError())))
+                    }
+                    defer { engine.abi.free(result) }
+                    return .success((0..<engine.abi.count(result)).map { recognition(result, $0) })
                 }
-                defer { engine.abi.free(result) }
-                return .success((0..<engine.abi.count(result)).map { recognition(result, $0) })
+                switch outcome {
+                case let .success(list): for (i, r) in zip(call, list) { recognitions[i] = .success(r) }
+                case let .failure(e): for i in call { recognitions[i] = .failure(e) }
+                }
             }
-        }
-        switch outcome {
-        case let .success(list): for (i, r) in zip(valid, list) { recognitions[i] = .success(r) }
-        case let .failure(e): for i in valid { recognitions[i] = .failure(e) }
         }
         return recognitions.map { $0! }
     }
 
-    /// A failed recognition for an image over the limits or malformed, or nil when it may be sent to the engine.
+    /// A failed recognition for an image the wire format itself rules out, or nil when the image
+    /// goes to the engine (which owns every image limit and decides every other status).
     func check(_ image: Hwr_V1_Image) -> Hwr_V1_Recognition? {
-        func failure(_ status: Hwr_V1_StatusCode, _ message: String) -> Hwr_V1_Recognition {
-            var r = Hwr_V1_Recognition()
-            r.status = status; r.message = message
-            return r
-        }
-        if image.data.isEmpty { return failure(.decodeFailure, "the image has no bytes") }
-        if let (w, h) = Self.dimensions(image) {
-            guard w > 0, h > 0 else { return failure(.decodeFailure, "the image is \(w)x\(h)") }
-            let (pixels, overflow) = w.multipliedReportingOverflow(by: h)
-            guard !overflow, pixels <= limits.maxPixels else {
-                return failure(.imageTooLarge, "\(w)x\(h) exceeds the limit of \(limits.maxPixels) pixels")
-            }
-        }
-        if image.encoding == .gray8, image.data.count != Int(image.width) * Int(image.height) {
-            return failure(.badRequest, "GRAY8 image of \(image.data.count) bytes is not \(image.width)x\(image.height)")
-        }
-        return nil
-    }
-
-    /// Width and height from a GRAY8 header or a PNG's IHDR, when known without decoding.
-    static func dimensions(_ image: Hwr_V1_Image) -> (Int, Int)? {
-        if image.encoding == .gray8 { return (Int(image.width), Int(image.height)) }
-        let d = image.data
-        if d.count >= 24, d.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
-            func be32(_ o: Int) -> Int { d.dropFirst(o).prefix(4).reduce(0) { $0 << 8 | Int($1) } }
-            return (be32(16), be32(20))
-        }
-        return nil
+        guard image.encoding == .gray8 else { return nil }
+        let (pixels, overflow) = Int(image.width).multipliedReportingOverflow(by: Int(image.height))
+        guard overflow || pixels != image.data.count else { return nil }
+        var r = Hwr_V1_Recognition()
+        r.status = .badRequest
+        r.message = "GRAY8 image of \(image.data.count) bytes is not \(image.width)x\(image.height)"
+        return r
     }
 
     func recognition(_ result: OpaquePointer, _ i: Int) -> Hwr_V1_Recognition {
@@ -213,17 +209,21 @@ public final class Service: @unchecked Sendable {
         return r
     }
 
-    /// The reply status of an HWR_ERR_* code.
-    static func statusCode(_ status: Int32) -> Hwr_V1_StatusCode {
-        switch status {
-        case HWR_OK: return .ok
-        case HWR_ERR_INVALID_ARGUMENT: return .badRequest
-        case HWR_ERR_IMAGE_DECODE, HWR_ERR_IMAGE_EMPTY: return .decodeFailure
-        case HWR_ERR_IMAGE_TOO_LARGE: return .imageTooLarge
-        case HWR_ERR_UNSUPPORTED: return .unsupported
-        default: return .internal
-        }
-    }
+    /// The reply status of each HWR_ERR_* code: the one table the worker translates statuses with.
+    /// Codes it does not list (HWR_ERR_IO, HWR_ERR_MODEL_FORMAT, HWR_ERR_INTERNAL, codes of newer
+    /// libraries) are INTERNAL: a request cannot cause them.
+    static let statusTable: [Int32: Hwr_V1_StatusCode] = [
+        HWR_OK: .ok,
+        HWR_ERR_INVALID_ARGUMENT: .badRequest,
+        HWR_ERR_IMAGE_DECODE: .decodeFailure,
+        HWR_ERR_IMAGE_EMPTY: .decodeFailure,
+        HWR_ERR_IMAGE_TOO_LARGE: .imageTooLarge,
+        HWR_ERR_UNSUPPORTED: .unsupported,
+        HWR_ERR_OUT_OF_MEMORY: .overloaded,
+    ]
+
+    /// The reply status of an HWR_ERR_* code (see `statusTable`).
+    static func statusCode(_ status: Int32) -> Hwr_V1_StatusCode { statusTable[status] ?? .internal }
 
     /// Runs `body` with the C form of the decoding options (strings alive for the call).
     func withCOptions<T>(mode: Hwr_V1_Mode, _ o: Hwr_V1_DecodingOptions, _ body: (UnsafePointer<hwr_recognize_options>) -> T) -> T {
@@ -255,6 +255,9 @@ public final class Service: @unchecked Sendable {
         var storage: [UInt8] = []
         var offsets: [Int] = []
         for image in images { offsets.append(storage.count); storage.append(contentsOf: image.data) }
+        // Never a NULL pointer, even when every image has no bytes (an empty image is the engine's
+        // to judge, not a missing one): the byte added is outside every image's size.
+        if storage.isEmpty { storage = [0] }
         return storage.withUnsafeBytes { raw in
             let cimages = images.enumerated().map { i, image -> hwr_image in
                 var c = hwr_image()

@@ -77,20 +77,29 @@ public final class Socket {
     /// - Throws: `ZMQError` on other failures.
     public func receive(dontWait: Bool = false) throws -> [[UInt8]]? {
         var frames: [[UInt8]] = []
-        repeat {
+        return try receive(dontWait: dontWait) { bytes, _ in frames.append(Array(bytes)) } ? frames : nil
+    }
+
+    /// Receives one multipart message frame by frame without copying it: `visit` gets each frame's
+    /// bytes (valid only during the call) and whether more frames follow. False when interrupted
+    /// (EINTR) or when nothing is waiting and `dontWait` is set.
+    /// - Throws: `ZMQError` on other failures.
+    public func receive(dontWait: Bool, _ visit: (UnsafeRawBufferPointer, _ more: Bool) -> Void) throws -> Bool {
+        var first = true
+        while true {
             var message = zmq_msg_t()
             zmq_msg_init(&message)
             defer { zmq_msg_close(&message) }
-            if zmq_msg_recv(&message, raw, dontWait && frames.isEmpty ? ZMQ_DONTWAIT : 0) < 0 {
+            if zmq_msg_recv(&message, raw, dontWait && first ? ZMQ_DONTWAIT : 0) < 0 {
                 let e = zmq_errno()
-                if frames.isEmpty && (e == EINTR || e == EAGAIN) { return nil }
+                if first && (e == EINTR || e == EAGAIN) { return false }
                 throw ZMQError("zmq_msg_recv")
             }
-            let size = zmq_msg_size(&message)
-            frames.append(size == 0 ? [] : Array(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: size)))
-            if zmq_msg_more(&message) == 0 { break }
-        } while true
-        return frames
+            first = false
+            let more = zmq_msg_more(&message) != 0
+            visit(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: zmq_msg_size(&message)), more)
+            if !more { return true }
+        }
     }
 
     /// Waits until a message can be received, at most `milliseconds`; true when one can.

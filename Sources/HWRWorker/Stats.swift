@@ -1,5 +1,6 @@
 import Foundation
 import HWRProto
+import Prometheus
 
 /// Serving counters and recent latencies, shared by the worker's threads.
 public final class Stats: @unchecked Sendable {
@@ -40,78 +41,29 @@ public final class Stats: @unchecked Sendable {
         return s
     }
 
-    /// The statistics in the Prometheus text exposition format.
+    /// The statistics in the Prometheus text exposition format (through swift-prometheus):
+    /// `hwr_requests_total`, `hwr_replies_total{status}`, `hwr_request_latency_seconds{quantile}`
+    /// over the last 10,000 requests, and `hwr_uptime_seconds`.
     public func prometheus() -> String {
         let s = snapshot()
         lock.lock()
         let statuses = byStatus
         lock.unlock()
-        var out = """
-        # HELP hwr_requests_total Requests answered.
-        # TYPE hwr_requests_total counter
-        hwr_requests_total \(s.requests)
-        # HELP hwr_replies_total Replies by status.
-        # TYPE hwr_replies_total counter
-
-        """
+        let registry = PrometheusCollectorRegistry()
+        registry.makeCounter(descriptor: Self.requestsName).increment(by: Int64(s.requests))
         for (status, n) in statuses.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            out += "hwr_replies_total{status=\"\(status)\"} \(n)\n"
+            registry.makeCounter(descriptor: Self.repliesName, labels: [("status", "\(status)")]).increment(by: Int64(n))
         }
-        out += """
-        # HELP hwr_request_latency_seconds Server-side latency over the last 10000 requests.
-        # TYPE hwr_request_latency_seconds summary
-        hwr_request_latency_seconds{quantile="0.5"} \(s.latencyP50Ms / 1000)
-        hwr_request_latency_seconds{quantile="0.9"} \(s.latencyP90Ms / 1000)
-        hwr_request_latency_seconds{quantile="0.99"} \(s.latencyP99Ms / 1000)
-        # HELP hwr_uptime_seconds Seconds since the worker started.
-        # TYPE hwr_uptime_seconds gauge
-        hwr_uptime_seconds \(s.uptimeS)
-
-        """
-        return out
-    }
-}
-
-/// Serves `Stats.prometheus()` over plain HTTP on 127.0.0.1 (any path), one connection at a time.
-final class MetricsServer: @unchecked Sendable {
-    private let descriptor: Int32
-
-    /// Listens on 127.0.0.1:port.
-    /// - Throws: `ZMQError`-style errors carrying errno when the port cannot be bound.
-    init(port: UInt16, stats: Stats) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        for (quantile, ms) in [("0.5", s.latencyP50Ms), ("0.9", s.latencyP90Ms), ("0.99", s.latencyP99Ms)] {
+            registry.makeGauge(descriptor: Self.latencyName, labels: [("quantile", quantile)]).set(ms / 1000)
         }
-        guard bound == 0, listen(fd, 16) == 0 else {
-            let e = errno
-            close(fd)
-            throw POSIXError(.init(rawValue: e) ?? .EIO)
-        }
-        descriptor = fd
-        let thread = Thread { [fd] in
-            while true {
-                let client = accept(fd, nil, nil)
-                if client < 0 { if errno == EINTR { continue } else { return } }
-                var buffer = [UInt8](repeating: 0, count: 2048)
-                _ = read(client, &buffer, buffer.count)
-                let body = Array(stats.prometheus().utf8)
-                let head = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-                let response = Array(head.utf8) + body
-                _ = response.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
-                close(client)
-            }
-        }
-        thread.name = "hwr-metrics"
-        thread.start()
+        registry.makeGauge(descriptor: Self.uptimeName).set(s.uptimeS)
+        return registry.emitToString()
     }
 
-    deinit { close(descriptor) }
+    static let requestsName = MetricNameDescriptor(namespace: "hwr", metricName: "requests", unitName: "total", helpText: "Requests answered.")
+    static let repliesName = MetricNameDescriptor(namespace: "hwr", metricName: "replies", unitName: "total", helpText: "Replies by status.")
+    static let latencyName = MetricNameDescriptor(namespace: "hwr", metricName: "request_latency", unitName: "seconds",
+                                                  helpText: "Server-side latency over the last 10000 requests.")
+    static let uptimeName = MetricNameDescriptor(namespace: "hwr", metricName: "uptime", unitName: "seconds", helpText: "Seconds since the worker started.")
 }

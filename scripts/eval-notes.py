@@ -3,7 +3,8 @@
 
 Every note is read through the Python binding (``hwr.Engine.recognize_page``, greedy decoding:
 ``beam_width=1``) and compared with its reference text (manifest.csv; line breaks written as
-backslash-n).  Reported overall, by condition, by source and by ink:
+backslash-n).  Reported overall, by condition, by source, by ink and by hand (font family, or the
+fixture lines), for the columns the manifest has:
 
 * lines found: the share of notes read with the reference's number of lines (reference line i is
   then matched to hypothesis line i, in order; a note with another count is not);
@@ -26,6 +27,7 @@ reference and the reading, line by line.
 """
 
 import argparse
+import importlib
 import csv
 import json
 import os
@@ -35,20 +37,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bindings" / "python"))
+sys.path.insert(0, str(ROOT / "scripts"))
 import hwr  # noqa: E402
 
 
-def unescape(text):
-    """A manifest text: backslash-n is a line break, backslash-backslash a backslash."""
-    out, i = [], 0
-    while i < len(text):
-        if text[i] == "\\" and i + 1 < len(text):
-            out.append("\n" if text[i + 1] == "n" else text[i + 1])
-            i += 2
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
+# The manifest's escaping, as scripts/make-notes.py writes it.
+unescape = importlib.import_module("make-notes").unescape
 
 
 def edit_distance(a, b):
@@ -128,8 +122,10 @@ def read_notes(folder, engine, rows=None):
 def report(rows):
     """Overall, by condition, by source and by ink: {group: {value: summary}}."""
     out = {"all": {"all": summarise([r["score"] for r in rows])}}
-    for key in ("condition", "source", "ink"):
-        values = sorted({r.get(key, "") for r in rows})
+    for key in ("condition", "source", "ink", "hand"):
+        if not rows or key not in rows[0]:
+            continue
+        values = sorted({r[key] for r in rows})
         out[key] = {v: summarise([r["score"] for r in rows if r.get(key, "") == v])
                     for v in values}
     return out
@@ -145,7 +141,7 @@ def print_table(title, rep):
             f"{'WER cs':>7} {'lineCER ci':>10} {'lineCER cs':>10}")
     print(head)
     print("-" * len(head))
-    for group in ("all", "condition", "source", "ink"):
+    for group in ("all", "condition", "source", "ink", "hand"):
         for value, s in rep.get(group, {}).items():
             label = "all" if group == "all" else f"{group}={value}"
             print(f"{label:22} {s['notes']:5d} {pct(s['lines_found']):>6} {pct(s['cer_ci']):>7} "
@@ -217,8 +213,8 @@ def main():
             if args.draw_all or not r["score"]["found"]:
                 draw(args.folder, r, args.draw)
     if args.json:
-        notes = [{k: r[k] for k in ("file", "condition", "source", "ink", "text", "hyp", "seconds",
-                                    "boxes") if k in r} for r in rows]
+        keys = ("file", "condition", "source", "ink", "hand", "text", "hyp", "seconds", "boxes")
+        notes = [{k: r[k] for k in keys if k in r} for r in rows]
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump({"folder": str(args.folder), "line_model": line_model, "decoding": "greedy",
                        "report": rep, "notes": notes}, fh, indent=1)

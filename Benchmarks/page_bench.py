@@ -45,7 +45,7 @@ def six_line_note(seed):
     fonts = mn.FontLines(str(ROOT / ".." / "shared" / "data"))
     composed = mn.ComposedLines(str(ROOT / "Tests" / "Fixtures" / "lines"))
     rng = np.random.default_rng([seed, 6])
-    img, text, _, _, n = mn.make_note(rng, "font", "white", fonts, composed, False, n_lines=6)
+    img, text, _, _, n, _ = mn.make_note(rng, "font", "white", fonts, composed, False, n_lines=6)
     assert n == 6
     paper = tuple(int(v) for v in np.median(np.asarray(img.convert("RGB"))[:4].reshape(-1, 3), 0))
     scale = min(1500 / img.width, 1100 / img.height)

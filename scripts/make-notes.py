@@ -23,7 +23,7 @@ and is put on one paper condition (the ``condition`` column):
 The ink is black or blue (the ``ink`` column) on every condition; every note is turned a little
 (within 1 degree; ``angle``) and the lines are indented and spaced unevenly.  Notes are written as
 PNG or JPEG (``jpeg`` always JPEG), and listed in ``manifest.csv`` (file, text, condition, source,
-ink, angle, lines), the text's line breaks written as the two characters backslash and n, as in
+ink, angle, lines, hand: the font family or "fixture-lines"), the text's line breaks written as the two characters backslash and n, as in
 ../shared/bug-inputs/manifest.csv.  Everything is drawn from a generator seeded with (seed, note
 index), so a seed always gives the same notes.
 
@@ -219,14 +219,16 @@ def crop(mask, baseline):
 
 def make_note(rng, source, condition, fonts, composed, small, n_lines=None):
     """Draw one note (of `n_lines` lines, else 1 to 6): (image, text, ink name, angle, number of
-    lines)."""
+    lines, hand: the font family or "fixture-lines")."""
     drawn = int(rng.integers(1, 7))
     n_lines = n_lines or drawn
     x_height = rng.uniform(14, 22) if small else rng.uniform(20, 34)
     cap = x_height / 0.6  # the capital height of the composed strips
     lines = []  # (mask, baseline, text)
+    hand = "fixture-lines"
     if source == "font":
         face = fonts.pick_face(rng)
+        hand = face.family
         for _ in range(n_lines):
             text = fonts.text_for(rng, face)
             mask, base = fonts.line(rng, face, text, x_height)
@@ -277,7 +279,7 @@ def make_note(rng, source, condition, fonts, composed, small, n_lines=None):
         a = np.asarray(out, dtype=np.float32)
         a = a + sigma * rng.standard_normal(a.shape[:2], np.float32)[..., None]
         out = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "RGB")
-    return out, text, ink_name, angle, len(lines)
+    return out, text, ink_name, angle, len(lines), hand
 
 
 def paper(rng, condition, shape, baselines, pitch, cap):
@@ -393,12 +395,13 @@ def main():
         condition = CONDITIONS[i % len(CONDITIONS)]
         source = SOURCES[(i // len(CONDITIONS)) % len(SOURCES)]
         rng = np.random.default_rng([args.seed, i])
-        img, text, ink, angle, n = make_note(rng, source, condition, fonts, composed, args.small)
+        img, text, ink, angle, n, hand = make_note(rng, source, condition, fonts, composed,
+                                                   args.small)
         name = save(rng, img, condition, out / f"note-{i:03d}", args.small)
-        rows.append([name, escape(text), condition, source, ink, f"{angle:.2f}", n])
+        rows.append([name, escape(text), condition, source, ink, f"{angle:.2f}", n, hand])
     with open(out / "manifest.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["file", "text", "condition", "source", "ink", "angle", "lines"])
+        w.writerow(["file", "text", "condition", "source", "ink", "angle", "lines", "hand"])
         w.writerows(rows)
     total = sum((out / r[0]).stat().st_size for r in rows)
     print(f"{len(rows)} notes, {total / 1e6:.2f} MB -> {out}")

@@ -24,10 +24,78 @@ public struct PageInk: Sendable {
     ///   `ImageLimits.minimumSide` on a side.
     public init(_ image: GrayImage) throws {
         let fitted = image.fitted(maximumWidth: Self.workingSide, maximumHeight: Self.workingSide)
+        let paper = Self.paperRegion(fitted)
+        let sheet = paper == (0, 0, fitted.width, fitted.height) ? fitted : try fitted.cropped(x: paper.x, y: paper.y, width: paper.width, height: paper.height)
         var scratch = NormalizerScratch()
-        strokeWidth = try InkMap.extract(fitted, scratch: &scratch)
-        width = fitted.width; height = fitted.height
+        strokeWidth = try InkMap.extract(sheet, scratch: &scratch)
+        width = sheet.width; height = sheet.height
         ink = Array(scratch.ink.prefix(width * height))
         scale = Double(image.width) / Double(fitted.width)
+        origin = (paper.x, paper.y)
+    }
+
+    /// Where the map's pixel (0, 0) is in the working-resolution image: the paper's corner when a
+    /// dark surround (a table, a scanner lid) was cut away, else (0, 0).
+    public let origin: (x: Int, y: Int)
+
+    /// The sheet of paper in a photo with a dark surround: the longest runs of rows and of columns
+    /// whose mean luminance is nearer the paper's than the surround's, inset by 1%, when the
+    /// surround is near black (its rows or columns average under 80) and clearly darker than the
+    /// paper (by 60 grey levels or more), and covers at least 4% of the image;
+    /// the whole image otherwise (a dark-ink page, or paper to the edges).
+    static func paperRegion(_ image: GrayImage) -> (x: Int, y: Int, width: Int, height: Int) {
+        let (w, h) = (image.width, image.height)
+        let whole = (0, 0, w, h)
+        guard w >= 64, h >= 64 else { return whole }
+        var rowMean = [Double](repeating: 0, count: h), columnMean = [Double](repeating: 0, count: w)
+        for y in 0..<h {
+            for x in 0..<w {
+                let v = Double(image.pixels[y * w + x])
+                rowMean[y] += v; columnMean[x] += v
+            }
+        }
+        for y in 0..<h { rowMean[y] /= Double(w) }
+        for x in 0..<w { columnMean[x] /= Double(h) }
+        /// The longest run of values above the midpoint of the lowest and highest tenth.
+        func brightRun(_ v: [Double]) -> (Range<Int>, Double)? {
+            let sorted = v.sorted()
+            let dark = sorted[sorted.count / 10], bright = sorted[sorted.count * 9 / 10]
+            // A surround is near black (a table, a scanner lid); a shadow on the paper stays lighter.
+            guard bright - dark >= 60, dark < 80 else { return nil }
+            let mid = (dark + bright) / 2
+            var best = 0..<0, start = -1
+            for i in 0...v.count {
+                if i < v.count && v[i] > mid { if start < 0 { start = i } } else if start >= 0 {
+                    if i - start > best.count { best = start..<i }
+                    start = -1
+                }
+            }
+            return (best, mid)
+        }
+        let rows = brightRun(rowMean)?.0 ?? 0..<h, columns = brightRun(columnMean)?.0 ?? 0..<w
+        guard rows.count * columns.count < w * h * 96 / 100, rows.count >= h / 5, columns.count >= w / 5 else { return whole }
+        let insetX = max(1, w / 100), insetY = max(1, h / 100)
+        let x0 = min(w - 1, columns.lowerBound + insetX), y0 = min(h - 1, rows.lowerBound + insetY)
+        let x1 = max(x0 + 16, columns.upperBound - insetX), y1 = max(y0 + 16, rows.upperBound - insetY)
+        return (x0, y0, min(w, x1) - x0, min(h, y1) - y0)
+    }
+}
+
+extension GrayImage {
+    /// The rectangle at (`x`, `y`) of `width` x `height` pixels.
+    /// - Throws: `ImageError.invalidArgument` when it is not inside the image.
+    public func cropped(x: Int, y: Int, width cw: Int, height ch: Int) throws -> GrayImage {
+        guard x >= 0, y >= 0, cw > 0, ch > 0, x + cw <= width, y + ch <= height else {
+            throw ImageError.invalidArgument("crop \(cw)x\(ch) at (\(x), \(y)) is outside the \(width)x\(height) image")
+        }
+        var grey = [UInt8](repeating: 0, count: cw * ch)
+        var opacity: [UInt8]? = alpha.map { _ in [UInt8](repeating: 0, count: cw * ch) }
+        for row in 0..<ch {
+            for col in 0..<cw {
+                grey[row * cw + col] = pixels[(y + row) * width + x + col]
+                if let a = alpha { opacity![row * cw + col] = a[(y + row) * width + x + col] }
+            }
+        }
+        return try GrayImage(width: cw, height: ch, pixels: grey, alpha: opacity)
     }
 }

@@ -57,19 +57,22 @@ public enum LineSegmentation {
         let (w, h) = (page.width, page.height)
         let skew = estimateSkew(page)
         let ink = abs(skew) < skewStep / 2 ? page.ink : rotate(page.ink, width: w, height: h, degrees: -skew)
-        let (labels, components) = connectedComponents(ink, width: w, height: h, threshold: PageInk.strokeThreshold)
+        let (labels, found) = connectedComponents(ink, width: w, height: h, threshold: PageInk.strokeThreshold)
+        let writing = writingComponents(found, width: w, height: h)
+        let components = writing.map { found[$0] }
         let bands = lineBands(components, height: h)
         var members = [[Int]](repeating: [], count: bands.count)
         for (k, c) in components.enumerated() {
             guard let line = bestBand(c, bands) else { continue }
-            members[line].append(k)
+            members[line].append(writing[k])
         }
         // Inverse mapping: deskewed map -> map -> original pixels.
         let angle = skew * .pi / 180, cx = Double(w) / 2, cy = Double(h) / 2
         let scale = page.scale
+        let ox = Double(page.origin.x), oy = Double(page.origin.y)
         @Sendable func original(_ x: Double, _ y: Double) -> (Double, Double) {
             let dx = x - cx, dy = y - cy
-            return ((cx + dx * cos(angle) + dy * sin(angle)) * scale, (cy - dx * sin(angle) + dy * cos(angle)) * scale)
+            return ((ox + cx + dx * cos(angle) + dy * sin(angle)) * scale, (oy + cy - dx * sin(angle) + dy * cos(angle)) * scale)
         }
         @Sendable func box(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) -> Box {
             let corners = [original(x0, y0), original(x1, y0), original(x0, y1), original(x1, y1)]
@@ -82,9 +85,9 @@ public enum LineSegmentation {
 
         var lines: [SegmentedLine] = []
         for ids in members where !ids.isEmpty {
-            let x0 = ids.map { components[$0].x0 }.min()!, x1 = ids.map { components[$0].x1 }.max()!
-            let y0 = ids.map { components[$0].y0 }.min()!, y1 = ids.map { components[$0].y1 }.max()!
-            let mass = ids.reduce(0) { $0 + components[$1].count }
+            let x0 = ids.map { found[$0].x0 }.min()!, x1 = ids.map { found[$0].x1 }.max()!
+            let y0 = ids.map { found[$0].y0 }.min()!, y1 = ids.map { found[$0].y1 }.max()!
+            let mass = ids.reduce(0) { $0 + found[$1].count }
             // A line holds at least a short stroke's worth of ink.
             guard mass >= Int(max(4, 3 * page.strokeWidth * page.strokeWidth)), y1 - y0 >= 3 else { continue }
             let own = Set(ids.map { $0 + 1 })
@@ -150,6 +153,26 @@ public enum LineSegmentation {
             components.append(c)
         }
         return (labels, components)
+    }
+
+    /// The components that can be writing (indices into `components`): not what the page
+    /// preprocessing left of its surroundings. Dropped: solid blobs (a shadow's or a frame's remains:
+    /// more than half of their box is ink, and they are larger than a character), long thin rules
+    /// (a margin line or a ruled line: fifteen times longer than wide and longer than three characters),
+    /// and pieces along the image's border (a frame's texture: touching it within the outer 3%).
+    static func writingComponents(_ components: [Component], width w: Int, height h: Int) -> [Int] {
+        let inner = components.filter { $0.x0 > 1 && $0.y0 > 1 && $0.x1 < w - 1 && $0.y1 < h - 1 && $0.count >= 4 }
+        let heights = inner.map { $0.y1 - $0.y0 }.sorted()
+        let typical = max(3, heights.isEmpty ? 3 : heights[heights.count / 2])
+        let band = max(2, min(w, h) * 3 / 100)
+        return components.indices.filter { i in
+            let c = components[i], cw = c.x1 - c.x0, ch = c.y1 - c.y0
+            let solid = c.count * 2 > cw * ch && min(cw, ch) > 2 * typical
+            let rule = max(cw, ch) > 3 * typical && max(cw, ch) > 15 * max(1, min(cw, ch))
+            let edge = (c.x0 <= 1 || c.y0 <= 1 || c.x1 >= w - 1 || c.y1 >= h - 1)
+                && (c.x1 <= band || c.y1 <= band || c.x0 >= w - band || c.y0 >= h - band || max(cw, ch) > 2 * typical)
+            return !solid && !rule && !edge
+        }
     }
 
     /// The row bands of the lines: runs of rows covered by components' cores (weighted by width),

@@ -88,7 +88,7 @@ public struct TextReading: Equatable, Sendable {
     /// Rejection applies to each line; the page is rejected when every line is, and its candidate
     /// is then the text as read.
     init(page: PageReading) {
-        let read = page.lines.map { $0.reading.alternatives.first?.text ?? "" }.joined(separator: "\n")
+        let read = page.lines.map { $0.reading.rejected ? $0.reading.alternatives.first?.text ?? "" : $0.text }.joined(separator: "\n")
         let allRejected = !page.lines.isEmpty && page.lines.allSatisfy(\.reading.rejected)
         self.init(best: page.text, confidence: page.confidence, characters: [], alternatives: [Candidate(text: read, probability: page.confidence)],
                   rejectThreshold: allRejected ? .infinity : 0, mode: .page, steps: 0)

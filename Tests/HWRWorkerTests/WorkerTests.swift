@@ -20,8 +20,20 @@ class WorkerHarness: XCTestCase {
         return path
     }
 
-    /// A free TCP port on loopback.
+    /// Ports handed out so far: the system may offer a port again once its probe socket is closed,
+    /// and two endpoints of one test must differ.
+    nonisolated(unsafe) static var handedOut = Set<Int>()
+
+    /// A free TCP port on 127.0.0.1 that no earlier call returned.
     func freePort() -> Int {
+        while true {
+            let port = probePort()
+            if Self.handedOut.insert(port).inserted { return port }
+        }
+    }
+
+    /// A port the system reports free now.
+    private func probePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -77,9 +89,14 @@ class WorkerHarness: XCTestCase {
 
     func dealer(_ endpoint: String) throws -> Socket {
         let s = try Socket(context, type: ZMQ_DEALER)
+        try bounded(s)
         try s.connect(endpoint)
         return s
     }
+
+    /// A test socket whose receives give up after 30 s (nil): a lost reply fails a test instead of
+    /// hanging the suite.
+    func bounded(_ socket: Socket) throws { try socket.setOption(ZMQ_RCVTIMEO, Int32(30_000)) }
 
     /// Waits until the worker answers a health request.
     func waitUntilServing(_ endpoint: String) throws {
@@ -151,6 +168,7 @@ final class WorkerTests: WorkerHarness {
             XCTAssertEqual(try call(s, [recognizeK("again")]).recognize.result.text, "K")
             // A REQ-style envelope (empty delimiter) is echoed back.
             let req = try Socket(context, type: ZMQ_REQ)
+            try bounded(req)
             try req.connect(endpoint)
             try req.send([recognizeK("req")])
             XCTAssertEqual(try Hwr_V1_Reply(serializedBytes: try XCTUnwrap(try req.receive()).last!).requestID, "req")
@@ -190,7 +208,11 @@ final class WorkerTests: WorkerHarness {
         let s = try dealer(front)
         for i in 0..<40 { try s.send([recognizeK("b\(i)")]) }
         var ids = Set<String>()
-        for _ in 0..<40 { ids.insert(try Hwr_V1_Reply(serializedBytes: try XCTUnwrap(try s.receive()).last!).requestID) }
+        for _ in 0..<40 {
+            // Never wait forever: a lost reply fails the test instead of hanging the suite.
+            guard s.waitForInput(milliseconds: 20_000) else { return XCTFail("the broker stopped answering") }
+            ids.insert(try Hwr_V1_Reply(serializedBytes: try XCTUnwrap(try s.receive()).last!).requestID)
+        }
         XCTAssertEqual(ids.count, 40)
         // The two workers differ in their batch limit: model info answered by both shows both.
         var limits = Set<UInt32>()
@@ -201,6 +223,7 @@ final class WorkerTests: WorkerHarness {
     func testPipelineStageReadsFromPushAndWritesToPull() throws {
         let up = "tcp://127.0.0.1:\(freePort())", down = "tcp://127.0.0.1:\(freePort())"
         let source = try Socket(context, type: ZMQ_PUSH), sink = try Socket(context, type: ZMQ_PULL)
+        try bounded(sink)
         try source.bind(up)
         try sink.bind(down)
         try start(["worker", "--pull", up, "--push", down])

@@ -109,22 +109,30 @@ def _from_array(obj: Any) -> Prepared:
 _PIL_REFUSED = ("I", "F")
 
 
-def _from_pil(img: Any) -> Prepared:
+def grey_or_rgba(img: Any) -> Any:
+    """A PIL image as 8-bit grey ("L") or RGBA, the two layouts the library reads: bilevel images
+    become grey, every other mode RGBA. Raises :class:`InvalidArgumentError` for 32-bit integer and
+    float images ("I", "F") and modes PIL cannot convert."""
     mode = img.mode
     if mode == "1":
-        img, mode = img.convert("L"), "L"
+        return img.convert("L")
     if mode.startswith(_PIL_REFUSED):
         raise InvalidArgumentError(
             f"PIL images of mode {mode!r} are not supported: convert them to 'L' (8-bit grey) first")
-    if mode != "L" and mode != "RGBA":
+    if mode in ("L", "RGBA"):
+        return img
+    try:
+        return img.convert("RGBA")
+    except ValueError:
         try:
-            img = img.convert("RGBA")
-        except ValueError:
-            try:
-                img = img.convert("RGB").convert("RGBA")
-            except ValueError as e:
-                raise InvalidArgumentError(f"cannot convert a PIL image of mode {mode!r} to RGBA: {e}") from e
-        mode = "RGBA"
+            return img.convert("RGB").convert("RGBA")
+        except ValueError as e:
+            raise InvalidArgumentError(f"cannot convert a PIL image of mode {mode!r} to RGBA: {e}") from e
+
+
+def _from_pil(img: Any) -> Prepared:
+    img = grey_or_rgba(img)
+    mode = img.mode
     width, height = img.size
     data = img.tobytes()
     bpp = 1 if mode == "L" else 4

@@ -14,11 +14,11 @@ import os
 import threading
 import time
 import uuid
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Literal, Optional, Sequence, Tuple,
-                    Type, TypeVar, Union, overload)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple,
+                    Type, TypeVar, Union)
 
 from . import _images, _lib
-from .engine import BatchErrors, _check_int, _check_str
+from .engine import BatchErrors, _BatchCalls, _check_int, _check_str
 from .errors import (HwrError, HwrIOError, ImageDecodeError, ImageTooLargeError, InternalError,
                      InvalidArgumentError, OverloadedError, ShuttingDownError, TimeoutError,
                      UnsupportedError, WrongVersionError)
@@ -139,25 +139,12 @@ def _fill_from_array(msg: Any, obj: Any) -> None:
 
 
 def _fill_from_pil(msg: Any, img: Any) -> None:
-    mode = img.mode
-    if mode == "1":
-        img, mode = img.convert("L"), "L"
-    if mode.startswith(_images._PIL_REFUSED):
-        raise InvalidArgumentError(
-            f"PIL images of mode {mode!r} are not supported: convert them to 'L' (8-bit grey) first")
-    if mode == "L":
+    img = _images.grey_or_rgba(img)  # as the Engine does
+    if img.mode == "L":
         msg.encoding = _ENCODING_GRAY8
         msg.width, msg.height = img.size
         msg.data = img.tobytes()
         return
-    if mode != "RGBA":  # as the Engine does: every other mode goes through RGBA
-        try:
-            img = img.convert("RGBA")
-        except ValueError:
-            try:
-                img = img.convert("RGB").convert("RGBA")
-            except ValueError as e:
-                raise InvalidArgumentError(f"cannot convert a PIL image of mode {mode!r} to RGBA: {e}") from e
     msg.encoding = _ENCODING_PNG
     msg.data = _png(img)
 
@@ -251,7 +238,7 @@ def _reading(rec: Any, cls: Type[R]) -> R:
                bool(rec.rejected))
 
 
-class Client:
+class Client(_BatchCalls):
     """A client of an ``hwr worker`` (ZeroMQ): the recognition calls of :class:`hwr.Engine`, with
     the same arguments, result types and errors, run by a worker process.
 
@@ -576,22 +563,9 @@ class Client:
         return self._single(image, _MODE_CHAR,
                             lambda o: _char_options(o, top_k, charset, reject_threshold), CharResult)
 
-    @overload
-    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = ...,
-                        charset: Optional[str] = ..., errors: Literal["raise"] = ..., *,
-                        reject_threshold: float = ...) -> List[CharResult]: ...
-
-    @overload
-    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = ...,
-                        charset: Optional[str] = ..., *, errors: Literal["return"],
-                        reject_threshold: float = ...) -> List[Union[CharResult, HwrError]]: ...
-
-    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = None,
-                        charset: Optional[str] = None, errors: BatchErrors = "raise", *,
-                        reject_threshold: float = 0.0) -> Sequence[Union[CharResult, HwrError]]:
-        """Recognises many character images in one request (``RecognizeBatch``): as
-        :meth:`hwr.Engine.recognize_batch`, including ``errors="raise"`` / ``"return"``. A batch
-        larger than the worker's ``max_batch`` raises :class:`ImageTooLargeError`."""
+    def _char_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int], charset: Optional[str],
+                    reject_threshold: float, errors: BatchErrors) -> Sequence[Union[CharResult, HwrError]]:
+        # One RecognizeBatch request; larger than the worker's max_batch: ImageTooLargeError.
         return self._many(images, _MODE_CHAR, lambda o: _char_options(o, top_k, charset, reject_threshold),
                           CharResult, errors)
 
@@ -606,26 +580,10 @@ class Client:
                             lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
                                                     reject_threshold), LineResult)
 
-    @overload
-    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ...,
-                        errors: Literal["raise"] = ..., *, auto: bool = ..., beam_width: Optional[int] = ...,
-                        lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
-                        alternatives: Optional[int] = ..., reject_threshold: float = ...) -> List[LineResult]: ...
-
-    @overload
-    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ..., *,
-                        errors: Literal["return"], auto: bool = ..., beam_width: Optional[int] = ...,
-                        lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
-                        alternatives: Optional[int] = ...,
-                        reject_threshold: float = ...) -> List[Union[LineResult, HwrError]]: ...
-
-    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = None,
-                        errors: BatchErrors = "raise", *, auto: bool = False, beam_width: Optional[int] = None,
-                        lexicon: Optional[Iterable[str]] = None, pattern: Optional[str] = None,
-                        alternatives: Optional[int] = None,
-                        reject_threshold: float = 0.0) -> Sequence[Union[LineResult, HwrError]]:
-        """Reads many line images in one request: :meth:`recognize_line` for each, with the
-        per-item error handling of :meth:`recognize_batch`."""
+    def _line_batch(self, images: Iterable[_images.ImageLike], auto: bool, charset: Optional[str],
+                    beam_width: Optional[int], lexicon: Optional[Iterable[str]], pattern: Optional[str],
+                    alternatives: Optional[int], reject_threshold: float,
+                    errors: BatchErrors) -> Sequence[Union[LineResult, HwrError]]:
         return self._many(images, _MODE_AUTO if auto else _MODE_LINE,
                           lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
                                                   reject_threshold), LineResult, errors)

@@ -59,7 +59,88 @@ def _check_str(name: str, value: Any) -> bytes:
         raise InvalidArgumentError(f"{name} is not valid Unicode text: {e.reason}") from None
 
 
-class Engine:
+
+class _BatchCalls:
+    """The batch calls of :class:`Engine` and :class:`hwr.Client`, declared once: each class
+    runs them its own way (``_char_batch``, ``_line_batch``)."""
+
+    def _char_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int], charset: Optional[str],
+                    reject_threshold: float, errors: BatchErrors) -> Sequence[Union[CharResult, HwrError]]:
+        raise NotImplementedError
+
+    def _line_batch(self, images: Iterable[_images.ImageLike], auto: bool, charset: Optional[str],
+                    beam_width: Optional[int], lexicon: Optional[Iterable[str]], pattern: Optional[str],
+                    alternatives: Optional[int], reject_threshold: float,
+                    errors: BatchErrors) -> Sequence[Union[LineResult, HwrError]]:
+        raise NotImplementedError
+
+    @overload
+    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = ...,
+                        charset: Optional[str] = ..., errors: Literal["raise"] = ..., *,
+                        reject_threshold: float = ...) -> List[CharResult]: ...
+
+    @overload
+    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = ...,
+                        charset: Optional[str] = ..., *, errors: Literal["return"],
+                        reject_threshold: float = ...) -> List[Union[CharResult, HwrError]]: ...
+
+    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = None,
+                        charset: Optional[str] = None, errors: BatchErrors = "raise", *,
+                        reject_threshold: float = 0.0) -> Sequence[Union[CharResult, HwrError]]:
+        """Recognises many character images in one batched pass (faster than one by one).
+
+        A bad image does not stop the batch: every other image is still recognised. What happens
+        to the failed ones depends on ``errors``:
+
+        * ``"raise"`` (default): after the whole batch was processed, the error of the *first*
+          failed item is raised (an :class:`HwrError` subclass whose ``index`` is the item's
+          position). Its ``results`` attribute holds the complete list, as ``"return"`` gives it.
+        * ``"return"``: the list holds, at a failed item's position, the :class:`HwrError`
+          subclass instance describing it (not raised; ``index`` set), and a
+          :class:`CharResult` everywhere else. Test with ``isinstance(item, hwr.HwrError)``.
+
+        Item errors are image errors (decode, empty, too large, invalid raw layout) and unreadable
+        paths (:class:`HwrIOError`). Arguments that are wrong for the whole call (``top_k``,
+        ``charset``, ``errors``, an item that is not an image type at all (:class:`TypeError`), an
+        array of the wrong dtype or shape (:class:`InvalidArgumentError`)) raise immediately,
+        before anything is recognised.
+
+        Args:
+            images: the images (any type :meth:`recognize_char` accepts). An empty iterable gives
+                an empty list.
+            top_k, charset, reject_threshold: as for :meth:`recognize_char`.
+            errors: ``"raise"`` or ``"return"``.
+
+        Returns:
+            One entry per image, in order.
+        """
+        return self._char_batch(images, top_k, charset, reject_threshold, errors)
+
+    @overload
+    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ...,
+                        errors: Literal["raise"] = ..., *, auto: bool = ..., beam_width: Optional[int] = ...,
+                        lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
+                        alternatives: Optional[int] = ..., reject_threshold: float = ...) -> List[LineResult]: ...
+
+    @overload
+    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ..., *,
+                        errors: Literal["return"], auto: bool = ..., beam_width: Optional[int] = ...,
+                        lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
+                        alternatives: Optional[int] = ...,
+                        reject_threshold: float = ...) -> List[Union[LineResult, HwrError]]: ...
+
+    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = None,
+                        errors: BatchErrors = "raise", *, auto: bool = False, beam_width: Optional[int] = None,
+                        lexicon: Optional[Iterable[str]] = None, pattern: Optional[str] = None,
+                        alternatives: Optional[int] = None,
+                        reject_threshold: float = 0.0) -> Sequence[Union[LineResult, HwrError]]:
+        """Reads many line images in one batched pass: :meth:`recognize_line` for each, with the
+        per-item error handling of :meth:`recognize_batch` (``errors="raise"`` or ``"return"``)."""
+        return self._line_batch(images, auto, charset, beam_width, lexicon, pattern, alternatives, reject_threshold,
+                                errors)
+
+
+class Engine(_BatchCalls):
     """A handwriting recognition engine: the character model, optionally the line model (which
     also reads pages), and their workspaces.
 
@@ -398,46 +479,8 @@ class Engine:
         opts = self._char_options(top_k, charset, reject_threshold)
         return self._single(image, opts, CharResult)
 
-    @overload
-    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = ...,
-                        charset: Optional[str] = ..., errors: Literal["raise"] = ..., *,
-                        reject_threshold: float = ...) -> List[CharResult]: ...
-
-    @overload
-    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = ...,
-                        charset: Optional[str] = ..., *, errors: Literal["return"],
-                        reject_threshold: float = ...) -> List[Union[CharResult, HwrError]]: ...
-
-    def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = None,
-                        charset: Optional[str] = None, errors: BatchErrors = "raise", *,
-                        reject_threshold: float = 0.0) -> Sequence[Union[CharResult, HwrError]]:
-        """Recognises many character images in one batched pass (faster than one by one).
-
-        A bad image does not stop the batch: every other image is still recognised. What happens
-        to the failed ones depends on ``errors``:
-
-        * ``"raise"`` (default): after the whole batch was processed, the error of the *first*
-          failed item is raised (an :class:`HwrError` subclass whose ``index`` is the item's
-          position). Its ``results`` attribute holds the complete list, as ``"return"`` gives it.
-        * ``"return"``: the list holds, at a failed item's position, the :class:`HwrError`
-          subclass instance describing it (not raised; ``index`` set), and a
-          :class:`CharResult` everywhere else. Test with ``isinstance(item, hwr.HwrError)``.
-
-        Item errors are image errors (decode, empty, too large, invalid raw layout) and unreadable
-        paths (:class:`HwrIOError`). Arguments that are wrong for the whole call (``top_k``,
-        ``charset``, ``errors``, an item that is not an image type at all (:class:`TypeError`), an
-        array of the wrong dtype or shape (:class:`InvalidArgumentError`)) raise immediately,
-        before anything is recognised.
-
-        Args:
-            images: the images (any type :meth:`recognize_char` accepts). An empty iterable gives
-                an empty list.
-            top_k, charset, reject_threshold: as for :meth:`recognize_char`.
-            errors: ``"raise"`` or ``"return"``.
-
-        Returns:
-            One entry per image, in order.
-        """
+    def _char_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int], charset: Optional[str],
+                    reject_threshold: float, errors: BatchErrors) -> Sequence[Union[CharResult, HwrError]]:
         opts = self._char_options(top_k, charset, reject_threshold)
         return self._many(images, opts, CharResult, errors)
 
@@ -483,26 +526,10 @@ class Engine:
         opts = self._line_options(mode, charset, beam_width, lexicon, pattern, alternatives, reject_threshold)
         return self._single(image, opts, LineResult)
 
-    @overload
-    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ...,
-                        errors: Literal["raise"] = ..., *, auto: bool = ..., beam_width: Optional[int] = ...,
-                        lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
-                        alternatives: Optional[int] = ..., reject_threshold: float = ...) -> List[LineResult]: ...
-
-    @overload
-    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ..., *,
-                        errors: Literal["return"], auto: bool = ..., beam_width: Optional[int] = ...,
-                        lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
-                        alternatives: Optional[int] = ...,
-                        reject_threshold: float = ...) -> List[Union[LineResult, HwrError]]: ...
-
-    def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = None,
-                        errors: BatchErrors = "raise", *, auto: bool = False, beam_width: Optional[int] = None,
-                        lexicon: Optional[Iterable[str]] = None, pattern: Optional[str] = None,
-                        alternatives: Optional[int] = None,
-                        reject_threshold: float = 0.0) -> Sequence[Union[LineResult, HwrError]]:
-        """Reads many line images in one batched pass: :meth:`recognize_line` for each, with the
-        per-item error handling of :meth:`recognize_batch` (``errors="raise"`` or ``"return"``)."""
+    def _line_batch(self, images: Iterable[_images.ImageLike], auto: bool, charset: Optional[str],
+                    beam_width: Optional[int], lexicon: Optional[Iterable[str]], pattern: Optional[str],
+                    alternatives: Optional[int], reject_threshold: float,
+                    errors: BatchErrors) -> Sequence[Union[LineResult, HwrError]]:
         mode = _lib.HWR_MODE_AUTO if auto else _lib.HWR_MODE_LINE
         opts = self._line_options(mode, charset, beam_width, lexicon, pattern, alternatives, reject_threshold)
         return self._many(images, opts, LineResult, errors)

@@ -74,14 +74,21 @@ def _check_dims(width: int, height: int, stride: int) -> None:
         raise ImageTooLargeError(f"{width}x{height} image (stride {stride}) exceeds the C API's int32 range")
 
 
-def _from_array(obj: Any) -> Prepared:
+def uint8_array(obj: Any) -> Any:
+    """``obj`` as a NumPy uint8 array, a single channel squeezed to H x W. Raises
+    :class:`InvalidArgumentError` for any other dtype."""
     import numpy as np  # noqa: PLC0415 - optional dependency, imported on use
 
     a = np.asarray(obj)
     if a.dtype != np.uint8:
         raise InvalidArgumentError(f"image array must have dtype uint8, not {a.dtype}")
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[:, :, 0]
+    return a[:, :, 0] if a.ndim == 3 and a.shape[2] == 1 else a
+
+
+def _from_array(obj: Any) -> Prepared:
+    import numpy as np  # noqa: PLC0415 - optional dependency, imported on use
+
+    a = uint8_array(obj)
     if a.ndim == 2:
         height, width = a.shape
         bpp, fmt = 1, _lib.HWR_IMAGE_GRAY8

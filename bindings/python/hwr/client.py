@@ -18,7 +18,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional
                     Type, TypeVar, Union)
 
 from . import _images, _lib
-from .engine import BatchErrors, _BatchCalls, _check_int, _check_str
+from .engine import BatchErrors, _BatchCalls, _check_int, _check_str, _settle
 from .errors import (HwrError, HwrIOError, ImageDecodeError, ImageTooLargeError, InternalError,
                      InvalidArgumentError, OverloadedError, ShuttingDownError, TimeoutError,
                      UnsupportedError, WrongVersionError)
@@ -115,11 +115,7 @@ def _png(img: Any) -> bytes:
 def _fill_from_array(msg: Any, obj: Any) -> None:
     import numpy as np  # noqa: PLC0415 - optional dependency, imported on use
 
-    a = np.asarray(obj)
-    if a.dtype != np.uint8:
-        raise InvalidArgumentError(f"image array must have dtype uint8, not {a.dtype}")
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[:, :, 0]
+    a = _images.uint8_array(obj)
     if a.ndim == 2:
         msg.encoding = _ENCODING_GRAY8
         msg.height, msg.width = (int(n) for n in a.shape)
@@ -543,13 +539,7 @@ class Client(_BatchCalls):
                         out[i] = _wire_error(rec.status, rec.message, request_id, index=i)
                     else:
                         out[i] = _reading(rec, cls)
-        results: List[Union[R, HwrError]] = [r for r in out if r is not None]
-        if errors == "raise":
-            for r in results:
-                if isinstance(r, HwrError):
-                    r.results = results
-                    raise r
-        return results
+        return _settle([r for r in out if r is not None], errors)
 
     def recognize_char(self, image: _images.ImageLike, top_k: Optional[int] = None, charset: Optional[str] = None, *,
                        reject_threshold: float = 0.0) -> CharResult:

@@ -48,6 +48,17 @@ def _option(name: str, value: Optional[int], default: int) -> int:
     return default if value is None else _check_int(name, value)
 
 
+def _settle(results: List[Any], errors: BatchErrors) -> List[Any]:
+    """A batch's results as ``errors`` asks: returned as they are (``"return"``), or (``"raise"``)
+    the first failed item's error raised with the whole list as its ``results``."""
+    if errors == "raise":
+        for r in results:
+            if isinstance(r, HwrError):
+                r.results = results
+                raise r
+    return results
+
+
 def _check_str(name: str, value: Any) -> bytes:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
@@ -442,13 +453,7 @@ class Engine(_BatchCalls):
 
             self._call(self._lib.hwr_recognize_batch, array, len(prepared), opts, len(prepared), read)
         del prepared
-        results: List[Union[R, HwrError]] = [r for r in out if r is not None]
-        if errors == "raise":
-            for r in results:
-                if isinstance(r, HwrError):
-                    r.results = results
-                    raise r
-        return results
+        return _settle([r for r in out if r is not None], errors)
 
     # ---- characters --------------------------------------------------------------------------
 

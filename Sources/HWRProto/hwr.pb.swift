@@ -182,8 +182,13 @@ public nonisolated enum Hwr_V1_Mode: SwiftProtobuf.Enum, Swift.CaseIterable {
   /// A word, code or line, without segmentation (line model + CTC).
   case line // = 1
 
-  /// The line model, falling back to the character model for a single character.
+  /// The line model, falling back to the character model for a single character, and reading an
+  /// image with several lines as a page.
   case auto // = 2
+
+  /// A page, note or form field with several lines: lines found, each read by the line model; the
+  /// layout is in Recognition.lines.
+  case page // = 3
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -195,6 +200,7 @@ public nonisolated enum Hwr_V1_Mode: SwiftProtobuf.Enum, Swift.CaseIterable {
     case 0: self = .char
     case 1: self = .line
     case 2: self = .auto
+    case 3: self = .page
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -204,6 +210,7 @@ public nonisolated enum Hwr_V1_Mode: SwiftProtobuf.Enum, Swift.CaseIterable {
     case .char: return 0
     case .line: return 1
     case .auto: return 2
+    case .page: return 3
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -213,6 +220,7 @@ public nonisolated enum Hwr_V1_Mode: SwiftProtobuf.Enum, Swift.CaseIterable {
     .char,
     .line,
     .auto,
+    .page,
   ]
 
 }
@@ -509,6 +517,80 @@ public nonisolated struct Hwr_V1_Alternative: Sendable {
   public init() {}
 }
 
+/// A rectangle in pixels of the image as it is meant to be viewed (after its EXIF orientation):
+/// top-left corner and size.
+public nonisolated struct Hwr_V1_Box: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var x: Int32 = 0
+
+  public var y: Int32 = 0
+
+  public var width: Int32 = 0
+
+  public var height: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A word of a page's line.
+public nonisolated struct Hwr_V1_Word: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var text: String = String()
+
+  public var confidence: Float = 0
+
+  public var box: Hwr_V1_Box {
+    get {_box ?? Hwr_V1_Box()}
+    set {_box = newValue}
+  }
+  /// Returns true if `box` has been explicitly set.
+  public var hasBox: Bool {self._box != nil}
+  /// Clears the value of `box`. Subsequent reads from it will return its default value.
+  public mutating func clearBox() {self._box = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _box: Hwr_V1_Box? = nil
+}
+
+/// A line of a page, with its words left to right.
+public nonisolated struct Hwr_V1_Line: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var text: String = String()
+
+  public var confidence: Float = 0
+
+  public var box: Hwr_V1_Box {
+    get {_box ?? Hwr_V1_Box()}
+    set {_box = newValue}
+  }
+  /// Returns true if `box` has been explicitly set.
+  public var hasBox: Bool {self._box != nil}
+  /// Clears the value of `box`. Subsequent reads from it will return its default value.
+  public mutating func clearBox() {self._box = nil}
+
+  public var words: [Hwr_V1_Word] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _box: Hwr_V1_Box? = nil
+}
+
 /// The recognition of one image.
 public nonisolated struct Hwr_V1_Recognition: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -528,6 +610,10 @@ public nonisolated struct Hwr_V1_Recognition: Sendable {
   public var alternatives: [Hwr_V1_Alternative] = []
 
   public var rejected: Bool = false
+
+  /// Page mode (or auto mode on a page): the lines top to bottom; empty otherwise. A client that
+  /// does not know this field still gets the text (lines joined by line breaks).
+  public var lines: [Hwr_V1_Line] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -684,7 +770,7 @@ nonisolated extension Hwr_V1_Encoding: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Hwr_V1_Mode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MODE_CHAR\0\u{1}MODE_LINE\0\u{1}MODE_AUTO\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MODE_CHAR\0\u{1}MODE_LINE\0\u{1}MODE_AUTO\0\u{1}MODE_PAGE\0")
 }
 
 nonisolated extension Hwr_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1233,9 +1319,147 @@ nonisolated extension Hwr_V1_Alternative: SwiftProtobuf.Message, SwiftProtobuf._
   }
 }
 
+nonisolated extension Hwr_V1_Box: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Box"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}x\0\u{1}y\0\u{1}width\0\u{1}height\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.x) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.y) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.width) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.height) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.x != 0 {
+      try visitor.visitSingularInt32Field(value: self.x, fieldNumber: 1)
+    }
+    if self.y != 0 {
+      try visitor.visitSingularInt32Field(value: self.y, fieldNumber: 2)
+    }
+    if self.width != 0 {
+      try visitor.visitSingularInt32Field(value: self.width, fieldNumber: 3)
+    }
+    if self.height != 0 {
+      try visitor.visitSingularInt32Field(value: self.height, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hwr_V1_Box, rhs: Hwr_V1_Box) -> Bool {
+    if lhs.x != rhs.x {return false}
+    if lhs.y != rhs.y {return false}
+    if lhs.width != rhs.width {return false}
+    if lhs.height != rhs.height {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hwr_V1_Word: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Word"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}confidence\0\u{1}box\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 2: try { try decoder.decodeSingularFloatField(value: &self.confidence) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._box) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 1)
+    }
+    if self.confidence.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.confidence, fieldNumber: 2)
+    }
+    try { if let v = self._box {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hwr_V1_Word, rhs: Hwr_V1_Word) -> Bool {
+    if lhs.text != rhs.text {return false}
+    if lhs.confidence != rhs.confidence {return false}
+    if lhs._box != rhs._box {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Hwr_V1_Line: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Line"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{1}confidence\0\u{1}box\0\u{1}words\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 2: try { try decoder.decodeSingularFloatField(value: &self.confidence) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._box) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.words) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 1)
+    }
+    if self.confidence.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.confidence, fieldNumber: 2)
+    }
+    try { if let v = self._box {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.words.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.words, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Hwr_V1_Line, rhs: Hwr_V1_Line) -> Bool {
+    if lhs.text != rhs.text {return false}
+    if lhs.confidence != rhs.confidence {return false}
+    if lhs._box != rhs._box {return false}
+    if lhs.words != rhs.words {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Hwr_V1_Recognition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Recognition"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}message\0\u{1}text\0\u{1}confidence\0\u{1}chars\0\u{1}alternatives\0\u{1}rejected\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}message\0\u{1}text\0\u{1}confidence\0\u{1}chars\0\u{1}alternatives\0\u{1}rejected\0\u{1}lines\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1250,6 +1474,7 @@ nonisolated extension Hwr_V1_Recognition: SwiftProtobuf.Message, SwiftProtobuf._
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.chars) }()
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.alternatives) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.rejected) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
       default: break
       }
     }
@@ -1277,6 +1502,9 @@ nonisolated extension Hwr_V1_Recognition: SwiftProtobuf.Message, SwiftProtobuf._
     if self.rejected != false {
       try visitor.visitSingularBoolField(value: self.rejected, fieldNumber: 7)
     }
+    if !self.lines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lines, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1288,6 +1516,7 @@ nonisolated extension Hwr_V1_Recognition: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.chars != rhs.chars {return false}
     if lhs.alternatives != rhs.alternatives {return false}
     if lhs.rejected != rhs.rejected {return false}
+    if lhs.lines != rhs.lines {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -20,6 +20,22 @@ public final class EngineABI: @unchecked Sendable {
     typealias SubString = @convention(c) (OpaquePointer?, Int, Int) -> UnsafePointer<CChar>?
     typealias SubFloat = @convention(c) (OpaquePointer?, Int, Int) -> Float
     typealias Free = @convention(c) (OpaquePointer?) -> Void
+    typealias LineCount = @convention(c) (OpaquePointer?, Int) -> Int
+    typealias LineString = @convention(c) (OpaquePointer?, Int, Int) -> UnsafePointer<CChar>?
+    typealias LineFloat = @convention(c) (OpaquePointer?, Int, Int) -> Float
+    typealias LineBox = @convention(c) (OpaquePointer?, Int, Int, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?,
+                                        UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?) -> Int32
+    typealias WordCount = @convention(c) (OpaquePointer?, Int, Int) -> Int
+    typealias WordString = @convention(c) (OpaquePointer?, Int, Int, Int) -> UnsafePointer<CChar>?
+    typealias WordFloat = @convention(c) (OpaquePointer?, Int, Int, Int) -> Float
+    typealias WordBox = @convention(c) (OpaquePointer?, Int, Int, Int, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?,
+                                        UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?) -> Int32
+
+    /// The page-layout getters (hwr.h 1.1.0).
+    struct Layout {
+        let lineCount: LineCount, lineText: LineString, lineConfidence: LineFloat, lineBox: LineBox
+        let wordCount: WordCount, wordText: WordString, wordConfidence: WordFloat, wordBox: WordBox
+    }
     typealias SetLogCallback = @convention(c) (hwr_log_callback?, Int32, UnsafeMutableRawPointer?) -> Int32
 
     /// Path of the loaded library.
@@ -33,6 +49,8 @@ public final class EngineABI: @unchecked Sendable {
     let charCount: ItemCount, charText: SubString, charScore: SubFloat, free: Free
     /// hwr_set_log_callback, absent from libraries older than 1.1.0.
     let setLogCallback: SetLogCallback?
+    /// The page-layout getters; nil for a library older than 1.1.0.
+    let layout: Layout?
 
     /// Errors of loading an engine library.
     public enum LoadError: Error, CustomStringConvertible {
@@ -89,6 +107,17 @@ public final class EngineABI: @unchecked Sendable {
         charScore = try symbol("hwr_result_char_score", as: SubFloat.self)
         free = try symbol("hwr_result_free", as: Free.self)
         setLogCallback = optionalSymbol("hwr_set_log_callback", as: SetLogCallback.self)
+        if let lineCount = optionalSymbol("hwr_result_line_count", as: LineCount.self) {
+            layout = Layout(lineCount: lineCount, lineText: try symbol("hwr_result_line_text", as: LineString.self),
+                            lineConfidence: try symbol("hwr_result_line_confidence", as: LineFloat.self),
+                            lineBox: try symbol("hwr_result_line_box", as: LineBox.self),
+                            wordCount: try symbol("hwr_result_word_count", as: WordCount.self),
+                            wordText: try symbol("hwr_result_word_text", as: WordString.self),
+                            wordConfidence: try symbol("hwr_result_word_confidence", as: WordFloat.self),
+                            wordBox: try symbol("hwr_result_word_box", as: WordBox.self))
+        } else {
+            layout = nil
+        }
     }
 
     /// Routes the library's diagnostics at `logger`'s level and above to `logger` (source "engine").

@@ -206,7 +206,32 @@ public final class Service: @unchecked Sendable {
             a.score = abi.candidateScore(result, i, k)
             return a
         }
+        if let layout = abi.layout {
+            r.lines = (0..<layout.lineCount(result, i)).map { l in
+                var line = Hwr_V1_Line()
+                line.text = layout.lineText(result, i, l).map { String(cString: $0) } ?? ""
+                line.confidence = layout.lineConfidence(result, i, l)
+                line.box = Self.box { layout.lineBox(result, i, l, $0, $1, $2, $3) }
+                line.words = (0..<layout.wordCount(result, i, l)).map { w in
+                    var word = Hwr_V1_Word()
+                    word.text = layout.wordText(result, i, l, w).map { String(cString: $0) } ?? ""
+                    word.confidence = layout.wordConfidence(result, i, l, w)
+                    word.box = Self.box { layout.wordBox(result, i, l, w, $0, $1, $2, $3) }
+                    return word
+                }
+                return line
+            }
+        }
         return r
+    }
+
+    /// A box read through one of the C getters that write x, y, width and height.
+    static func box(_ read: (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>,
+                             UnsafeMutablePointer<Int32>) -> Int32) -> Hwr_V1_Box {
+        var x: Int32 = 0, y: Int32 = 0, width: Int32 = 0, height: Int32 = 0
+        var b = Hwr_V1_Box()
+        if read(&x, &y, &width, &height) == HWR_OK { b.x = x; b.y = y; b.width = width; b.height = height }
+        return b
     }
 
     /// The reply status of each HWR_ERR_* code: the one table the worker translates statuses with.
@@ -232,6 +257,7 @@ public final class Service: @unchecked Sendable {
         switch mode {
         case .line: c.mode = HWR_MODE_LINE
         case .auto: c.mode = HWR_MODE_AUTO
+        case .page: c.mode = HWR_MODE_PAGE
         default: c.mode = HWR_MODE_CHAR
         }
         if o.topK > 0 { c.top_k = Int32(clamping: o.topK) }

@@ -367,6 +367,141 @@ void   hwr__v1__alternative__free_unpacked
   assert(message->base.descriptor == &hwr__v1__alternative__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   hwr__v1__box__init
+                     (Hwr__V1__Box         *message)
+{
+  static const Hwr__V1__Box init_value = HWR__V1__BOX__INIT;
+  *message = init_value;
+}
+size_t hwr__v1__box__get_packed_size
+                     (const Hwr__V1__Box *message)
+{
+  assert(message->base.descriptor == &hwr__v1__box__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hwr__v1__box__pack
+                     (const Hwr__V1__Box *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hwr__v1__box__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hwr__v1__box__pack_to_buffer
+                     (const Hwr__V1__Box *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hwr__v1__box__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hwr__V1__Box *
+       hwr__v1__box__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hwr__V1__Box *)
+     protobuf_c_message_unpack (&hwr__v1__box__descriptor,
+                                allocator, len, data);
+}
+void   hwr__v1__box__free_unpacked
+                     (Hwr__V1__Box *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hwr__v1__box__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hwr__v1__word__init
+                     (Hwr__V1__Word         *message)
+{
+  static const Hwr__V1__Word init_value = HWR__V1__WORD__INIT;
+  *message = init_value;
+}
+size_t hwr__v1__word__get_packed_size
+                     (const Hwr__V1__Word *message)
+{
+  assert(message->base.descriptor == &hwr__v1__word__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hwr__v1__word__pack
+                     (const Hwr__V1__Word *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hwr__v1__word__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hwr__v1__word__pack_to_buffer
+                     (const Hwr__V1__Word *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hwr__v1__word__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hwr__V1__Word *
+       hwr__v1__word__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hwr__V1__Word *)
+     protobuf_c_message_unpack (&hwr__v1__word__descriptor,
+                                allocator, len, data);
+}
+void   hwr__v1__word__free_unpacked
+                     (Hwr__V1__Word *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hwr__v1__word__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   hwr__v1__line__init
+                     (Hwr__V1__Line         *message)
+{
+  static const Hwr__V1__Line init_value = HWR__V1__LINE__INIT;
+  *message = init_value;
+}
+size_t hwr__v1__line__get_packed_size
+                     (const Hwr__V1__Line *message)
+{
+  assert(message->base.descriptor == &hwr__v1__line__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t hwr__v1__line__pack
+                     (const Hwr__V1__Line *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &hwr__v1__line__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t hwr__v1__line__pack_to_buffer
+                     (const Hwr__V1__Line *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &hwr__v1__line__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Hwr__V1__Line *
+       hwr__v1__line__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Hwr__V1__Line *)
+     protobuf_c_message_unpack (&hwr__v1__line__descriptor,
+                                allocator, len, data);
+}
+void   hwr__v1__line__free_unpacked
+                     (Hwr__V1__Line *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &hwr__v1__line__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   hwr__v1__recognition__init
                      (Hwr__V1__Recognition         *message)
 {
@@ -1397,7 +1532,225 @@ const ProtobufCMessageDescriptor hwr__v1__alternative__descriptor =
   (ProtobufCMessageInit) hwr__v1__alternative__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hwr__v1__recognition__field_descriptors[7] =
+static const ProtobufCFieldDescriptor hwr__v1__box__field_descriptors[4] =
+{
+  {
+    "x",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__Box, x),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "y",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__Box, y),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "width",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__Box, width),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "height",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__Box, height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hwr__v1__box__field_indices_by_name[] = {
+  3,   /* field[3] = height */
+  2,   /* field[2] = width */
+  0,   /* field[0] = x */
+  1,   /* field[1] = y */
+};
+static const ProtobufCIntRange hwr__v1__box__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor hwr__v1__box__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hwr.v1.Box",
+  "Box",
+  "Hwr__V1__Box",
+  "hwr.v1",
+  sizeof(Hwr__V1__Box),
+  4,
+  hwr__v1__box__field_descriptors,
+  hwr__v1__box__field_indices_by_name,
+  1,  hwr__v1__box__number_ranges,
+  (ProtobufCMessageInit) hwr__v1__box__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hwr__v1__word__field_descriptors[3] =
+{
+  {
+    "text",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__Word, text),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "confidence",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__Word, confidence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "box",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__Word, box),
+    &hwr__v1__box__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hwr__v1__word__field_indices_by_name[] = {
+  2,   /* field[2] = box */
+  1,   /* field[1] = confidence */
+  0,   /* field[0] = text */
+};
+static const ProtobufCIntRange hwr__v1__word__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor hwr__v1__word__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hwr.v1.Word",
+  "Word",
+  "Hwr__V1__Word",
+  "hwr.v1",
+  sizeof(Hwr__V1__Word),
+  3,
+  hwr__v1__word__field_descriptors,
+  hwr__v1__word__field_indices_by_name,
+  1,  hwr__v1__word__number_ranges,
+  (ProtobufCMessageInit) hwr__v1__word__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hwr__v1__line__field_descriptors[4] =
+{
+  {
+    "text",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__Line, text),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "confidence",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_FLOAT,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__Line, confidence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "box",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__Line, box),
+    &hwr__v1__box__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "words",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hwr__V1__Line, n_words),
+    offsetof(Hwr__V1__Line, words),
+    &hwr__v1__word__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned hwr__v1__line__field_indices_by_name[] = {
+  2,   /* field[2] = box */
+  1,   /* field[1] = confidence */
+  0,   /* field[0] = text */
+  3,   /* field[3] = words */
+};
+static const ProtobufCIntRange hwr__v1__line__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor hwr__v1__line__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "hwr.v1.Line",
+  "Line",
+  "Hwr__V1__Line",
+  "hwr.v1",
+  sizeof(Hwr__V1__Line),
+  4,
+  hwr__v1__line__field_descriptors,
+  hwr__v1__line__field_indices_by_name,
+  1,  hwr__v1__line__number_ranges,
+  (ProtobufCMessageInit) hwr__v1__line__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor hwr__v1__recognition__field_descriptors[8] =
 {
   {
     "status",
@@ -1483,11 +1836,24 @@ static const ProtobufCFieldDescriptor hwr__v1__recognition__field_descriptors[7]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "lines",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Hwr__V1__Recognition, n_lines),
+    offsetof(Hwr__V1__Recognition, lines),
+    &hwr__v1__line__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hwr__v1__recognition__field_indices_by_name[] = {
   5,   /* field[5] = alternatives */
   4,   /* field[4] = chars */
   3,   /* field[3] = confidence */
+  7,   /* field[7] = lines */
   1,   /* field[1] = message */
   6,   /* field[6] = rejected */
   0,   /* field[0] = status */
@@ -1496,7 +1862,7 @@ static const unsigned hwr__v1__recognition__field_indices_by_name[] = {
 static const ProtobufCIntRange hwr__v1__recognition__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor hwr__v1__recognition__descriptor =
 {
@@ -1506,7 +1872,7 @@ const ProtobufCMessageDescriptor hwr__v1__recognition__descriptor =
   "Hwr__V1__Recognition",
   "hwr.v1",
   sizeof(Hwr__V1__Recognition),
-  7,
+  8,
   hwr__v1__recognition__field_descriptors,
   hwr__v1__recognition__field_indices_by_name,
   1,  hwr__v1__recognition__number_ranges,
@@ -2062,20 +2428,22 @@ const ProtobufCEnumDescriptor hwr__v1__encoding__descriptor =
   hwr__v1__encoding__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue hwr__v1__mode__enum_values_by_number[3] =
+static const ProtobufCEnumValue hwr__v1__mode__enum_values_by_number[4] =
 {
   { "MODE_CHAR", "HWR__V1__MODE__MODE_CHAR", 0 },
   { "MODE_LINE", "HWR__V1__MODE__MODE_LINE", 1 },
   { "MODE_AUTO", "HWR__V1__MODE__MODE_AUTO", 2 },
+  { "MODE_PAGE", "HWR__V1__MODE__MODE_PAGE", 3 },
 };
 static const ProtobufCIntRange hwr__v1__mode__value_ranges[] = {
-{0, 0},{0, 3}
+{0, 0},{0, 4}
 };
-static const ProtobufCEnumValueIndex hwr__v1__mode__enum_values_by_name[3] =
+static const ProtobufCEnumValueIndex hwr__v1__mode__enum_values_by_name[4] =
 {
   { "MODE_AUTO", 2 },
   { "MODE_CHAR", 0 },
   { "MODE_LINE", 1 },
+  { "MODE_PAGE", 3 },
 };
 const ProtobufCEnumDescriptor hwr__v1__mode__descriptor =
 {
@@ -2084,9 +2452,9 @@ const ProtobufCEnumDescriptor hwr__v1__mode__descriptor =
   "Mode",
   "Hwr__V1__Mode",
   "hwr.v1",
-  3,
+  4,
   hwr__v1__mode__enum_values_by_number,
-  3,
+  4,
   hwr__v1__mode__enum_values_by_name,
   1,
   hwr__v1__mode__value_ranges,

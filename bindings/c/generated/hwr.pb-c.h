@@ -23,6 +23,9 @@ typedef struct Hwr__V1__RecognizeRequest Hwr__V1__RecognizeRequest;
 typedef struct Hwr__V1__RecognizeBatchRequest Hwr__V1__RecognizeBatchRequest;
 typedef struct Hwr__V1__Character Hwr__V1__Character;
 typedef struct Hwr__V1__Alternative Hwr__V1__Alternative;
+typedef struct Hwr__V1__Box Hwr__V1__Box;
+typedef struct Hwr__V1__Word Hwr__V1__Word;
+typedef struct Hwr__V1__Line Hwr__V1__Line;
 typedef struct Hwr__V1__Recognition Hwr__V1__Recognition;
 typedef struct Hwr__V1__RecognizeReply Hwr__V1__RecognizeReply;
 typedef struct Hwr__V1__RecognizeBatchReply Hwr__V1__RecognizeBatchReply;
@@ -104,9 +107,15 @@ typedef enum _Hwr__V1__Mode {
    */
   HWR__V1__MODE__MODE_LINE = 1,
   /*
-   * The line model, falling back to the character model for a single character.
+   * The line model, falling back to the character model for a single character, and reading an
+   * image with several lines as a page.
    */
-  HWR__V1__MODE__MODE_AUTO = 2
+  HWR__V1__MODE__MODE_AUTO = 2,
+  /*
+   * A page, note or form field with several lines: lines found, each read by the line model; the
+   * layout is in Recognition.lines.
+   */
+  HWR__V1__MODE__MODE_PAGE = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(HWR__V1__MODE)
 } Hwr__V1__Mode;
 
@@ -313,6 +322,55 @@ struct  Hwr__V1__Alternative
 
 
 /*
+ * A rectangle in pixels of the image as it is meant to be viewed (after its EXIF orientation):
+ * top-left corner and size.
+ */
+struct  Hwr__V1__Box
+{
+  ProtobufCMessage base;
+  int32_t x;
+  int32_t y;
+  int32_t width;
+  int32_t height;
+};
+#define HWR__V1__BOX__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hwr__v1__box__descriptor) \
+    , 0, 0, 0, 0 }
+
+
+/*
+ * A word of a page's line.
+ */
+struct  Hwr__V1__Word
+{
+  ProtobufCMessage base;
+  char *text;
+  float confidence;
+  Hwr__V1__Box *box;
+};
+#define HWR__V1__WORD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hwr__v1__word__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, NULL }
+
+
+/*
+ * A line of a page, with its words left to right.
+ */
+struct  Hwr__V1__Line
+{
+  ProtobufCMessage base;
+  char *text;
+  float confidence;
+  Hwr__V1__Box *box;
+  size_t n_words;
+  Hwr__V1__Word **words;
+};
+#define HWR__V1__LINE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&hwr__v1__line__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, NULL, 0,NULL }
+
+
+/*
  * The recognition of one image.
  */
 struct  Hwr__V1__Recognition
@@ -327,10 +385,16 @@ struct  Hwr__V1__Recognition
   size_t n_alternatives;
   Hwr__V1__Alternative **alternatives;
   protobuf_c_boolean rejected;
+  /*
+   * Page mode (or auto mode on a page): the lines top to bottom; empty otherwise. A client that
+   * does not know this field still gets the text (lines joined by line breaks).
+   */
+  size_t n_lines;
+  Hwr__V1__Line **lines;
 };
 #define HWR__V1__RECOGNITION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hwr__v1__recognition__descriptor) \
-    , HWR__V1__STATUS_CODE__OK, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL, 0 }
+    , HWR__V1__STATUS_CODE__OK, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL, 0, 0,NULL }
 
 
 struct  Hwr__V1__RecognizeReply
@@ -576,6 +640,63 @@ Hwr__V1__Alternative *
 void   hwr__v1__alternative__free_unpacked
                      (Hwr__V1__Alternative *message,
                       ProtobufCAllocator *allocator);
+/* Hwr__V1__Box methods */
+void   hwr__v1__box__init
+                     (Hwr__V1__Box         *message);
+size_t hwr__v1__box__get_packed_size
+                     (const Hwr__V1__Box   *message);
+size_t hwr__v1__box__pack
+                     (const Hwr__V1__Box   *message,
+                      uint8_t             *out);
+size_t hwr__v1__box__pack_to_buffer
+                     (const Hwr__V1__Box   *message,
+                      ProtobufCBuffer     *buffer);
+Hwr__V1__Box *
+       hwr__v1__box__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hwr__v1__box__free_unpacked
+                     (Hwr__V1__Box *message,
+                      ProtobufCAllocator *allocator);
+/* Hwr__V1__Word methods */
+void   hwr__v1__word__init
+                     (Hwr__V1__Word         *message);
+size_t hwr__v1__word__get_packed_size
+                     (const Hwr__V1__Word   *message);
+size_t hwr__v1__word__pack
+                     (const Hwr__V1__Word   *message,
+                      uint8_t             *out);
+size_t hwr__v1__word__pack_to_buffer
+                     (const Hwr__V1__Word   *message,
+                      ProtobufCBuffer     *buffer);
+Hwr__V1__Word *
+       hwr__v1__word__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hwr__v1__word__free_unpacked
+                     (Hwr__V1__Word *message,
+                      ProtobufCAllocator *allocator);
+/* Hwr__V1__Line methods */
+void   hwr__v1__line__init
+                     (Hwr__V1__Line         *message);
+size_t hwr__v1__line__get_packed_size
+                     (const Hwr__V1__Line   *message);
+size_t hwr__v1__line__pack
+                     (const Hwr__V1__Line   *message,
+                      uint8_t             *out);
+size_t hwr__v1__line__pack_to_buffer
+                     (const Hwr__V1__Line   *message,
+                      ProtobufCBuffer     *buffer);
+Hwr__V1__Line *
+       hwr__v1__line__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   hwr__v1__line__free_unpacked
+                     (Hwr__V1__Line *message,
+                      ProtobufCAllocator *allocator);
 /* Hwr__V1__Recognition methods */
 void   hwr__v1__recognition__init
                      (Hwr__V1__Recognition         *message);
@@ -754,6 +875,15 @@ typedef void (*Hwr__V1__Character_Closure)
 typedef void (*Hwr__V1__Alternative_Closure)
                  (const Hwr__V1__Alternative *message,
                   void *closure_data);
+typedef void (*Hwr__V1__Box_Closure)
+                 (const Hwr__V1__Box *message,
+                  void *closure_data);
+typedef void (*Hwr__V1__Word_Closure)
+                 (const Hwr__V1__Word *message,
+                  void *closure_data);
+typedef void (*Hwr__V1__Line_Closure)
+                 (const Hwr__V1__Line *message,
+                  void *closure_data);
 typedef void (*Hwr__V1__Recognition_Closure)
                  (const Hwr__V1__Recognition *message,
                   void *closure_data);
@@ -843,6 +973,9 @@ extern const ProtobufCMessageDescriptor hwr__v1__recognize_request__descriptor;
 extern const ProtobufCMessageDescriptor hwr__v1__recognize_batch_request__descriptor;
 extern const ProtobufCMessageDescriptor hwr__v1__character__descriptor;
 extern const ProtobufCMessageDescriptor hwr__v1__alternative__descriptor;
+extern const ProtobufCMessageDescriptor hwr__v1__box__descriptor;
+extern const ProtobufCMessageDescriptor hwr__v1__word__descriptor;
+extern const ProtobufCMessageDescriptor hwr__v1__line__descriptor;
 extern const ProtobufCMessageDescriptor hwr__v1__recognition__descriptor;
 extern const ProtobufCMessageDescriptor hwr__v1__recognize_reply__descriptor;
 extern const ProtobufCMessageDescriptor hwr__v1__recognize_batch_reply__descriptor;

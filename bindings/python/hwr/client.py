@@ -22,7 +22,7 @@ from .engine import BatchErrors, _BatchCalls, _check_int, _check_str, _settle
 from .errors import (HwrError, HwrIOError, ImageDecodeError, ImageTooLargeError, InternalError,
                      InvalidArgumentError, OverloadedError, ShuttingDownError, TimeoutError,
                      UnsupportedError, WrongVersionError)
-from .types import Candidate, CharResult, LineResult, ModelInfo, ServingStats
+from .types import Box, Candidate, CharResult, LineResult, ModelInfo, Page, PageLine, ServingStats, Word
 
 if TYPE_CHECKING:  # pragma: no cover
     import zmq
@@ -72,6 +72,7 @@ _ENCODING_GRAY8 = 4
 _MODE_CHAR = 0
 _MODE_LINE = 1
 _MODE_AUTO = 2
+_MODE_PAGE = 3
 
 R = TypeVar("R", CharResult, LineResult)
 
@@ -227,11 +228,29 @@ def _line_options(opts: Any, charset: Optional[str], beam_width: Optional[int], 
         opts.lexicon.extend(words)
 
 
+def _box(b: Any) -> Box:
+    return Box(int(b.x), int(b.y), int(b.width), int(b.height))
+
+
+def _page(rec: Any) -> Optional[Page]:
+    """The layout of a Recognition (page mode, or auto mode on a page), or None when it has none."""
+    if not rec.lines:
+        return None
+    lines = tuple(PageLine(line.text, float(line.confidence), _box(line.box),
+                           tuple(Word(w.text, float(w.confidence), _box(w.box)) for w in line.words))
+                  for line in rec.lines)
+    return Page(rec.text, float(rec.confidence), lines)
+
+
 def _reading(rec: Any, cls: Type[R]) -> R:
-    return cls(rec.text, float(rec.confidence),
-               tuple(Candidate(a.text, float(a.score)) for a in rec.alternatives),
-               tuple(Candidate(c.text, float(c.p)) for c in rec.chars),
-               bool(rec.rejected))
+    if cls is Page:
+        return _page(rec) or Page(rec.text, float(rec.confidence), ())  # type: ignore[return-value]
+    candidates = tuple(Candidate(a.text, float(a.score)) for a in rec.alternatives)
+    chars = tuple(Candidate(c.text, float(c.p)) for c in rec.chars)
+    if cls is LineResult:
+        return LineResult(rec.text, float(rec.confidence), candidates, chars, bool(rec.rejected),  # type: ignore[return-value]
+                          _page(rec))
+    return cls(rec.text, float(rec.confidence), candidates, chars, bool(rec.rejected))
 
 
 class Client(_BatchCalls):
@@ -569,6 +588,27 @@ class Client(_BatchCalls):
         return self._single(image, _MODE_AUTO if auto else _MODE_LINE,
                             lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
                                                     reject_threshold), LineResult)
+
+    def recognize_page(self, image: _images.ImageLike, *, beam_width: Optional[int] = None,
+                       lexicon: Optional[Iterable[str]] = None, charset: Optional[str] = None,
+                       pattern: Optional[str] = None, alternatives: Optional[int] = None,
+                       reject_threshold: float = 0.0) -> Page:
+        """Reads a page, note or form field with several lines: as
+        :meth:`hwr.Engine.recognize_page`, by the worker (the same lines, words and boxes)."""
+        return self._single(image, _MODE_PAGE,
+                            lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
+                                                    reject_threshold), Page)
+
+    def recognize_pages(self, images: Iterable[_images.ImageLike], *, errors: BatchErrors = "raise",
+                        beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
+                        charset: Optional[str] = None, pattern: Optional[str] = None,
+                        alternatives: Optional[int] = None,
+                        reject_threshold: float = 0.0) -> Sequence[Union[Page, HwrError]]:
+        """Reads many pages in one request (``RecognizeBatch``): as
+        :meth:`hwr.Engine.recognize_pages`, by the worker."""
+        return self._many(images, _MODE_PAGE,
+                          lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
+                                                  reject_threshold), Page, errors)
 
     def _line_batch(self, images: Iterable[_images.ImageLike], auto: bool, charset: Optional[str],
                     beam_width: Optional[int], lexicon: Optional[Iterable[str]], pattern: Optional[str],

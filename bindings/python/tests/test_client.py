@@ -895,3 +895,25 @@ def test_live_hostile_dimensions_are_refused_and_the_worker_survives(
             assert c.health()
     finally:
         w.stop()
+
+
+def test_live_page_has_the_engines_layout(client: hwr.Client, engine: hwr.Engine) -> None:
+    """Page mode through the worker: the same text, lines, words and boxes as the C ABI gives the
+    Engine in this process (issue 13: every front end returns the same layout)."""
+    notes = CHECKOUT / "Tests" / "Fixtures"
+    for path in (notes / "inputs" / "08-two-lines.png", notes / "notes" / "note-008.jpg"):
+        local, remote = engine.recognize_page(str(path)), client.recognize_page(str(path))
+        # Texts and boxes exactly; probabilities to float32 rounding (the worker's BLAS may sum in
+        # another order than this process's).
+        assert remote.text == local.text, path
+        assert [(line.text, line.box, [(w.text, w.box) for w in line.words]) for line in remote.lines] == \
+            [(line.text, line.box, [(w.text, w.box) for w in line.words]) for line in local.lines], path
+        assert remote.confidence == pytest.approx(local.confidence, abs=1e-4)
+        assert [line.confidence for line in remote.lines] == pytest.approx([line.confidence for line in local.lines], abs=1e-4)
+        assert len(remote.lines) >= 2 and all(line.words for line in remote.lines)
+    assert client.recognize_page(str(notes / "inputs" / "08-two-lines.png")).text == "2048\n7315"
+    # Auto mode on a page carries the layout too; a client that reads only the text still has it.
+    auto = client.recognize_line(str(notes / "inputs" / "08-two-lines.png"), auto=True)
+    assert auto.text == "2048\n7315" and auto.page is not None and len(auto.page.lines) == 2
+    pages = client.recognize_pages([str(notes / "inputs" / "08-two-lines.png"), b"not an image"], errors="return")
+    assert isinstance(pages[0], hwr.Page) and isinstance(pages[1], hwr.ImageDecodeError)

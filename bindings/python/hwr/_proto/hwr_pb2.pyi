@@ -15,6 +15,7 @@ JPEG: Encoding
 MODE_AUTO: Mode
 MODE_CHAR: Mode
 MODE_LINE: Mode
+MODE_PAGE: Mode
 OK: StatusCode
 OVERLOADED: StatusCode
 PGM: Encoding
@@ -30,6 +31,18 @@ class Alternative(_message.Message):
     score: float
     text: str
     def __init__(self, text: _Optional[str] = ..., score: _Optional[float] = ...) -> None: ...
+
+class Box(_message.Message):
+    __slots__ = ["height", "width", "x", "y"]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    X_FIELD_NUMBER: _ClassVar[int]
+    Y_FIELD_NUMBER: _ClassVar[int]
+    height: int
+    width: int
+    x: int
+    y: int
+    def __init__(self, x: _Optional[int] = ..., y: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class Character(_message.Message):
     __slots__ = ["p", "text"]
@@ -79,6 +92,18 @@ class Image(_message.Message):
     width: int
     def __init__(self, encoding: _Optional[_Union[Encoding, str]] = ..., data: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
+class Line(_message.Message):
+    __slots__ = ["box", "confidence", "text", "words"]
+    BOX_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    WORDS_FIELD_NUMBER: _ClassVar[int]
+    box: Box
+    confidence: float
+    text: str
+    words: _containers.RepeatedCompositeFieldContainer[Word]
+    def __init__(self, text: _Optional[str] = ..., confidence: _Optional[float] = ..., box: _Optional[_Union[Box, _Mapping]] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ...) -> None: ...
+
 class ModelInfoReply(_message.Message):
     __slots__ = ["abi_version", "charset", "library_version", "line_model", "max_batch", "max_message_bytes", "max_pixels", "model_name", "model_version", "stats"]
     ABI_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -108,10 +133,11 @@ class ModelInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class Recognition(_message.Message):
-    __slots__ = ["alternatives", "chars", "confidence", "message", "rejected", "status", "text"]
+    __slots__ = ["alternatives", "chars", "confidence", "lines", "message", "rejected", "status", "text"]
     ALTERNATIVES_FIELD_NUMBER: _ClassVar[int]
     CHARS_FIELD_NUMBER: _ClassVar[int]
     CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     REJECTED_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -119,11 +145,12 @@ class Recognition(_message.Message):
     alternatives: _containers.RepeatedCompositeFieldContainer[Alternative]
     chars: _containers.RepeatedCompositeFieldContainer[Character]
     confidence: float
+    lines: _containers.RepeatedCompositeFieldContainer[Line]
     message: str
     rejected: bool
     status: StatusCode
     text: str
-    def __init__(self, status: _Optional[_Union[StatusCode, str]] = ..., message: _Optional[str] = ..., text: _Optional[str] = ..., confidence: _Optional[float] = ..., chars: _Optional[_Iterable[_Union[Character, _Mapping]]] = ..., alternatives: _Optional[_Iterable[_Union[Alternative, _Mapping]]] = ..., rejected: bool = ...) -> None: ...
+    def __init__(self, status: _Optional[_Union[StatusCode, str]] = ..., message: _Optional[str] = ..., text: _Optional[str] = ..., confidence: _Optional[float] = ..., chars: _Optional[_Iterable[_Union[Character, _Mapping]]] = ..., alternatives: _Optional[_Iterable[_Union[Alternative, _Mapping]]] = ..., rejected: bool = ..., lines: _Optional[_Iterable[_Union[Line, _Mapping]]] = ...) -> None: ...
 
 class RecognizeBatchReply(_message.Message):
     __slots__ = ["model_name", "model_version", "results"]
@@ -220,6 +247,16 @@ class Stats(_message.Message):
     requests: int
     uptime_s: float
     def __init__(self, requests: _Optional[int] = ..., errors: _Optional[int] = ..., overloaded: _Optional[int] = ..., latency_p50_ms: _Optional[float] = ..., latency_p90_ms: _Optional[float] = ..., latency_p99_ms: _Optional[float] = ..., uptime_s: _Optional[float] = ...) -> None: ...
+
+class Word(_message.Message):
+    __slots__ = ["box", "confidence", "text"]
+    BOX_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    box: Box
+    confidence: float
+    text: str
+    def __init__(self, text: _Optional[str] = ..., confidence: _Optional[float] = ..., box: _Optional[_Union[Box, _Mapping]] = ...) -> None: ...
 
 class StatusCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__: list[str] = []

@@ -161,9 +161,7 @@ public enum LineSegmentation {
     /// (a margin line or a ruled line: fifteen times longer than wide and longer than three characters),
     /// and pieces along the image's border (a frame's texture: touching it within the outer 3%).
     static func writingComponents(_ components: [Component], width w: Int, height h: Int) -> [Int] {
-        let inner = components.filter { $0.x0 > 1 && $0.y0 > 1 && $0.x1 < w - 1 && $0.y1 < h - 1 && $0.count >= 4 }
-        let heights = inner.map { $0.y1 - $0.y0 }.sorted()
-        let typical = max(3, heights.isEmpty ? 3 : heights[heights.count / 2])
+        let typical = typicalHeight(components.filter { $0.x0 > 1 && $0.y0 > 1 && $0.x1 < w - 1 && $0.y1 < h - 1 })
         let band = max(2, min(w, h) * 3 / 100)
         return components.indices.filter { i in
             let c = components[i], cw = c.x1 - c.x0, ch = c.y1 - c.y0
@@ -175,13 +173,18 @@ public enum LineSegmentation {
         }
     }
 
+    /// A character's typical height: the median height of the components that are not specks
+    /// (4 pixels or more), at least 3.
+    static func typicalHeight(_ components: [Component]) -> Int {
+        let heights = components.filter { $0.count >= 4 }.map { $0.y1 - $0.y0 }.sorted()
+        return max(3, heights.isEmpty ? 3 : heights[heights.count / 2])
+    }
+
     /// The row bands of the lines: runs of rows covered by components' cores (weighted by width),
     /// nearby runs joined, and bands holding two lines split at the deepest valley.
     static func lineBands(_ components: [Component], height h: Int) -> [Range<Int>] {
         guard !components.isEmpty else { return [] }
-        // Typical character height: the median height of components that are not specks.
-        let heights = components.filter { $0.count >= 4 }.map { $0.y1 - $0.y0 }.sorted()
-        let typical = max(3, heights.isEmpty ? 3 : heights[heights.count / 2])
+        let typical = typicalHeight(components)
         var profile = [Double](repeating: 0, count: h)
         for c in components where c.count >= 4 && c.y1 - c.y0 <= 4 * typical {
             for y in c.core { profile[y] += Double(c.x1 - c.x0) }

@@ -83,6 +83,7 @@ extension Recognizer {
             let x = s * normalizedWidth / Double(reading.steps)
             return Double(line.inkX) + (x - margin) * Double(line.inkWidth) / normalizedInk
         }
+        let inkColumns = Self.inkColumns(line)
         // Groups of characters: split at the model's spaces, or at wide gaps in the ink.
         var groups: [[DecodedCharacter]] = [[]]
         if hasSpace {
@@ -90,7 +91,7 @@ extension Recognizer {
                 if c.text == " " { if !groups[groups.count - 1].isEmpty { groups.append([]) } } else { groups[groups.count - 1].append(c) }
             }
         } else {
-            let gaps = inkGaps(line, minimum: max(2, Int(inkHeight / 3)))
+            let gaps = inkGaps(inkColumns, minimum: max(2, Int(inkHeight / 3)))
             var next = 0
             for c in reading.characters {
                 let center = column(Double(c.firstStep + c.lastStep + 1) / 2)
@@ -103,7 +104,6 @@ extension Recognizer {
         }
         // Each word's columns: between the midpoints to its neighbours, snapped to the ink in them.
         let words = groups.filter { !$0.isEmpty }
-        let inkColumns = Self.inkColumns(line)
         var bounds = [0.0]
         for k in 1..<max(1, words.count) {
             bounds.append((column(Double(words[k - 1].last!.lastStep + 1)) + column(Double(words[k].first!.firstStep))) / 2)
@@ -126,9 +126,10 @@ extension Recognizer {
         return ink
     }
 
-    /// Runs of ink-free columns of the line image at least `minimum` wide, between its first and last ink.
-    static func inkGaps(_ line: SegmentedLine, minimum: Int) -> [Range<Int>] {
-        let empty = inkColumns(line).map { !$0 }
+    /// Runs of ink-free columns (of `inkColumns`) at least `minimum` wide, between the first and
+    /// last ink.
+    static func inkGaps(_ inkColumns: [Bool], minimum: Int) -> [Range<Int>] {
+        let empty = inkColumns.map { !$0 }
         guard let first = empty.firstIndex(of: false), let last = empty.lastIndex(of: false) else { return [] }
         var gaps: [Range<Int>] = []
         var x = first

@@ -19,6 +19,20 @@ public struct CTCPosteriors: Sendable {
     }
 
     @inline(__always) func p(_ t: Int, _ k: Int) -> Float { probabilities[t * classes + k] }
+
+    /// The posteriors with each class's probability added to class `map[k]` (and its own set to 0
+    /// where `map[k] != k`): a lower-case letter then counts as its upper-case class, so "a" then
+    /// "A" over neighbouring steps collapse into one character as CTC collapses repeats.
+    /// `map` has `classes` entries (the blank maps to itself).
+    public func folded(_ map: [Int]) -> CTCPosteriors {
+        precondition(map.count == classes)
+        var folded = [Float](repeating: 0, count: probabilities.count)
+        for t in 0..<steps {
+            let row = t * classes
+            for k in 0..<classes { folded[row + map[k]] += probabilities[row + k] }
+        }
+        return CTCPosteriors(steps: steps, classes: classes, probabilities: folded)
+    }
 }
 
 /// One recognised character of a line.
@@ -65,6 +79,10 @@ public struct DecodingConstraint: Sendable {
     /// separated by any other characters, such as spaces, digits and punctuation) instead of to the
     /// whole line.
     public var lexiconPerWord = false
+    /// For a charset that reads upper case (`letters`, `alnum`) on a model with case: each class's
+    /// folded class; decoding adds each class's posterior to its folded class first (see
+    /// `CTCPosteriors.folded`). Nil: no folding.
+    public var caseFold: [Int]?
 
     /// No restriction.
     public init(allowedClasses: Set<Int>? = nil, lexicon: Lexicon? = nil, pattern: [Set<Int>]? = nil) {

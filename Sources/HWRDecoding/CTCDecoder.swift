@@ -203,7 +203,19 @@ public enum CTCDecoder {
         if finished.isEmpty && beamWidth < 256 && !constraint.isUnconstrained {
             return beamSearch(x, charset: charset, beamWidth: beamWidth * 4, constraint: constraint, alternatives: alternatives)
         }
-        return finished.map { reading(trie.labels(of: Int($0.node)), x, charset: charset) }
+        let readings = finished.map { reading(trie.labels(of: Int($0.node)), x, charset: charset) }
+        guard let lexicon = constraint.lexicon, !constraint.lexiconPerWord else { return readings }
+        // A whole-line lexicon word is returned as the lexicon spells it: the case variants a model
+        // with case read it in are one reading (the likeliest one's probability).
+        var seen = Set<String>()
+        return zip(finished, readings).compactMap { beam, r in
+            guard let spelling = lexicon.spelling(ofWordAt: Int(trie.lexiconNode[Int(beam.node)])) else { return r }
+            guard seen.insert(spelling).inserted else { return nil }
+            let characters = zip(r.characters, spelling).map { c, s in
+                DecodedCharacter(text: String(s), probability: c.probability, firstStep: c.firstStep, lastStep: c.lastStep)
+            }
+            return LineReading(text: spelling, logProbability: r.logProbability, characters: characters)
+        }
     }
 
     /// Indices of the `count` largest values (all of them when there are fewer), in no set order:

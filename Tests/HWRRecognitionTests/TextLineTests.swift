@@ -54,6 +54,15 @@ final class TextLineTests: XCTestCase {
         XCTAssertEqual(try reader(pattern: "\\a\\d{4}"), "line")
     }
 
+    func testTheHandedTwoWordInputIsReadWithItsSpace() throws {
+        // ../shared/bug-inputs/09-two-words-with-space.png: "BIG BOX" in line mode (the line model,
+        // which has no space, read "BIGBOX").
+        var options = RecognitionOptions()
+        options.mode = .line
+        let reading = try Self.recognizer.get().read([.file("\(Self.root)/Tests/Fixtures/inputs/09-two-words-with-space.png")], options: options)[0].get()
+        XCTAssertEqual(reading.text, "BIG BOX")
+    }
+
     func testTwoWordsAreReadWithTheirSpace() throws {
         // ../shared/bug-inputs/09-two-words-with-space.png's kind: capitals with a gap between two words.
         let rows = try fixture("font").filter { $0.text.contains(" ") && $0.text == $0.text.uppercased() }

@@ -159,11 +159,14 @@ public enum LineSegmentation {
     /// preprocessing left of its surroundings. Dropped: solid blobs (a shadow's or a frame's remains:
     /// more than half of their box is ink, and they are larger than a character), long thin rules
     /// (a margin line or a ruled line: fifteen times longer than wide and longer than three characters),
-    /// and pieces along the image's border (a frame's texture: touching it within the outer 3%).
+    /// the pieces of a margin line that ruled-line removal cut apart (see `brokenRulePieces`), and
+    /// pieces along the image's border (a frame's texture: touching it within the outer 3%).
     static func writingComponents(_ components: [Component], width w: Int, height h: Int) -> [Int] {
         let typical = typicalHeight(components.filter { $0.x0 > 1 && $0.y0 > 1 && $0.x1 < w - 1 && $0.y1 < h - 1 })
         let band = max(2, min(w, h) * 3 / 100)
+        let brokenRule = brokenRulePieces(components, typical: typical, height: h)
         return components.indices.filter { i in
+            guard !brokenRule.contains(i) else { return false }
             let c = components[i], cw = c.x1 - c.x0, ch = c.y1 - c.y0
             let solid = c.count * 2 > cw * ch && min(cw, ch) > 2 * typical
             let rule = max(cw, ch) > 3 * typical && max(cw, ch) > 15 * max(1, min(cw, ch))
@@ -171,6 +174,26 @@ public enum LineSegmentation {
                 && (c.x1 <= band || c.y1 <= band || c.x0 >= w - band || c.y0 >= h - band || max(cw, ch) > 2 * typical)
             return !solid && !rule && !edge
         }
+    }
+
+    /// Pieces of one vertical rule (a margin line cut where ruled lines crossed it): thin vertical
+    /// components, each at least a character high and four times higher than wide, of which three or
+    /// more lie in one column (their x ranges overlap) and together span 40% of the page's height.
+    static func brokenRulePieces(_ components: [Component], typical: Int, height h: Int) -> Set<Int> {
+        let thin = components.indices.filter { i in
+            let c = components[i], cw = c.x1 - c.x0, ch = c.y1 - c.y0
+            return ch >= typical && ch >= 4 * max(1, cw)
+        }
+        var pieces = Set<Int>()
+        for i in thin where !pieces.contains(i) {
+            let a = components[i]
+            let column = thin.filter { j in components[j].x0 <= a.x1 + 1 && components[j].x1 + 1 >= a.x0 }
+            guard column.count >= 3,
+                  let top = column.map({ components[$0].y0 }).min(), let bottom = column.map({ components[$0].y1 }).max(),
+                  (bottom - top) * 10 >= h * 4 else { continue }
+            pieces.formUnion(column)
+        }
+        return pieces
     }
 
     /// A character's typical height: the median height of the components that are not specks

@@ -57,6 +57,24 @@ final class PageTests: XCTestCase {
         return try GrayImage(width: width, height: height, pixels: turned)
     }
 
+    func testAMarginLineCutIntoPiecesIsNotReadAsLines() throws {
+        // A margin line as ruled-line removal leaves it: a vertical rule cut every 40 rows (where the
+        // ruled lines crossed it), each piece taller than a character; none may become a line of its
+        // own or join a line (the kind of ../shared notes on ruled paper with a margin).
+        let dir = "\(Self.root)/Tests/Fixtures/lines"
+        let rows = try CSVManifest.rows("\(dir)/manifest.csv", requiring: ["path", "text", "source"])
+            .filter { $0["source"] == "composed" && ($0["text"]?.count ?? 0) >= 3 }.prefix(4)
+            .map { (image: try GrayImage(contentsOfFile: "\(dir)/\($0["path"]!)"), text: $0["text"]!) }
+        let page = try composedPage(Array(rows), degrees: 0)
+        var pixels = page.pixels
+        for y in 4..<(page.height - 4) where y % 40 >= 3 {
+            for x in 12...13 { pixels[y * page.width + x] = 40 }
+        }
+        let reading = try Self.recognizer.get().recognizePage(try GrayImage(width: page.width, height: page.height, pixels: pixels))
+        XCTAssertEqual(reading.lines.count, rows.count, reading.text)
+        XCTAssertTrue(reading.lines.allSatisfy { $0.box.x > 20 }, "\(reading.lines.map(\.box))")
+    }
+
     func testComposedPagesAreSegmentedIntoTheirLinesAndRead() throws {
         let dir = "\(Self.root)/Tests/Fixtures/lines"
         let rows = try CSVManifest.rows("\(dir)/manifest.csv", requiring: ["path", "text", "source"])

@@ -56,10 +56,10 @@ extern "C" {
 /* ---- Versions --------------------------------------------------------------------------- */
 
 #define HWR_VERSION_MAJOR 1
-#define HWR_VERSION_MINOR 1
+#define HWR_VERSION_MINOR 2
 #define HWR_VERSION_PATCH 0
 /** "MAJOR.MINOR.PATCH" of this header. */
-#define HWR_VERSION_STRING "1.1.0"
+#define HWR_VERSION_STRING "1.2.0"
 /** MAJOR * 1000000 + MINOR * 1000 + PATCH. */
 #define HWR_VERSION_NUMBER (HWR_VERSION_MAJOR * 1000000 + HWR_VERSION_MINOR * 1000 + HWR_VERSION_PATCH)
 /** Binary interface version; changes only if a declaration here changes incompatibly. */
@@ -87,7 +87,7 @@ typedef int32_t hwr_status;
 #define HWR_ERR_UNSUPPORTED      7  /**< valid request this build or model cannot serve */
 #define HWR_ERR_OUT_OF_MEMORY    8  /**< allocation failed */
 #define HWR_ERR_INTERNAL         9  /**< a bug: please report it with hwr_last_error() */
-#define HWR_ERR_DEADLINE_EXCEEDED 10 /**< (1.1.0) the call's deadline_ms passed before it was done */
+#define HWR_ERR_DEADLINE_EXCEEDED 10 /**< (1.2.0) the call's deadline_ms passed before it was done */
 
 /** A fixed English description of a status code (static; "unknown status" for unknown codes). */
 HWR_API const char *hwr_status_string(hwr_status status);
@@ -105,7 +105,7 @@ HWR_API const char *hwr_last_error(void);
 #define HWR_MAX_IMAGE_SIDE   32768
 /** Smallest width and height that can be read, in pixels (HWR_ERR_INVALID_ARGUMENT below it). */
 #define HWR_MIN_IMAGE_SIDE   8
-/** (1.1.0) Largest image file hwr_recognize_file reads, in bytes (HWR_ERR_IMAGE_TOO_LARGE above
+/** (1.2.0) Largest image file hwr_recognize_file reads, in bytes (HWR_ERR_IMAGE_TOO_LARGE above
     it). Any path that can be read is read: a regular file, or a device or pipe read to its end (an
     empty one, such as /dev/null, is HWR_ERR_IMAGE_EMPTY like an empty file; one that does not
     start like a PNG, JPEG or PGM is HWR_ERR_IMAGE_DECODE after its first bytes); a directory, a
@@ -177,9 +177,11 @@ typedef struct hwr_engine_options {
      */
     int32_t threads;
     /**
-     * Line model file, or NULL for the default: HWR_LINE_MODEL if set, else the installed
-     * hwr-line.hwrm, else models/hwr-line.hwrm of a source checkout. When none is found the engine
-     * still opens, and line and auto requests fall back as documented at HWR_MODE_*.
+     * Line model file (codes: digits and upper-case letters), or NULL for the default:
+     * HWR_LINE_MODEL if set, else the installed hwr-line.hwrm, else models/hwr-line.hwrm of a
+     * source checkout. When neither it nor a text-line model is found the engine still opens, and
+     * line and auto requests fall back as documented at HWR_MODE_*. Which of the two models reads
+     * a request: see HWR_MODE_LINE.
      */
     const char *line_model_path;
     /**
@@ -189,6 +191,13 @@ typedef struct hwr_engine_options {
      * against 1.0.0 passes a smaller struct_size and gets the default.
      */
     int64_t max_pixels;
+    /**
+     * (1.2.0) Text-line model file (free text: upper and lower case, spaces, punctuation), or NULL
+     * for the default: HWR_TEXT_MODEL if set, else the installed hwr-text.hwrm, else
+     * models/hwr-text.hwrm of a source checkout; none when none is found. A caller compiled
+     * against an older header gets the default.
+     */
+    const char *text_model_path;
 } hwr_engine_options;
 
 /** Sets every field of options to its default (all NULL / 0). */
@@ -216,6 +225,8 @@ HWR_API const char *hwr_engine_model_version(const hwr_engine *engine);
 HWR_API const char *hwr_engine_model_path(const hwr_engine *engine);
 /** Path of the loaded line model (owned by the engine), or NULL when none is loaded. */
 HWR_API const char *hwr_engine_line_model_path(const hwr_engine *engine);
+/** (1.2.0) Path of the loaded text-line model (owned by the engine), or NULL when none is loaded. */
+HWR_API const char *hwr_engine_text_model_path(const hwr_engine *engine);
 /** The characters the model can output, in class order (owned by the engine). NULL if engine is NULL. */
 HWR_API const char *hwr_engine_charset(const hwr_engine *engine);
 
@@ -223,8 +234,12 @@ HWR_API const char *hwr_engine_charset(const hwr_engine *engine);
 
 /** What an image holds. */
 #define HWR_MODE_CHAR 0 /**< one character (the character model) */
-#define HWR_MODE_LINE 1 /**< a word, code or line, read without segmentation (line model + CTC);
-                             HWR_ERR_UNSUPPORTED when the engine has no line model */
+#define HWR_MODE_LINE 1 /**< a word, code or line, read without segmentation (CTC);
+                             HWR_ERR_UNSUPPORTED when the engine has no line model. (1.2.0) Codes
+                             are read by the line model: a charset "digits", "letters", "alnum" or
+                             of characters it has (such as "0123456789ABCDEF"), or a pattern with no
+                             charset; anything else (free text) by the text-line model when one is
+                             loaded. Either reads everything when it is the only one loaded. */
 #define HWR_MODE_AUTO 2 /**< the line model, falling back to the character model when it finds at
                              most one character (or when the engine has no line model), and (1.1.0)
                              reading an image that holds several lines as a page (HWR_MODE_PAGE) */
@@ -249,10 +264,13 @@ typedef struct hwr_recognize_options {
     int32_t top_k;        /**< candidates per image in character mode, 1 to the model's 36
                                classes; default 5 (fewer when `charset` allows fewer) */
     /**
-     * Only these characters may be returned: "digits", "letters", or the characters themselves
-     * (UTF-8, for example "0123456789"), or NULL for all.
-     * Lower-case letters stand for their upper-case class. Probabilities are renormalised over
-     * the allowed characters.
+     * Only these characters may be returned: "digits", "letters" (A-Z), (1.2.0) "alnum" (0-9 and
+     * A-Z), (1.2.0) "text" (every character of the model), or the characters themselves (UTF-8,
+     * for example "0123456789"), or NULL for all. "letters" and "alnum" read a written lower-case
+     * letter as its upper-case letter. Given characters select exactly those characters of a model
+     * with case (the text-line model); a lower-case letter stands for its upper-case class in a
+     * model without (the character and line models). Probabilities are renormalised over the
+     * allowed characters.
      */
     const char *charset;
     /** Line and sequence decoding: beam width, 1 to 1000 (1 with no constraint: greedy); default 10. */
@@ -282,7 +300,7 @@ typedef struct hwr_recognize_options {
      */
     int32_t lexicon_mode;
     /**
-     * (1.1.0) Time the call may take, in milliseconds from its start, 0 to INT32_MAX; 0 (default):
+     * (1.2.0) Time the call may take, in milliseconds from its start, 0 to INT32_MAX; 0 (default):
      * no limit. Checked between images, lines and pages and at every step of decoding. Past it, the
      * images not yet read get HWR_ERR_DEADLINE_EXCEEDED (hwr_recognize, hwr_recognize_file and
      * hwr_recognize_sequence return it; a batch returns HWR_OK with the status on those items, and

@@ -103,13 +103,16 @@ def summarise(scores):
     return res
 
 
-def read_notes(folder, engine, rows=None):
-    """Read every note of a folder; returns the rows, each with "hyp", "seconds" and "score"."""
+def read_notes(folder, engine, rows=None, charsets=None):
+    """Read every note of a folder; returns the rows, each with "hyp", "seconds" and "score".
+    ``charsets`` maps a note's source to the charset a caller who knows it passes (for example
+    {"composed": "alnum"}: codes, read by the line model); other notes are read with none."""
     rows = read_manifest(folder) if rows is None else rows
     for r in rows:
         start = time.perf_counter()
         try:
-            page = engine.recognize_page(str(Path(folder) / r["file"]), beam_width=1)
+            page = engine.recognize_page(str(Path(folder) / r["file"]), beam_width=1,
+                                         charset=(charsets or {}).get(r["source"]))
             r["hyp"] = page.text
             r["boxes"] = [[list(l.box), [list(w.box) for w in l.words]] for l in page.lines]
         except hwr.ImageEmptyError:
@@ -183,7 +186,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folder", help="a folder with manifest.csv (scripts/make-notes.py)")
     ap.add_argument("--model", help="character model (default: the binding's)")
-    ap.add_argument("--line-model", help="line model (default: the binding's, hwr-line.hwrm)")
+    ap.add_argument("--line-model", help="line model for codes (default: the binding's, hwr-line.hwrm)")
+    ap.add_argument("--text-model", help="text-line model (default: the binding's, hwr-text.hwrm)")
+    ap.add_argument("--codes", action="store_true",
+                    help="read the composed notes (upper-case codes) with --charset alnum, as a caller who knows")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--json", help="write the report, and every note's reading, to this file")
     ap.add_argument("--show", type=int, default=0, help="print the first N misread notes")
@@ -191,12 +197,15 @@ def main():
     ap.add_argument("--draw-all", action="store_true", help="draw every note")
     args = ap.parse_args()
 
-    with hwr.Engine(model=args.model, line_model=args.line_model, threads=args.threads) as engine:
+    with hwr.Engine(model=args.model, line_model=args.line_model, threads=args.threads,
+                    text_model=args.text_model) as engine:
         start = time.perf_counter()
-        rows = read_notes(args.folder, engine)
+        rows = read_notes(args.folder, engine, charsets={"composed": "alnum"} if args.codes else None)
         elapsed = time.perf_counter() - start
     rep = report(rows)
-    line_model = args.line_model or os.environ.get("HWR_LINE_MODEL") or "(default)"
+    line_model = (f"text {args.text_model or os.environ.get('HWR_TEXT_MODEL') or '(default)'}, "
+                  f"line {args.line_model or os.environ.get('HWR_LINE_MODEL') or '(default)'}"
+                  + (", composed notes --charset alnum" if args.codes else ""))
     print_table(f"{args.folder}: {len(rows)} notes, line model {line_model}, greedy, "
                 f"{elapsed:.1f} s ({1000 * elapsed / max(1, len(rows)):.0f} ms a note)", rep)
     shown = 0

@@ -2,7 +2,7 @@
 # Installs a release build under PREFIX (default /usr/local):
 #   PREFIX/lib/libhwr.so.VERSION with the links libhwr.so.1 (its SONAME: the ABI version) and
 #   libhwr.so, PREFIX/include/hwr.h, PREFIX/bin/hwr,
-#   PREFIX/share/hwr/models/hwr-{char,line}.hwrm, PREFIX/lib/pkgconfig/hwr.pc
+#   PREFIX/share/hwr/models/hwr-{char,line,text}.hwrm, PREFIX/lib/pkgconfig/hwr.pc
 # The library and the tool find the model in PREFIX/share/hwr/models by themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,7 @@ $SUDO install -D -m 0644 include/hwr.h "$PREFIX/include/hwr.h"
 $SUDO install -D -m 0755 .build/release/hwr-cli "$PREFIX/bin/hwr"
 $SUDO install -D -m 0644 models/hwr-char.hwrm "$PREFIX/share/hwr/models/hwr-char.hwrm"
 $SUDO install -D -m 0644 models/hwr-line.hwrm "$PREFIX/share/hwr/models/hwr-line.hwrm"
+$SUDO install -D -m 0644 models/hwr-text.hwrm "$PREFIX/share/hwr/models/hwr-text.hwrm"
 if [ -f bindings/c/hwr.pc.in ]; then
     # hwr.pc.in with the prefix and the header's HWR_VERSION_STRING filled in
     make -s -C bindings/c pc PREFIX="$PREFIX" >/dev/null

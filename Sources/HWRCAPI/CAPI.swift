@@ -52,22 +52,28 @@ public func capiLastError() -> UnsafePointer<CChar> {
 public func capiEngineOpen(_ options: UnsafePointer<hwr_engine_options>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guarded {
         guard let out else { throw HWRError.invalidArgument("out_engine is NULL") }
-        var path: String?, linePath: String?
+        var path: String?, linePath: String?, textPath: String?
         var threads: Int32 = 0, maxPixels: Int64 = 0
         if let options {
             let o = options.pointee
-            // 1.0.0 callers pass the size up to line_model_path; max_pixels was appended in 1.1.0.
+            // 1.0.0 callers pass the size up to line_model_path; max_pixels was appended in 1.1.0,
+            // text_model_path in 1.2.0.
             let maxPixelsOffset = MemoryLayout<hwr_engine_options>.offset(of: \.max_pixels)
             try checkStructSize(o.struct_size, minimum: maxPixelsOffset ?? MemoryLayout<hwr_engine_options>.size, "hwr_engine_options")
             path = try o.model_path.map { try utf8($0, "model_path") }
             linePath = try o.line_model_path.map { try utf8($0, "line_model_path") }
             threads = o.threads
             if covers(o.struct_size, maxPixelsOffset, MemoryLayout<Int64>.size) { maxPixels = o.max_pixels }
+            let textOffset = MemoryLayout<hwr_engine_options>.offset(of: \.text_model_path)
+            if covers(o.struct_size, textOffset, MemoryLayout<UnsafePointer<CChar>?>.size) {
+                textPath = try o.text_model_path.map { try utf8($0, "text_model_path") }
+            }
         }
         guard maxPixels >= 0, maxPixels <= Int64(RecognitionLimits.maximumPixels) else {
             throw HWRError.invalidArgument("max_pixels must be in 0...HWR_MAX_IMAGE_PIXELS (\(RecognitionLimits.maximumPixels)), got \(maxPixels)")
         }
-        let engine = EngineBox(try Recognizer(modelPath: path, lineModelPath: linePath, threads: Int(threads), maximumPixels: Int(maxPixels)))
+        let engine = EngineBox(try Recognizer(modelPath: path, lineModelPath: linePath, textModelPath: textPath,
+                                              threads: Int(threads), maximumPixels: Int(maxPixels)))
         out.pointee = OpaquePointer(Unmanaged.passRetained(engine).toOpaque())
         return HWR_OK
     }
@@ -90,6 +96,9 @@ public func capiEngineModelPath(_ engine: OpaquePointer?) -> UnsafePointer<CChar
 
 @_cdecl("hwr_engine_line_model_path")
 public func capiEngineLineModelPath(_ engine: OpaquePointer?) -> UnsafePointer<CChar>? { engineBox(engine)?.linePath?.pointer }
+
+@_cdecl("hwr_engine_text_model_path")
+public func capiEngineTextModelPath(_ engine: OpaquePointer?) -> UnsafePointer<CChar>? { engineBox(engine)?.textPath?.pointer }
 
 @_cdecl("hwr_engine_charset")
 public func capiEngineCharset(_ engine: OpaquePointer?) -> UnsafePointer<CChar>? { engineBox(engine)?.charset.pointer }

@@ -20,7 +20,7 @@ final class OwnedCString {
 final class EngineBox {
     let recognizer: Recognizer
     let name: OwnedCString, version: OwnedCString, path: OwnedCString, charset: OwnedCString
-    let linePath: OwnedCString?
+    let linePath: OwnedCString?, textPath: OwnedCString?
 
     init(_ recognizer: Recognizer) {
         self.recognizer = recognizer
@@ -29,6 +29,7 @@ final class EngineBox {
         path = OwnedCString(recognizer.modelPath)
         charset = OwnedCString(String(recognizer.model.charset))
         linePath = recognizer.lineModelPath.map(OwnedCString.init)
+        textPath = recognizer.textModelPath.map(OwnedCString.init)
     }
 }
 

@@ -8,24 +8,25 @@ struct Bench: ParsableCommand {
         abstract: "Measure recognition speed: latency percentiles at batch 1 and throughput at larger batches, per thread count.",
         discussion: "Times start from decoded pixels (preprocessing included). Run on an idle machine; numbers vary with load.")
 
-    @Option(help: "Character model.") var model: String?
-    @Option(help: "Line model.") var lineModel: String?
+    @OptionGroup var models: ModelOptions
     @Option(help: "Image of one character (default: the fixture K).") var charImage = "Tests/Fixtures/formats/K-grey-background.png"
     @Option(help: "Image of a word (default: a fixture word).") var wordImage = "Tests/Fixtures/lines/word-000.png"
+    @Option(help: "Image of a real handwritten line of about 40 characters (default: a 38-character fixture Stanford line).") var textLineImage = "Tests/Fixtures/text-lines/stanford-007.png"
     @Option(help: "Seconds per measurement.") var seconds: Double = 3
     @Flag(help: "Print one JSON object.") var json = false
     @Option(help: "Only run measurements whose name starts with this (for profiling), e.g. char_b1_t1.") var only: String?
     @Option(help: "Thread counts to measure.") var threads: [Int] = [1, 2]
 
     func run() throws {
-        var recognizer = try Recognizer(modelPath: model, lineModelPath: lineModel, threads: 1)
+        var recognizer = try models.recognizer(threads: 1)
         let char = try GrayImage(contentsOfFile: charImage)
         let word = try GrayImage(contentsOfFile: wordImage)
+        let textLine = try GrayImage(contentsOfFile: textLineImage)
         let charFlops = Double(try recognizer.model.architecture.flops(width: 28))
         var results: [String: Double] = ["rss_mb": residentMegabytes(), "char_mflop_per_image": charFlops / 1e6]
         func wanted(_ name: String) -> Bool { only.map { name.hasPrefix($0) } ?? true }
         for threads in threads {
-            recognizer = try Recognizer(modelPath: model, lineModelPath: lineModel, threads: threads)
+            recognizer = try models.recognizer(threads: threads)
             if wanted("char_b1_t\(threads)") {
                 let latency = try measure { _ = try recognizer.recognize([char]) }
                 results["char_b1_t\(threads)_ms"] = latency.median * 1000
@@ -54,15 +55,19 @@ struct Bench: ParsableCommand {
                 results["char_b\(batch)_t\(threads)_img_per_s"] = Double(batch) / t.median
                 results["char_b\(batch)_t\(threads)_gflop_per_s"] = Double(batch) * charFlops / t.median / 1e9
             }
-            if recognizer.lineModel != nil, wanted("line_b1_t\(threads)") {
-                let line = try measure { _ = try recognizer.recognizeLines([word]) }
-                results["line_b1_t\(threads)_ms"] = line.median * 1000
-                results["line_b1_t\(threads)_p99_ms"] = line.p99 * 1000
-            }
-            if recognizer.lineModel != nil, wanted("line_b32_t\(threads)") {
-                let words = [GrayImage](repeating: word, count: 32)
-                let t = try measure { _ = try recognizer.recognizeLines(words) }
-                results["line_b32_t\(threads)_words_per_s"] = 32 / t.median
+            // Codes through the line model (charset alnum), free text through the text-line model.
+            for (name, loaded, image, charset) in [("line", recognizer.lineModel != nil, word, "alnum"), ("text_line", recognizer.textModel != nil, textLine, "text")] where loaded {
+                var options = TextOptions()
+                options.charset = charset
+                if wanted("\(name)_b1_t\(threads)") {
+                    let line = try measure { _ = try recognizer.recognizeLines([image], options: options) }
+                    results["\(name)_b1_t\(threads)_ms"] = line.median * 1000
+                    results["\(name)_b1_t\(threads)_p99_ms"] = line.p99 * 1000
+                }
+                if wanted("\(name)_b32_t\(threads)") {
+                    let t = try measure { _ = try recognizer.recognizeLines([GrayImage](repeating: image, count: 32), options: options) }
+                    results["\(name)_b32_t\(threads)_\(name == "line" ? "words" : "lines")_per_s"] = 32 / t.median
+                }
             }
         }
         results["rss_after_mb"] = residentMegabytes()

@@ -61,7 +61,7 @@ extension Eval {
     static let composedSetName = "composed lines, unseen writers"
 
     func evaluateLines() throws {
-        let recognizer = try Recognizer(lineModelPath: model, threads: 0)
+        let recognizer = try Recognizer(lineModelPath: model, textModelPath: model, threads: 0)
         /// A named set: its references, and how to read a subset of its lines under some options.
         typealias Reader = (TextOptions, [Int]) throws -> [String]
         var sets: [(name: String, references: [String], read: Reader)] = []
@@ -74,7 +74,9 @@ extension Eval {
                          { options, members in texts(try recognizer.recognizeLines(members.map { images[$0] }, options: options)) }))
         } else {
             // Stored lines are already normalised: read as they are, through the same decoding.
-            let corpus = try LineCorpus.load(root: data, validationLines: 600, seed: 7)
+            let spec = try Model.load(path: model).preprocessing
+            let corpus = try LineCorpus.load(root: data, validationLines: 600, seed: 7,
+                                             normalizer: LineNormalizer(height: spec.size, box: spec.box))
             for (name, samples) in [(Self.composedSetName, corpus.syntheticValidation), ("OCR words folds 6-7", corpus.validationWords)] {
                 sets.append((name, samples.map(\.text), { options, members in
                     texts(try recognizer.recognizeNormalizedLines(members.map { (samples[$0].pixels, samples[$0].width) }, options: options))
@@ -86,11 +88,13 @@ extension Eval {
             let all = Array(references.indices)
             let lexicon = Array(Set(references))
             var rows: [String: Double] = [:]
-            for (label, beam, useLexicon) in [("greedy", 1, false), ("beam 10", 10, false), ("beam 10 + lexicon", 10, true)] {
+            let runs: [(String, Int, Bool, String?)] = [("greedy", 1, false, nil), ("greedy --charset alnum", 1, false, "alnum"),
+                                                         ("beam 10", 10, false, nil), ("beam 10 + lexicon", 10, true, nil)]
+            for (label, beam, useLexicon, charset) in runs {
                 var options = TextOptions()
-                options.beamWidth = beam; options.alternatives = 1
+                options.beamWidth = beam; options.alternatives = 1; options.charset = charset
                 if useLexicon { options.lexicon = lexicon }
-                let m = TranscriptionMetrics(references: references, hypotheses: try read(options, all))
+                let m = TranscriptionMetrics(references: references, hypotheses: try read(options, all), foldingCase: true)
                 rows["\(label) CER"] = m.characterErrorRate; rows["\(label) WER"] = m.wordErrorRate
                 rows["\(label) exact"] = m.lineAccuracy
                 if !json {
@@ -104,13 +108,13 @@ extension Eval {
                 for kind in TextKind.allCases {
                     let members = references.indices.filter { TextKind(of: references[$0]) == kind }
                     guard !members.isEmpty else { continue }
-                    for constrained in [false, true] where !constrained || kind.charset != nil {
+                    for constrained in [false, true] {
                         var options = TextOptions()
                         options.beamWidth = 1; options.alternatives = 1
                         if constrained { options.charset = kind.charset }
                         let hypotheses = try read(options, members)
-                        let m = TranscriptionMetrics(references: members.map { references[$0] }, hypotheses: hypotheses)
-                        let label = "\(kind.rawValue) greedy" + (constrained ? " --charset \(kind.charset!)" : "")
+                        let m = TranscriptionMetrics(references: members.map { references[$0] }, hypotheses: hypotheses, foldingCase: true)
+                        let label = "\(kind.rawValue) greedy" + (constrained ? " --charset \(kind.charset)" : "")
                         rows["\(label) CER"] = m.characterErrorRate; rows["\(label) exact"] = m.lineAccuracy
                         if !json {
                             print(String(format: "  %@ lines (%d): CER %.2f%%  exact %.2f%%", label, members.count,

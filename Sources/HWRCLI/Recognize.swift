@@ -16,8 +16,7 @@ struct Recognize: ParsableCommand {
         on stderr, the others are still recognised, and the exit status is 1.
         """)
 
-    @Option(help: "Character model (default: $HWR_MODEL, the installed model, or models/hwr-char.hwrm).") var model: String?
-    @Option(help: "Line model (default: $HWR_LINE_MODEL, the installed model, or models/hwr-line.hwrm).") var lineModel: String?
+    @OptionGroup var models: ModelOptions
     @Option(help: "char, line, auto, page or sequence.") var mode: String = "char"
     @Option(name: .customLong("top-k"), help: "Candidates per image in char mode (default 5).") var topK: Int?
     @Option(help: "Only these characters: digits, letters, or the characters themselves.") var charset: String?
@@ -63,7 +62,7 @@ struct Recognize: ParsableCommand {
     func run() throws {
         var options = try requestOptions()
         let recognizer: Recognizer
-        do { recognizer = try Recognizer(modelPath: model, lineModelPath: lineModel, threads: threads) } catch {
+        do { recognizer = try models.recognizer(threads: threads) } catch {
             throw CLIError("\(error)")
         }
         // One deadline for the whole command, counted once the models are loaded.

@@ -75,7 +75,7 @@ struct WorkerCommand: ParsableCommand {
             logger.info("engine", metadata: ["library": "\(abi.path)", "version": "\(abi.version)", "abi": "\(abi.abiVersion)",
                                              "diagnostics": "\(routed ? "routed" : "not available")"])
             let opened = try Engine(abi: abi, threads: engineThreads, maxPixels: config.limits.maxPixels)
-            logger.info("model", metadata: ["name": "\(opened.modelName)", "version": "\(opened.modelVersion)", "line model": "\(opened.hasLineModel)"])
+            logger.info("model", metadata: ["name": "\(opened.modelName)", "version": "\(opened.modelVersion)", "line model": "\(opened.hasLineModel)", "text model": "\(opened.hasTextModel)"])
             try Worker(config: config, engine: opened, logger: logger).run()
         } catch {
             logger.critical("\(error)")

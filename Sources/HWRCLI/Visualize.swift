@@ -8,8 +8,7 @@ struct Visualize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw a line image as the line model sees it, with the recognised characters and their CTC alignment under it, or (--page) a page with its line and word boxes and their reading (SVG).")
 
-    @Option(help: "Line model (default: $HWR_LINE_MODEL, the installed model, or models/hwr-line.hwrm).") var lineModel: String?
-    @Option(help: "Character model.") var model: String?
+    @OptionGroup var models: ModelOptions
     @Option(help: "Output SVG file (default: IMAGE with .svg).") var out: String?
     @Option(help: "Beam width.") var beam = 10
     @Flag(help: "Read the image as a page and draw its lines and words over it.") var page = false
@@ -21,13 +20,12 @@ struct Visualize: ParsableCommand {
         let reading: TextReading
         let line: (pixels: [Float], width: Int)
         do {
-            recognizer = try Recognizer(modelPath: model, lineModelPath: lineModel, threads: 0)
+            recognizer = try models.recognizer(threads: 0)
             let gray = try GrayImage(contentsOfFile: image)
             var options = TextOptions()
             options.beamWidth = beam
             reading = try recognizer.recognizeLines([gray], options: options)[0].get()
-            guard let reader = recognizer.lines else { throw HWRError.unsupported("no line model is loaded") }
-            line = try reader.normalizer.normalize(gray)
+            line = try recognizer.lineReader(for: options).normalizer.normalize(gray)
         } catch { throw CLIError("\(image): \(error)") }
         let path = out ?? (image as NSString).deletingPathExtension + ".svg"
         try alignmentSVG(line: line, reading: reading).write(toFile: path, atomically: true, encoding: .utf8)
@@ -67,7 +65,7 @@ struct Visualize: ParsableCommand {
     func runPage() throws {
         let gray: GrayImage, reading: PageReading
         do {
-            let recognizer = try Recognizer(modelPath: model, lineModelPath: lineModel, threads: 0)
+            let recognizer = try models.recognizer(threads: 0)
             gray = try recognizer.decode(.file(image))
             var options = TextOptions()
             options.beamWidth = beam

@@ -19,6 +19,20 @@ public struct CTCPosteriors: Sendable {
     }
 
     @inline(__always) func p(_ t: Int, _ k: Int) -> Float { probabilities[t * classes + k] }
+
+    /// The posteriors with each class's probability added to class `map[k]` (and its own set to 0
+    /// where `map[k] != k`): a lower-case letter then counts as its upper-case class, so "a" then
+    /// "A" over neighbouring steps collapse into one character as CTC collapses repeats.
+    /// `map` has `classes` entries (the blank maps to itself).
+    public func folded(_ map: [Int]) -> CTCPosteriors {
+        precondition(map.count == classes)
+        var folded = [Float](repeating: 0, count: probabilities.count)
+        for t in 0..<steps {
+            let row = t * classes
+            for k in 0..<classes { folded[row + map[k]] += probabilities[row + k] }
+        }
+        return CTCPosteriors(steps: steps, classes: classes, probabilities: folded)
+    }
 }
 
 /// One recognised character of a line.
@@ -65,6 +79,10 @@ public struct DecodingConstraint: Sendable {
     /// separated by any other characters, such as spaces, digits and punctuation) instead of to the
     /// whole line.
     public var lexiconPerWord = false
+    /// For a charset that reads upper case (`letters`, `alnum`) on a model with case: each class's
+    /// folded class; decoding adds each class's posterior to its folded class first (see
+    /// `CTCPosteriors.folded`). Nil: no folding.
+    public var caseFold: [Int]?
 
     /// No restriction.
     public init(allowedClasses: Set<Int>? = nil, lexicon: Lexicon? = nil, pattern: [Set<Int>]? = nil) {
@@ -190,7 +208,19 @@ public enum CTCDecoder {
             return try beamSearch(x, charset: charset, beamWidth: beamWidth * 4, constraint: constraint, alternatives: alternatives,
                                   deadline: deadline)
         }
-        return finished.map { reading(trie.labels(of: Int($0.node)), x, charset: charset) }
+        let readings = finished.map { reading(trie.labels(of: Int($0.node)), x, charset: charset) }
+        guard let lexicon = constraint.lexicon, !constraint.lexiconPerWord else { return readings }
+        // A whole-line lexicon word is returned as the lexicon spells it: the case variants a model
+        // with case read it in are one reading (the likeliest one's probability).
+        var seen = Set<String>()
+        return zip(finished, readings).compactMap { beam, r in
+            guard let spelling = lexicon.spelling(ofWordAt: Int(trie.lexiconNode[Int(beam.node)])) else { return r }
+            guard seen.insert(spelling).inserted else { return nil }
+            let characters = zip(r.characters, spelling).map { c, s in
+                DecodedCharacter(text: String(s), probability: c.probability, firstStep: c.firstStep, lastStep: c.lastStep)
+            }
+            return LineReading(text: spelling, logProbability: r.logProbability, characters: characters)
+        }
     }
 
     /// Indices of the `count` largest values (all of them when there are fewer), in no set order:

@@ -12,7 +12,7 @@ public enum ConstraintError: Error, Equatable, CustomStringConvertible {
 extension DecodingConstraint {
     /// Builds a constraint from caller options.
     /// - Parameters:
-    ///   - charset: "digits", "letters", or the allowed characters themselves; nil for all
+    ///   - charset: a name (see `allowedClasses`) or the allowed characters themselves; nil for all
     ///   - pattern: a fixed-length pattern (see `parsePattern`); nil for none
     ///   - lexicon: allowed words; nil for none
     ///   - classOf: the class of a character (already upper-cased), nil if the model lacks it
@@ -32,7 +32,8 @@ extension DecodingConstraint {
             return Set((0..<classes).filter { set.contains(fold[$0]) })
         }
         if let charset {
-            constraint.allowedClasses = unfolded(try allowedClasses(charset, classes: classes, classOf: classOf))
+            constraint.allowedClasses = try allowedClasses(charset, classes: classes, classOf: classOf)
+            if let fold, Self.upperCaseCharsets.contains(charset.lowercased()) { constraint.caseFold = fold + [classes] }
         }
         if let pattern { constraint.pattern = try parsePattern(pattern, classes: classes, classOf: classOf).map(unfolded) }
         if let lexicon {
@@ -43,16 +44,26 @@ extension DecodingConstraint {
         return constraint
     }
 
-    /// The classes of "digits", "letters", or an explicit list of characters (case folded).
+    /// Charset names that read letters as upper case: on a model with case, lower-case letters are
+    /// folded into their upper-case classes (see `DecodingConstraint.caseFold`).
+    public static let upperCaseCharsets: Set<String> = ["letters", "alnum"]
+
+    /// The classes of a charset option: "digits" (0-9), "letters" (A-Z), "alnum" (0-9 and A-Z: the
+    /// character model's 36 classes), "text" (every class of the model), or the characters
+    /// themselves, each its own class, or its upper-case class when the model has no lower case.
+    /// Names are case-insensitive.
     /// - Throws: `ConstraintError.invalid` for a character outside the model or an empty list.
     public static func allowedClasses(_ charset: String, classes: Int, classOf: (Character) -> Int?) throws -> Set<Int> {
+        let digits = Set("0123456789".compactMap(classOf)), letters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZ".compactMap(classOf))
         switch charset.lowercased() {
-        case "digits": return Set("0123456789".compactMap(classOf))
-        case "letters": return Set("ABCDEFGHIJKLMNOPQRSTUVWXYZ".compactMap(classOf))
+        case "digits": return digits
+        case "letters": return letters
+        case "alnum": return digits.union(letters)
+        case "text": return Set(0..<classes)
         default:
             var set = Set<Int>()
             for ch in charset {
-                guard let k = classOf(Character(ch.uppercased())) else {
+                guard let k = classOf(ch) ?? classOf(Character(ch.uppercased())) else {
                     throw ConstraintError.invalid("character \"\(ch)\" is not in the model's charset")
                 }
                 set.insert(k)

@@ -2,6 +2,9 @@
 public final class Lexicon: @unchecked Sendable {
     private var children: [[Int: Int]] = [[:]]
     private var terminal: [Bool] = [false]
+    /// The word as given, by the node that ends it (the first spelling given of words that differ
+    /// only in case).
+    private var spellings: [Int: String] = [:]
     /// Number of distinct words.
     public private(set) var count = 0
 
@@ -28,7 +31,7 @@ public final class Lexicon: @unchecked Sendable {
                     node = children.count - 1
                 }
             }
-            if !terminal[node] { terminal[node] = true; count += 1 }
+            if !terminal[node] { terminal[node] = true; spellings[node] = word; count += 1 }
             wordClasses.formUnion(classes)
         }
         if let fold { wordClasses = Set(fold.indices.filter { wordClasses.contains(fold[$0]) }) }
@@ -45,4 +48,6 @@ public final class Lexicon: @unchecked Sendable {
     }
     /// Whether `node` ends a word.
     public func isWord(_ node: Int) -> Bool { terminal[node] }
+    /// The word that ends at `node`, as the word list spells it, or nil.
+    public func spelling(ofWordAt node: Int) -> String? { spellings[node] }
 }

@@ -300,77 +300,59 @@ public nonisolated struct Hwr_V1_Request: Sendable {
 }
 
 /// Every message the worker sends.
-public nonisolated struct Hwr_V1_Reply: @unchecked Sendable {
+public nonisolated struct Hwr_V1_Reply: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// 1.
-  public var protocolVersion: UInt32 {
-    get {_storage._protocolVersion}
-    set {_uniqueStorage()._protocolVersion = newValue}
-  }
+  public var protocolVersion: UInt32 = 0
 
   /// The request's id ("" when the request could not be parsed at all).
-  public var requestID: String {
-    get {_storage._requestID}
-    set {_uniqueStorage()._requestID = newValue}
-  }
+  public var requestID: String = String()
 
   /// Outcome of the request as a whole.
-  public var status: Hwr_V1_StatusCode {
-    get {_storage._status}
-    set {_uniqueStorage()._status = newValue}
-  }
+  public var status: Hwr_V1_StatusCode = .ok
 
   /// Human-readable detail when status is not OK.
-  public var message: String {
-    get {_storage._message}
-    set {_uniqueStorage()._message = newValue}
-  }
+  public var message: String = String()
 
   /// Time spent in the worker, from receiving the request to sending the reply, in milliseconds.
-  public var serverTimeMs: Double {
-    get {_storage._serverTimeMs}
-    set {_uniqueStorage()._serverTimeMs = newValue}
-  }
+  public var serverTimeMs: Double = 0
 
   /// The reply of the method called (absent when status is not OK).
-  public var method: OneOf_Method? {
-    get {return _storage._method}
-    set {_uniqueStorage()._method = newValue}
-  }
+  public var method: Hwr_V1_Reply.OneOf_Method? = nil
 
   public var recognize: Hwr_V1_RecognizeReply {
     get {
-      if case .recognize(let v)? = _storage._method {return v}
+      if case .recognize(let v)? = method {return v}
       return Hwr_V1_RecognizeReply()
     }
-    set {_uniqueStorage()._method = .recognize(newValue)}
+    set {method = .recognize(newValue)}
   }
 
   public var recognizeBatch: Hwr_V1_RecognizeBatchReply {
     get {
-      if case .recognizeBatch(let v)? = _storage._method {return v}
+      if case .recognizeBatch(let v)? = method {return v}
       return Hwr_V1_RecognizeBatchReply()
     }
-    set {_uniqueStorage()._method = .recognizeBatch(newValue)}
+    set {method = .recognizeBatch(newValue)}
   }
 
   public var modelInfo: Hwr_V1_ModelInfoReply {
     get {
-      if case .modelInfo(let v)? = _storage._method {return v}
+      if case .modelInfo(let v)? = method {return v}
       return Hwr_V1_ModelInfoReply()
     }
-    set {_uniqueStorage()._method = .modelInfo(newValue)}
+    set {method = .modelInfo(newValue)}
   }
 
   public var health: Hwr_V1_HealthReply {
     get {
-      if case .health(let v)? = _storage._method {return v}
+      if case .health(let v)? = method {return v}
       return Hwr_V1_HealthReply()
     }
-    set {_uniqueStorage()._method = .health(newValue)}
+    set {method = .health(newValue)}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -385,8 +367,6 @@ public nonisolated struct Hwr_V1_Reply: @unchecked Sendable {
   }
 
   public init() {}
-
-  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// One image.
@@ -709,43 +689,76 @@ public nonisolated struct Hwr_V1_Stats: Sendable {
   public init() {}
 }
 
-public nonisolated struct Hwr_V1_ModelInfoReply: Sendable {
+public nonisolated struct Hwr_V1_ModelInfoReply: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var modelName: String = String()
+  public var modelName: String {
+    get {_storage._modelName}
+    set {_uniqueStorage()._modelName = newValue}
+  }
 
-  public var modelVersion: String = String()
+  public var modelVersion: String {
+    get {_storage._modelVersion}
+    set {_uniqueStorage()._modelVersion = newValue}
+  }
 
-  public var charset: String = String()
+  public var charset: String {
+    get {_storage._charset}
+    set {_uniqueStorage()._charset = newValue}
+  }
 
-  public var lineModel: Bool = false
+  public var lineModel: Bool {
+    get {_storage._lineModel}
+    set {_uniqueStorage()._lineModel = newValue}
+  }
 
-  public var libraryVersion: String = String()
+  public var libraryVersion: String {
+    get {_storage._libraryVersion}
+    set {_uniqueStorage()._libraryVersion = newValue}
+  }
 
-  public var abiVersion: Int32 = 0
+  public var abiVersion: Int32 {
+    get {_storage._abiVersion}
+    set {_uniqueStorage()._abiVersion = newValue}
+  }
 
-  public var maxMessageBytes: UInt64 = 0
+  public var maxMessageBytes: UInt64 {
+    get {_storage._maxMessageBytes}
+    set {_uniqueStorage()._maxMessageBytes = newValue}
+  }
 
-  public var maxPixels: UInt64 = 0
+  public var maxPixels: UInt64 {
+    get {_storage._maxPixels}
+    set {_uniqueStorage()._maxPixels = newValue}
+  }
 
-  public var maxBatch: UInt32 = 0
+  public var maxBatch: UInt32 {
+    get {_storage._maxBatch}
+    set {_uniqueStorage()._maxBatch = newValue}
+  }
 
   public var stats: Hwr_V1_Stats {
-    get {_stats ?? Hwr_V1_Stats()}
-    set {_stats = newValue}
+    get {_storage._stats ?? Hwr_V1_Stats()}
+    set {_uniqueStorage()._stats = newValue}
   }
   /// Returns true if `stats` has been explicitly set.
-  public var hasStats: Bool {self._stats != nil}
+  public var hasStats: Bool {_storage._stats != nil}
   /// Clears the value of `stats`. Subsequent reads from it will return its default value.
-  public mutating func clearStats() {self._stats = nil}
+  public mutating func clearStats() {_uniqueStorage()._stats = nil}
+
+  /// a text-line model (free text) is loaded (hwr.h 1.2.0)
+  public var textModel: Bool {
+    get {_storage._textModel}
+    set {_uniqueStorage()._textModel = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _stats: Hwr_V1_Stats? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Hwr_V1_HealthRequest: Sendable {
@@ -906,169 +919,123 @@ nonisolated extension Hwr_V1_Reply: SwiftProtobuf.Message, SwiftProtobuf._Messag
   public static let protoMessageName: String = _protobuf_package + ".Reply"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{1}status\0\u{1}message\0\u{3}server_time_ms\0\u{2}\u{5}recognize\0\u{3}recognize_batch\0\u{3}model_info\0\u{1}health\0")
 
-  fileprivate class _StorageClass {
-    var _protocolVersion: UInt32 = 0
-    var _requestID: String = String()
-    var _status: Hwr_V1_StatusCode = .ok
-    var _message: String = String()
-    var _serverTimeMs: Double = 0
-    var _method: Hwr_V1_Reply.OneOf_Method?
-
-      // This property is used as the initial default value for new instances of the type.
-      // The type itself is protecting the reference to its storage via CoW semantics.
-      // This will force a copy to be made of this reference when the first mutation occurs;
-      // hence, it is safe to mark this as `nonisolated(unsafe)`.
-      static nonisolated(unsafe) let defaultInstance = _StorageClass()
-
-    private init() {}
-
-    init(copying source: _StorageClass) {
-      _protocolVersion = source._protocolVersion
-      _requestID = source._requestID
-      _status = source._status
-      _message = source._message
-      _serverTimeMs = source._serverTimeMs
-      _method = source._method
-    }
-  }
-
-  fileprivate mutating func _uniqueStorage() -> _StorageClass {
-    if !isKnownUniquelyReferenced(&_storage) {
-      _storage = _StorageClass(copying: _storage)
-    }
-    return _storage
-  }
-
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    _ = _uniqueStorage()
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      while let fieldNumber = try decoder.nextFieldNumber() {
-        // The use of inline closures is to circumvent an issue where the compiler
-        // allocates stack space for every case branch when no optimizations are
-        // enabled. https://github.com/apple/swift-protobuf/issues/1034
-        switch fieldNumber {
-        case 1: try { try decoder.decodeSingularUInt32Field(value: &_storage._protocolVersion) }()
-        case 2: try { try decoder.decodeSingularStringField(value: &_storage._requestID) }()
-        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._status) }()
-        case 4: try { try decoder.decodeSingularStringField(value: &_storage._message) }()
-        case 5: try { try decoder.decodeSingularDoubleField(value: &_storage._serverTimeMs) }()
-        case 10: try {
-          var v: Hwr_V1_RecognizeReply?
-          var hadOneofValue = false
-          if let current = _storage._method {
-            hadOneofValue = true
-            if case .recognize(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._method = .recognize(v)
-          }
-        }()
-        case 11: try {
-          var v: Hwr_V1_RecognizeBatchReply?
-          var hadOneofValue = false
-          if let current = _storage._method {
-            hadOneofValue = true
-            if case .recognizeBatch(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._method = .recognizeBatch(v)
-          }
-        }()
-        case 12: try {
-          var v: Hwr_V1_ModelInfoReply?
-          var hadOneofValue = false
-          if let current = _storage._method {
-            hadOneofValue = true
-            if case .modelInfo(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._method = .modelInfo(v)
-          }
-        }()
-        case 13: try {
-          var v: Hwr_V1_HealthReply?
-          var hadOneofValue = false
-          if let current = _storage._method {
-            hadOneofValue = true
-            if case .health(let m) = current {v = m}
-          }
-          try decoder.decodeSingularMessageField(value: &v)
-          if let v = v {
-            if hadOneofValue {try decoder.handleConflictingOneOf()}
-            _storage._method = .health(v)
-          }
-        }()
-        default: break
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.protocolVersion) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.serverTimeMs) }()
+      case 10: try {
+        var v: Hwr_V1_RecognizeReply?
+        var hadOneofValue = false
+        if let current = self.method {
+          hadOneofValue = true
+          if case .recognize(let m) = current {v = m}
         }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.method = .recognize(v)
+        }
+      }()
+      case 11: try {
+        var v: Hwr_V1_RecognizeBatchReply?
+        var hadOneofValue = false
+        if let current = self.method {
+          hadOneofValue = true
+          if case .recognizeBatch(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.method = .recognizeBatch(v)
+        }
+      }()
+      case 12: try {
+        var v: Hwr_V1_ModelInfoReply?
+        var hadOneofValue = false
+        if let current = self.method {
+          hadOneofValue = true
+          if case .modelInfo(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.method = .modelInfo(v)
+        }
+      }()
+      case 13: try {
+        var v: Hwr_V1_HealthReply?
+        var hadOneofValue = false
+        if let current = self.method {
+          hadOneofValue = true
+          if case .health(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.method = .health(v)
+        }
+      }()
+      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every if/case branch local when no optimizations
-      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-      // https://github.com/apple/swift-protobuf/issues/1182
-      if _storage._protocolVersion != 0 {
-        try visitor.visitSingularUInt32Field(value: _storage._protocolVersion, fieldNumber: 1)
-      }
-      if !_storage._requestID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._requestID, fieldNumber: 2)
-      }
-      if _storage._status != .ok {
-        try visitor.visitSingularEnumField(value: _storage._status, fieldNumber: 3)
-      }
-      if !_storage._message.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._message, fieldNumber: 4)
-      }
-      if _storage._serverTimeMs.bitPattern != 0 {
-        try visitor.visitSingularDoubleField(value: _storage._serverTimeMs, fieldNumber: 5)
-      }
-      switch _storage._method {
-      case .recognize?: try {
-        guard case .recognize(let v)? = _storage._method else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-      }()
-      case .recognizeBatch?: try {
-        guard case .recognizeBatch(let v)? = _storage._method else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-      }()
-      case .modelInfo?: try {
-        guard case .modelInfo(let v)? = _storage._method else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-      }()
-      case .health?: try {
-        guard case .health(let v)? = _storage._method else { preconditionFailure() }
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
-      }()
-      case nil: break
-      }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.protocolVersion != 0 {
+      try visitor.visitSingularUInt32Field(value: self.protocolVersion, fieldNumber: 1)
+    }
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 2)
+    }
+    if self.status != .ok {
+      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 3)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 4)
+    }
+    if self.serverTimeMs.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.serverTimeMs, fieldNumber: 5)
+    }
+    switch self.method {
+    case .recognize?: try {
+      guard case .recognize(let v)? = self.method else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
+    case .recognizeBatch?: try {
+      guard case .recognizeBatch(let v)? = self.method else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    }()
+    case .modelInfo?: try {
+      guard case .modelInfo(let v)? = self.method else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+    }()
+    case .health?: try {
+      guard case .health(let v)? = self.method else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    }()
+    case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Hwr_V1_Reply, rhs: Hwr_V1_Reply) -> Bool {
-    if lhs._storage !== rhs._storage {
-      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
-        let _storage = _args.0
-        let rhs_storage = _args.1
-        if _storage._protocolVersion != rhs_storage._protocolVersion {return false}
-        if _storage._requestID != rhs_storage._requestID {return false}
-        if _storage._status != rhs_storage._status {return false}
-        if _storage._message != rhs_storage._message {return false}
-        if _storage._serverTimeMs != rhs_storage._serverTimeMs {return false}
-        if _storage._method != rhs_storage._method {return false}
-        return true
-      }
-      if !storagesAreEqual {return false}
-    }
+    if lhs.protocolVersion != rhs.protocolVersion {return false}
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.status != rhs.status {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.serverTimeMs != rhs.serverTimeMs {return false}
+    if lhs.method != rhs.method {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1705,78 +1672,139 @@ nonisolated extension Hwr_V1_Stats: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension Hwr_V1_ModelInfoReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelInfoReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{3}model_version\0\u{1}charset\0\u{3}line_model\0\u{3}library_version\0\u{3}abi_version\0\u{3}max_message_bytes\0\u{3}max_pixels\0\u{3}max_batch\0\u{1}stats\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{3}model_version\0\u{1}charset\0\u{3}line_model\0\u{3}library_version\0\u{3}abi_version\0\u{3}max_message_bytes\0\u{3}max_pixels\0\u{3}max_batch\0\u{1}stats\0\u{3}text_model\0")
+
+  fileprivate class _StorageClass {
+    var _modelName: String = String()
+    var _modelVersion: String = String()
+    var _charset: String = String()
+    var _lineModel: Bool = false
+    var _libraryVersion: String = String()
+    var _abiVersion: Int32 = 0
+    var _maxMessageBytes: UInt64 = 0
+    var _maxPixels: UInt64 = 0
+    var _maxBatch: UInt32 = 0
+    var _stats: Hwr_V1_Stats? = nil
+    var _textModel: Bool = false
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _modelName = source._modelName
+      _modelVersion = source._modelVersion
+      _charset = source._charset
+      _lineModel = source._lineModel
+      _libraryVersion = source._libraryVersion
+      _abiVersion = source._abiVersion
+      _maxMessageBytes = source._maxMessageBytes
+      _maxPixels = source._maxPixels
+      _maxBatch = source._maxBatch
+      _stats = source._stats
+      _textModel = source._textModel
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.modelName) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.charset) }()
-      case 4: try { try decoder.decodeSingularBoolField(value: &self.lineModel) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.libraryVersion) }()
-      case 6: try { try decoder.decodeSingularInt32Field(value: &self.abiVersion) }()
-      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.maxMessageBytes) }()
-      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.maxPixels) }()
-      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.maxBatch) }()
-      case 10: try { try decoder.decodeSingularMessageField(value: &self._stats) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._modelName) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._modelVersion) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._charset) }()
+        case 4: try { try decoder.decodeSingularBoolField(value: &_storage._lineModel) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._libraryVersion) }()
+        case 6: try { try decoder.decodeSingularInt32Field(value: &_storage._abiVersion) }()
+        case 7: try { try decoder.decodeSingularUInt64Field(value: &_storage._maxMessageBytes) }()
+        case 8: try { try decoder.decodeSingularUInt64Field(value: &_storage._maxPixels) }()
+        case 9: try { try decoder.decodeSingularUInt32Field(value: &_storage._maxBatch) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._stats) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._textModel) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.modelName.isEmpty {
-      try visitor.visitSingularStringField(value: self.modelName, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._modelName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._modelName, fieldNumber: 1)
+      }
+      if !_storage._modelVersion.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._modelVersion, fieldNumber: 2)
+      }
+      if !_storage._charset.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._charset, fieldNumber: 3)
+      }
+      if _storage._lineModel != false {
+        try visitor.visitSingularBoolField(value: _storage._lineModel, fieldNumber: 4)
+      }
+      if !_storage._libraryVersion.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._libraryVersion, fieldNumber: 5)
+      }
+      if _storage._abiVersion != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._abiVersion, fieldNumber: 6)
+      }
+      if _storage._maxMessageBytes != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._maxMessageBytes, fieldNumber: 7)
+      }
+      if _storage._maxPixels != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._maxPixels, fieldNumber: 8)
+      }
+      if _storage._maxBatch != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._maxBatch, fieldNumber: 9)
+      }
+      try { if let v = _storage._stats {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      if _storage._textModel != false {
+        try visitor.visitSingularBoolField(value: _storage._textModel, fieldNumber: 11)
+      }
     }
-    if !self.modelVersion.isEmpty {
-      try visitor.visitSingularStringField(value: self.modelVersion, fieldNumber: 2)
-    }
-    if !self.charset.isEmpty {
-      try visitor.visitSingularStringField(value: self.charset, fieldNumber: 3)
-    }
-    if self.lineModel != false {
-      try visitor.visitSingularBoolField(value: self.lineModel, fieldNumber: 4)
-    }
-    if !self.libraryVersion.isEmpty {
-      try visitor.visitSingularStringField(value: self.libraryVersion, fieldNumber: 5)
-    }
-    if self.abiVersion != 0 {
-      try visitor.visitSingularInt32Field(value: self.abiVersion, fieldNumber: 6)
-    }
-    if self.maxMessageBytes != 0 {
-      try visitor.visitSingularUInt64Field(value: self.maxMessageBytes, fieldNumber: 7)
-    }
-    if self.maxPixels != 0 {
-      try visitor.visitSingularUInt64Field(value: self.maxPixels, fieldNumber: 8)
-    }
-    if self.maxBatch != 0 {
-      try visitor.visitSingularUInt32Field(value: self.maxBatch, fieldNumber: 9)
-    }
-    try { if let v = self._stats {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Hwr_V1_ModelInfoReply, rhs: Hwr_V1_ModelInfoReply) -> Bool {
-    if lhs.modelName != rhs.modelName {return false}
-    if lhs.modelVersion != rhs.modelVersion {return false}
-    if lhs.charset != rhs.charset {return false}
-    if lhs.lineModel != rhs.lineModel {return false}
-    if lhs.libraryVersion != rhs.libraryVersion {return false}
-    if lhs.abiVersion != rhs.abiVersion {return false}
-    if lhs.maxMessageBytes != rhs.maxMessageBytes {return false}
-    if lhs.maxPixels != rhs.maxPixels {return false}
-    if lhs.maxBatch != rhs.maxBatch {return false}
-    if lhs._stats != rhs._stats {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._modelName != rhs_storage._modelName {return false}
+        if _storage._modelVersion != rhs_storage._modelVersion {return false}
+        if _storage._charset != rhs_storage._charset {return false}
+        if _storage._lineModel != rhs_storage._lineModel {return false}
+        if _storage._libraryVersion != rhs_storage._libraryVersion {return false}
+        if _storage._abiVersion != rhs_storage._abiVersion {return false}
+        if _storage._maxMessageBytes != rhs_storage._maxMessageBytes {return false}
+        if _storage._maxPixels != rhs_storage._maxPixels {return false}
+        if _storage._maxBatch != rhs_storage._maxBatch {return false}
+        if _storage._stats != rhs_storage._stats {return false}
+        if _storage._textModel != rhs_storage._textModel {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -41,15 +41,15 @@ public struct PageReading: Equatable, Sendable {
 
 extension Recognizer {
     /// Reads a page (a note, a form field, a sheet with several lines): preprocessing of the whole
-    /// page, line segmentation with skew correction (`LineSegmentation`), each line read by the line
-    /// model (the lines spread over the engine's threads), and words from the line model's spaces, or,
+    /// page, line segmentation with skew correction (`LineSegmentation`), each line read by the model
+    /// `lineReader(for:)` picks (the lines spread over the engine's threads), and words from its spaces, or,
     /// for a line model without a space, from the gaps in the ink wider than a third of the line's
     /// height. Rejection (`options.rejectThreshold`) applies to each line.
-    /// - Throws: `HWRError`: `.unsupported` without a line model, `.imageEmpty` when nothing is
+    /// - Throws: `HWRError`: `.unsupported` without a line or text model, `.imageEmpty` when nothing is
     ///   written, the request's option errors.
     public func recognizePage(_ image: GrayImage, options: TextOptions = .init()) throws -> PageReading {
         try classified {
-            guard let lineModel else { throw HWRError.unsupported("page mode: no line model is loaded") }
+            let lineModel = try lineReader(for: options).model
             try options.deadline.check()
             let page = try PageInk(image)
             let layout = LineSegmentation.segment(page, originalSize: (image.width, image.height))

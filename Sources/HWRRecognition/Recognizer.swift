@@ -48,6 +48,11 @@ public final class Recognizer: @unchecked Sendable {
     public let lines: LineReader?
     /// Where the line model was loaded from.
     public let lineModelPath: String?
+    /// The text-line model's inference path (free text: case, spaces, punctuation), if one was
+    /// found or given.
+    public let text: LineReader?
+    /// Where the text-line model was loaded from.
+    public let textModelPath: String?
     /// Threads a batch is split over (each runs its share with the BLAS as the process configured it).
     public let threads: Int
     /// Largest decoded image this engine accepts, in pixels (`RecognitionLimits.maximumPixels` or lower).
@@ -57,17 +62,24 @@ public final class Recognizer: @unchecked Sendable {
     public var model: Model { characters.model }
     /// The line model, if one is loaded.
     public var lineModel: Model? { lines?.model }
+    /// The text-line model, if one is loaded.
+    public var textModel: Model? { text?.model }
 
     /// Name of the default character model file.
     public static let defaultModelFile = "hwr-char.hwrm"
     /// Name of the default line model file.
     public static let defaultLineModelFile = "hwr-line.hwrm"
+    /// Name of the default text-line model file.
+    public static let defaultTextModelFile = "hwr-text.hwrm"
 
     /// Loads the models.
     /// - Parameters:
     ///   - modelPath: a character model file, or nil for the default (`$HWR_MODEL`, then the search paths)
-    ///   - lineModelPath: a line model file, or nil for the default (`$HWR_LINE_MODEL`, then the search
-    ///     paths; no line model when none is found)
+    ///   - lineModelPath: a line model file (codes: digits and upper-case letters), or nil for the
+    ///     default (`$HWR_LINE_MODEL`, then the search paths; no line model when none is found)
+    ///   - textModelPath: a text-line model file (free text), or nil for the default
+    ///     (`$HWR_TEXT_MODEL`, then the search paths; none when none is found). Which of the two
+    ///     reads a request: `lineReader(for:)`.
     ///   - threads: threads a batch is split over (0: one per core). The engine leaves process-wide
     ///     BLAS settings alone: a process that wants single-threaded matrix products in each share
     ///     (the hwr command does) sets that itself.
@@ -75,7 +87,8 @@ public final class Recognizer: @unchecked Sendable {
     ///     (0: that limit)
     /// - Throws: `HWRError` (`.io`, `.modelFormat`, `.invalidArgument`) if a model is missing, invalid,
     ///   or of the wrong kind, or an argument is out of range.
-    public init(modelPath: String? = nil, lineModelPath: String? = nil, threads: Int = 0, maximumPixels: Int = 0) throws {
+    public init(modelPath: String? = nil, lineModelPath: String? = nil, textModelPath: String? = nil,
+                threads: Int = 0, maximumPixels: Int = 0) throws {
         guard threads >= 0 else { throw HWRError.invalidArgument("threads must be >= 0, got \(threads)") }
         guard (0...RecognitionLimits.maximumPixels).contains(maximumPixels) else {
             throw HWRError.invalidArgument("max_pixels must be in 0...\(RecognitionLimits.maximumPixels), got \(maximumPixels)")
@@ -89,22 +102,27 @@ public final class Recognizer: @unchecked Sendable {
         }
         characters = CharacterClassifier(model)
         self.modelPath = path
-        let linePath = lineModelPath ?? Self.defaultPath(file: Self.defaultLineModelFile, environment: "HWR_LINE_MODEL")
-        if let linePath {
-            let line = try classified { try Model.load(path: linePath) }
-            guard line.architecture.inputWidth == nil, line.preprocessing.kind == "line" else {
-                throw HWRError.modelFormat("\(linePath) is not a line model")
+        /// A line-kind model from `path`, the default file, or nil when none is given or found.
+        func lineKindModel(_ path: String?, file: String, environment: String) throws -> (LineReader, String)? {
+            guard let path = path ?? Self.defaultPath(file: file, environment: environment) else { return nil }
+            let model = try classified { try Model.load(path: path) }
+            guard model.architecture.inputWidth == nil, model.preprocessing.kind == "line" else {
+                throw HWRError.modelFormat("\(path) is not a line model")
             }
-            lines = LineReader(line)
-        } else {
-            lines = nil
+            return (LineReader(model), path)
         }
-        self.lineModelPath = lines == nil ? nil : linePath
+        let line = try lineKindModel(lineModelPath, file: Self.defaultLineModelFile, environment: "HWR_LINE_MODEL")
+        let text = try lineKindModel(textModelPath, file: Self.defaultTextModelFile, environment: "HWR_TEXT_MODEL")
+        lines = line?.0
+        self.lineModelPath = line?.1
+        self.text = text?.0
+        self.textModelPath = text?.1
         self.threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
         self.maximumPixels = maximumPixels > 0 ? maximumPixels : RecognitionLimits.maximumPixels
         Diagnostics.logger.debug("engine opened", metadata: [
             "model": "\(model.metadata.name) \(model.metadata.version) (\(path))",
-            "line_model": "\(lineModel.map { "\($0.metadata.name) \($0.metadata.version) (\(linePath ?? ""))" } ?? "none")",
+            "line_model": "\(lineModel.map { "\($0.metadata.name) \($0.metadata.version) (\(lineModelPath ?? ""))" } ?? "none")",
+            "text_model": "\(textModel.map { "\($0.metadata.name) \($0.metadata.version) (\(textModelPath ?? ""))" } ?? "none")",
             "threads": "\(self.threads)", "max_pixels": "\(self.maximumPixels)",
         ])
     }

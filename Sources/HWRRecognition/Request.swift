@@ -258,7 +258,7 @@ extension Recognizer {
             case .line: return try recognizeLines(good, options: options.text)
             case .auto: return try recognizeAuto(good, options: options.text)
             case .page:
-                guard lineModel != nil else { throw HWRError.unsupported("page mode: no line model is loaded") }
+                _ = try lineReader(for: options.text)
                 return good.map { image in Result { TextReading(page: try recognizePage(image, options: options.text)) } }
             }
         }

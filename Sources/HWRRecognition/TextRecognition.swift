@@ -30,7 +30,8 @@ public enum LexiconMode: String, Sendable, CaseIterable {
 public struct TextOptions: Sendable, Equatable {
     /// Beam width (1: greedy best path for lines).
     public var beamWidth = 10
-    /// "digits", "letters", or the allowed characters; nil for all.
+    /// "digits", "letters", "alnum", "text", or the allowed characters (see
+    /// `DecodingConstraint.allowedClasses`); nil for all.
     public var charset: String?
     /// A fixed-length pattern such as `\a\d{4}` (see `DecodingConstraint.parsePattern`); nil for none.
     public var pattern: String?
@@ -205,47 +206,67 @@ extension Recognizer {
         return Array(readings.sorted { $0.logProbability > $1.logProbability }.prefix(alternatives))
     }
 
-    /// Reads word or line images without segmentation (line model + CTC), the images spread over the
-    /// engine's threads, each its own pass.
-    /// - Throws: `HWRError` for bad options, `.unsupported` when no line model is loaded; image errors
-    ///   are returned per image.
+    /// Reads word or line images without segmentation (CTC), with the model `lineReader(for:)`
+    /// picks, the images spread over the engine's threads, each its own pass.
+    /// - Throws: `HWRError` for bad options, `.unsupported` when no line or text model is loaded;
+    ///   image errors are returned per image.
     public func recognizeLines(_ images: [GrayImage], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
-        let decode = try lineDecoder(options)
+        let (reader, decode) = try lineDecoder(options)
         return inParallel(images) { chunk in chunk.map { image in
-            Result { try options.deadline.check(); return try decode(try self.lines!.posteriors(image)) }
+            Result { try options.deadline.check(); return try decode(try reader.posteriors(image)) }
         } }
     }
 
-    /// Reads lines already normalised by the line model's normaliser (`pixels` row-major,
-    /// `lineModel.preprocessing.size` high), as `recognizeLines` reads decoded images: what `hwr eval`
-    /// and the trainers' validation call for stored corpora.
+    /// Reads lines already normalised by the normaliser of the model `lineReader(for:)` picks
+    /// (`pixels` row-major, its `preprocessing.size` high), as `recognizeLines` reads decoded
+    /// images: what `hwr eval` and the trainers' validation call for stored corpora.
     /// - Throws: as `recognizeLines`.
     public func recognizeNormalizedLines(_ lines: [(pixels: [Float], width: Int)], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
-        let decode = try lineDecoder(options)
+        let (reader, decode) = try lineDecoder(options)
         return inParallel(lines) { chunk in chunk.map { line in
-            Result { try options.deadline.check(); return try decode(self.lines!.posteriors(normalized: line.pixels, width: line.width)) }
+            Result { try options.deadline.check(); return try decode(reader.posteriors(normalized: line.pixels, width: line.width)) }
         } }
     }
 
-    /// The decoding of line posteriors under `options`: greedy best path for beam width 1 with no
-    /// constraint (as hwr.h documents, one reading whatever `alternatives` asks), else beam search.
-    func lineDecoder(_ options: TextOptions) throws -> (CTCPosteriors) throws -> TextReading {
-        guard let lineModel else { throw HWRError.unsupported("line mode: no line model is loaded (install models/hwr-line.hwrm or give its path)") }
-        let constraint = try constraint(options, charset: lineModel.charset)
-        let charset = lineModel.charset
-        return { posteriors in
+    /// The model that reads a line request. Codes go to the line model, trained on strings of the
+    /// character model's 36 classes: a charset `digits`, `letters` or `alnum`, a charset of
+    /// characters the line model has (such as "0123456789ABCDEF"), or a pattern with no charset.
+    /// Everything else (no charset, `text`, lower case, spaces, punctuation) goes to the text-line
+    /// model. When only one of the two is loaded, it reads everything.
+    /// - Throws: `HWRError.unsupported` when neither is loaded.
+    public func lineReader(for options: TextOptions) throws -> LineReader {
+        guard let lines, let text else {
+            guard let reader = text ?? lines else {
+                throw HWRError.unsupported("line mode: no line model is loaded (install models/\(Self.defaultTextModelFile) or give its path)")
+            }
+            return reader
+        }
+        guard let charset = options.charset else { return options.pattern == nil ? text : lines }
+        if DecodingConstraint.upperCaseCharsets.contains(charset.lowercased()) || charset.lowercased() == "digits" { return lines }
+        if charset.lowercased() == "text" { return text }
+        return charset.allSatisfy(lines.model.charset.contains) ? lines : text
+    }
+
+    /// The model for `options` and the decoding of its posteriors: greedy best path for beam width 1
+    /// with no constraint (as hwr.h documents, one reading whatever `alternatives` asks), else beam search.
+    func lineDecoder(_ options: TextOptions) throws -> (LineReader, (CTCPosteriors) throws -> TextReading) {
+        let reader = try lineReader(for: options)
+        let charset = reader.model.charset
+        let constraint = try constraint(options, charset: charset)
+        return (reader, { read in
+            let posteriors = constraint.caseFold.map { read.folded($0) } ?? read
             let readings = options.beamWidth == 1 && constraint.isUnconstrained
                 ? [CTCDecoder.greedy(posteriors, charset: charset)]
                 : try CTCDecoder.beamSearch(posteriors, charset: charset, beamWidth: max(options.beamWidth, options.alternatives),
                                             constraint: constraint, alternatives: options.alternatives, deadline: options.deadline)
             return TextReading(readings: readings, options: options, mode: .line, steps: posteriors.steps)
-        }
+        })
     }
 
     /// Reads each image with the line model, and with the character model when the line model finds
     /// at most one character (or when no line model is loaded).
     public func recognizeAuto(_ images: [GrayImage], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
-        let lines = lineModel == nil ? images.map { _ in Result<TextReading, Error>.failure(HWRError.unsupported("no line model")) }
+        let lines = lineModel == nil && textModel == nil ? images.map { _ in Result<TextReading, Error>.failure(HWRError.unsupported("no line model")) }
                                      : try recognizeLines(images, options: options)
         return zip(images, lines).map { image, line in
             if case let .failure(error) = line, case .severalLines? = error as? ImageError {

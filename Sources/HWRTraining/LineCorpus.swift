@@ -20,11 +20,12 @@ public struct LineCorpus {
     public static let validationFolds: Set<Int> = [6, 7]
 
     /// Loads and splits the corpus.
+    /// - Parameter normalizer: the line normalisation of the model the lines are for.
     /// - Throws: `DataError`.
-    public static func load(root: String, validationLines: Int, seed: UInt64) throws -> LineCorpus {
+    public static func load(root: String, validationLines: Int, seed: UInt64,
+                            normalizer: LineNormalizer = LineNormalizer()) throws -> LineCorpus {
         let chars = try SharedData(root: root).load()
         let (train, validation) = SharedData.split(chars)
-        let normalizer = LineNormalizer()
         let words = try OCRWords(folder: "\(root)/ocr-words")
         func samples(_ ws: [OCRWords.Word]) -> [LineSample] {
             ws.compactMap { w in

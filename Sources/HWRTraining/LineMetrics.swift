@@ -59,12 +59,12 @@ public enum TextKind: String, CaseIterable, Sendable {
         else { self = .mixed }
     }
 
-    /// The character-set constraint a caller who knows the kind would pass (`nil` for mixed).
-    public var charset: String? {
+    /// The character-set constraint a caller who knows the kind would pass.
+    public var charset: String {
         switch self {
         case .digits: "digits"
         case .letters: "letters"
-        case .mixed: nil
+        case .mixed: "alnum"
         }
     }
 }

@@ -51,6 +51,8 @@ public final class EngineABI: @unchecked Sendable {
     let setLogCallback: SetLogCallback?
     /// The page-layout getters; nil for a library older than 1.1.0.
     let layout: Layout?
+    /// hwr_engine_text_model_path, absent from libraries older than 1.2.0.
+    let textModelPath: EngineString?
 
     /// Errors of loading an engine library.
     public enum LoadError: Error, CustomStringConvertible {
@@ -107,6 +109,7 @@ public final class EngineABI: @unchecked Sendable {
         charScore = try symbol("hwr_result_char_score", as: SubFloat.self)
         free = try symbol("hwr_result_free", as: Free.self)
         setLogCallback = optionalSymbol("hwr_set_log_callback", as: SetLogCallback.self)
+        textModelPath = optionalSymbol("hwr_engine_text_model_path", as: EngineString.self)
         if let lineCount = optionalSymbol("hwr_result_line_count", as: LineCount.self) {
             layout = Layout(lineCount: lineCount, lineText: try symbol("hwr_result_line_text", as: LineString.self),
                             lineConfidence: try symbol("hwr_result_line_confidence", as: LineFloat.self),
@@ -155,7 +158,7 @@ public final class Engine: @unchecked Sendable {
     public let abi: EngineABI
     let handle: OpaquePointer
     /// Model facts, read once.
-    public let modelName: String, modelVersion: String, charset: String, hasLineModel: Bool
+    public let modelName: String, modelVersion: String, charset: String, hasLineModel: Bool, hasTextModel: Bool
 
     /// Opens an engine with the default models.
     /// - Parameters:
@@ -178,6 +181,7 @@ public final class Engine: @unchecked Sendable {
         modelVersion = abi.modelVersion(engine).map { String(cString: $0) } ?? ""
         charset = abi.charset(engine).map { String(cString: $0) } ?? ""
         hasLineModel = abi.lineModelPath(engine) != nil
+        hasTextModel = abi.textModelPath.map { $0(engine) != nil } ?? false
     }
 
     deinit { abi.close(handle) }

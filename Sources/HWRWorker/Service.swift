@@ -72,7 +72,7 @@ public final class Service: @unchecked Sendable {
         case .modelInfo?:
             var info = Hwr_V1_ModelInfoReply()
             info.modelName = engine.modelName; info.modelVersion = engine.modelVersion; info.charset = engine.charset
-            info.lineModel = engine.hasLineModel; info.libraryVersion = engine.abi.version; info.abiVersion = engine.abi.abiVersion
+            info.lineModel = engine.hasLineModel; info.textModel = engine.hasTextModel; info.libraryVersion = engine.abi.version; info.abiVersion = engine.abi.abiVersion
             info.maxMessageBytes = UInt64(limits.maxMessageBytes); info.maxPixels = UInt64(limits.effectiveMaxPixels)
             info.maxBatch = UInt32(limits.maxBatch)
             info.stats = stats.snapshot()

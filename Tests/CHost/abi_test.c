@@ -334,7 +334,7 @@ int main(int argc, char **argv) {
         CHECK(sr == NULL, "no result");
     }
 
-    /* 1.1.0: a deadline stops a slow constrained decoding (a 3667-pixel line, beam 1000, 100
+    /* 1.2.0: a deadline stops a slow constrained decoding (a 3667-pixel line, beam 1000, 100
        alternatives and a 128-character pattern: seconds of work) soon after it passes. */
     {
         hwr_recognize_options slow;

@@ -54,13 +54,14 @@ final class InputKindTests: XCTestCase {
         // Composed upper-case lines (Tests/Fixtures/lines) enlarged onto paper with each fault. The
         // shipped line model reads them at 24.4% CER (their clean 28-pixel sources: 7.7%; the same
         // lines enlarged onto plain paper: 21.8%, so the faults cost about 2.6 points and the scale
-        // the rest, 2026-11-30). The guard catches a 2-point regression.
+        // the rest, 2026-11-30). The guard catches a 2-point regression. They are codes: the charset
+        // `alnum` sends them to the line model.
         let rows = try rows().filter { $0.mode == "line" && $0.origin == "generated" }
         XCTAssertEqual(rows.count, 14)
         XCTAssertEqual(Set(rows.map(\.kind)), ["alpha", "frame", "exif", "cmyk", "shadow", "ruled", "grid"])
         let recognizer = try Self.recognizer.get()
         var options = TextOptions()
-        options.beamWidth = 1; options.alternatives = 1
+        options.beamWidth = 1; options.alternatives = 1; options.charset = "alnum"
         let images = try rows.map { try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/inputs/\($0.file)") }
         let readings = try recognizer.recognizeLines(images, options: options).map { try $0.get().text }
         let metrics = TranscriptionMetrics(references: rows.map(\.expected), hypotheses: readings)

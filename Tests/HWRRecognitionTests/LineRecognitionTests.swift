@@ -6,12 +6,14 @@ import HWRRecognition
 import HWRTraining
 import XCTest
 
-/// The shipped line model (models/hwr-line.hwrm) on the committed fixture: lines composed from
-/// validation-split characters (unseen writers) and real handwritten words from held-out folds.
+/// The shipped line model (models/hwr-line.hwrm, codes) on the committed fixture: lines composed
+/// from validation-split characters (unseen writers) and real handwritten words from held-out folds.
+/// The engine is given the line model as its text-line model too, so it reads every request.
 final class LineRecognitionTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
     static let recognizer = Result {
-        try Recognizer(modelPath: "\(root)/models/hwr-char.hwrm", lineModelPath: "\(root)/models/hwr-line.hwrm", threads: 1)
+        try Recognizer(modelPath: "\(root)/models/hwr-char.hwrm", lineModelPath: "\(root)/models/hwr-line.hwrm",
+                       textModelPath: "\(root)/models/hwr-line.hwrm", threads: 1)
     }
 
     func fixture(_ source: String) throws -> [(image: GrayImage, text: String)] {
@@ -115,7 +117,7 @@ final class LineRecognitionTests: XCTestCase {
         let metadata = ModelMetadata(name: "test-text", version: "0", created: "2026-11-30", trainingData: "none")
         try Model(architecture: .textLineCRNN(classes: Charset.text.count + 1), charset: Charset.text,
                   preprocessing: .textLine, metadata: metadata, seed: 3).write(to: path)
-        let recognizer = try Recognizer(modelPath: "\(Self.root)/models/hwr-char.hwrm", lineModelPath: path, threads: 1)
+        let recognizer = try Recognizer(modelPath: "\(Self.root)/models/hwr-char.hwrm", lineModelPath: path, textModelPath: path, threads: 1)
         let image = try fixture("composed")[0].image
         var punctuation = TextOptions()
         punctuation.charset = ".,-"
@@ -124,7 +126,11 @@ final class LineRecognitionTests: XCTestCase {
         var letters = TextOptions()
         letters.charset = "letters"
         let l = try recognizer.recognizeLines([image], options: letters)[0].get()
-        XCTAssertTrue(l.alternatives.allSatisfy { $0.text.allSatisfy(\.isLetter) })
+        XCTAssertTrue(l.alternatives.allSatisfy { $0.text.allSatisfy { $0.isLetter && $0.isUppercase } }, "letters reads upper case: \(l.alternatives)")
+        var lower = TextOptions()
+        lower.charset = "xyz"
+        let x = try recognizer.recognizeLines([image], options: lower)[0].get()
+        XCTAssertTrue(x.alternatives.allSatisfy { $0.text.allSatisfy("xyz".contains) }, "given characters are exact: \(x.alternatives)")
         var lexicon = TextOptions()
         lexicon.lexicon = ["Box", "cat"]
         let w = try recognizer.recognizeLines([image], options: lexicon)[0].get()

@@ -5,11 +5,13 @@ import HWRTraining
 import XCTest
 
 /// Page mode: the handed two-line input, and pages composed from the line fixtures (composed lines of
-/// unseen writers' characters), placed with different indentations and turned a few degrees.
+/// unseen writers' characters), placed with different indentations and turned a few degrees. The
+/// lines are codes of the line model (models/hwr-line.hwrm), given as the text-line model too.
 final class PageTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
     static let recognizer = Result {
-        try Recognizer(modelPath: "\(root)/models/hwr-char.hwrm", lineModelPath: "\(root)/models/hwr-line.hwrm", threads: 2)
+        try Recognizer(modelPath: "\(root)/models/hwr-char.hwrm", lineModelPath: "\(root)/models/hwr-line.hwrm",
+                       textModelPath: "\(root)/models/hwr-line.hwrm", threads: 2)
     }
 
     func testTwoLinesOfDigitsAreReadAsAPageInPageAndAutoModes() throws {

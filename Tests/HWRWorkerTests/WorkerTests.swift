@@ -158,9 +158,10 @@ final class WorkerTests: WorkerHarness {
                 $0.recognize.image.data = word; $0.recognize.mode = .line
                 $0.recognize.options.lexicon = ["inconsequential", "nconsequential", "commanding"]
             }])
-            XCTAssertEqual(line.recognize.result.text, "NCONSEQUENTIAL")
+            XCTAssertEqual(line.recognize.result.text, "nconsequential", "the lexicon word as the list spells it")
             let info = try call(s, [request("info") { $0.modelInfo = .init() }])
             XCTAssertTrue(info.modelInfo.lineModel)
+            XCTAssertTrue(info.modelInfo.textModel)
             XCTAssertEqual(info.modelInfo.abiVersion, 1)
             XCTAssertEqual(info.modelInfo.maxBatch, 4)
             XCTAssertGreaterThanOrEqual(info.modelInfo.stats.requests, 12)

@@ -2154,7 +2154,7 @@ const ProtobufCMessageDescriptor hwr__v1__stats__descriptor =
   (ProtobufCMessageInit) hwr__v1__stats__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hwr__v1__model_info_reply__field_descriptors[10] =
+static const ProtobufCFieldDescriptor hwr__v1__model_info_reply__field_descriptors[11] =
 {
   {
     "model_name",
@@ -2276,6 +2276,18 @@ static const ProtobufCFieldDescriptor hwr__v1__model_info_reply__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "text_model",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__ModelInfoReply, text_model),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hwr__v1__model_info_reply__field_indices_by_name[] = {
   5,   /* field[5] = abi_version */
@@ -2288,11 +2300,12 @@ static const unsigned hwr__v1__model_info_reply__field_indices_by_name[] = {
   0,   /* field[0] = model_name */
   1,   /* field[1] = model_version */
   9,   /* field[9] = stats */
+  10,   /* field[10] = text_model */
 };
 static const ProtobufCIntRange hwr__v1__model_info_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor hwr__v1__model_info_reply__descriptor =
 {
@@ -2302,7 +2315,7 @@ const ProtobufCMessageDescriptor hwr__v1__model_info_reply__descriptor =
   "Hwr__V1__ModelInfoReply",
   "hwr.v1",
   sizeof(Hwr__V1__ModelInfoReply),
-  10,
+  11,
   hwr__v1__model_info_reply__field_descriptors,
   hwr__v1__model_info_reply__field_indices_by_name,
   1,  hwr__v1__model_info_reply__number_ranges,

@@ -475,10 +475,14 @@ struct  Hwr__V1__ModelInfoReply
   uint64_t max_pixels;
   uint32_t max_batch;
   Hwr__V1__Stats *stats;
+  /*
+   * a text-line model (free text) is loaded (hwr.h 1.2.0)
+   */
+  protobuf_c_boolean text_model;
 };
 #define HWR__V1__MODEL_INFO_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hwr__v1__model_info_reply__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, NULL, 0 }
 
 
 struct  Hwr__V1__HealthRequest

@@ -60,9 +60,13 @@ check_line "$out" "$data/four.png" 4 3 '^[0-9]$'
 [ $rc -eq 1 ] || error "exit status $rc for a file named -k after a file, expected 1 (options come first)"
 
 # 3. Line and auto modes: the text of a word, its alternative readings (format only: the accuracy
-#    of the line model is measured elsewhere).
+#    of the models is measured elsewhere). Free text (the text-line model: case, spaces,
+#    punctuation), and a code (charset alnum: the line model, digits and capitals only).
 out=$("$exe" -M line -k 3 "$data/word.png" 2>"$tmp/err"); rc=$?
 [ $rc -eq 0 ] || error "exit status $rc with -M line: $(cat "$tmp/err")"
+check_line "$out" "$data/word.png" '*' '<=3' '^[ -~]+$'
+out=$("$exe" -M line -k 3 -c alnum "$data/word.png" 2>"$tmp/err"); rc=$?
+[ $rc -eq 0 ] || error "exit status $rc with -M line -c alnum: $(cat "$tmp/err")"
 check_line "$out" "$data/word.png" '*' '<=3' '^[0-9A-Z]+$'
 out=$("$exe" -M auto "$data/seven.png" 2>"$tmp/err"); rc=$?
 [ $rc -eq 0 ] || error "exit status $rc with -M auto: $(cat "$tmp/err")"

@@ -47,9 +47,9 @@ __all__ = [
 # Versions: the header this binding is written against. HWR_VERSION_STRING is also the version of
 # the Python package (hwr.__version__, and pyproject.toml reads it from here).
 HWR_VERSION_MAJOR = 1
-HWR_VERSION_MINOR = 1
+HWR_VERSION_MINOR = 2
 HWR_VERSION_PATCH = 0
-HWR_VERSION_STRING = "1.1.0"
+HWR_VERSION_STRING = "1.2.0"
 HWR_VERSION_NUMBER = HWR_VERSION_MAJOR * 1000000 + HWR_VERSION_MINOR * 1000 + HWR_VERSION_PATCH
 HWR_ABI_VERSION = 1
 
@@ -127,6 +127,7 @@ class HwrEngineOptions(ctypes.Structure):
         ("threads", ctypes.c_int32),
         ("line_model_path", ctypes.c_char_p),
         ("max_pixels", ctypes.c_int64),  # 1.1.0
+        ("text_model_path", ctypes.c_char_p),  # 1.2.0
     ]
 
 
@@ -210,6 +211,7 @@ _SIGNATURES = {
     "hwr_engine_model_version": (_str, [_c_engine_p]),
     "hwr_engine_model_path": (_str, [_c_engine_p]),
     "hwr_engine_line_model_path": (_str, [_c_engine_p]),
+    "hwr_engine_text_model_path": (_str, [_c_engine_p]),
     "hwr_engine_charset": (_str, [_c_engine_p]),
     "hwr_recognize": (
         _i32, [_c_engine_p, ctypes.POINTER(HwrImage), ctypes.POINTER(HwrRecognizeOptions),

@@ -521,7 +521,8 @@ class Client(_BatchCalls):
                          info.library_version, int(info.abi_version), int(info.max_message_bytes),
                          int(info.max_pixels), int(info.max_batch),
                          ServingStats(int(s.requests), int(s.errors), int(s.overloaded), float(s.latency_p50_ms),
-                                      float(s.latency_p90_ms), float(s.latency_p99_ms), float(s.uptime_s)))
+                                      float(s.latency_p90_ms), float(s.latency_p99_ms), float(s.uptime_s)),
+                         bool(info.text_model))
 
     # ---- recognition -----------------------------------------------------------------------------
 

@@ -152,8 +152,8 @@ class _BatchCalls:
 
 
 class Engine(_BatchCalls):
-    """A handwriting recognition engine: the character model, optionally the line model (which
-    also reads pages), and their workspaces.
+    """A handwriting recognition engine: the character model, optionally the line model (codes)
+    and the text-line model (free text; it also reads pages), and their workspaces.
 
     One engine may be shared by any number of threads: the recognition calls release the GIL and
     run concurrently in the library. Use it as a context manager, or call :meth:`close`::
@@ -170,10 +170,16 @@ class Engine(_BatchCalls):
         threads: threads a batch is split over (``None`` or 0: one per core). Each runs its
             share of the images with the BLAS as the process configured it: the engine changes
             no process-wide setting (a host that wants single-threaded OpenBLAS sets it itself).
-        line_model: the line model file, or ``None`` for the default: ``HWR_LINE_MODEL``, else
-            the installed ``hwr-line.hwrm``, else the checkout's. When no default line model is
-            found the engine still opens; :meth:`recognize_line` and :meth:`recognize_page` then
-            raise :class:`UnsupportedError` (and ``auto=True`` uses the character model).
+        line_model: the line model file (codes: digits and upper-case letters), or ``None`` for
+            the default: ``HWR_LINE_MODEL``, else the installed ``hwr-line.hwrm``, else the
+            checkout's. When neither a line nor a text-line model is found the engine still
+            opens; :meth:`recognize_line` and :meth:`recognize_page` then raise
+            :class:`UnsupportedError` (and ``auto=True`` uses the character model).
+        text_model: the text-line model file (free text: case, spaces, punctuation), or ``None``
+            for the default: ``HWR_TEXT_MODEL``, else the installed ``hwr-text.hwrm``, else the
+            checkout's. A line request whose charset is ``"digits"``, ``"letters"``, ``"alnum"``
+            or characters of the line model, or that has a pattern and no charset, is read by the
+            line model; any other by the text-line model (``hwr.h``, ``HWR_MODE_LINE``).
         max_pixels: the largest image this engine accepts, in pixels (``None`` or 0: the
             library's limit, ``HWR_MAX_IMAGE_PIXELS``). It can only lower that limit. Larger
             images raise :class:`ImageTooLargeError` (or, for PNG and JPEG files, are decoded at
@@ -187,7 +193,8 @@ class Engine(_BatchCalls):
     """
 
     def __init__(self, model: Optional[PathLike] = None, threads: Optional[int] = None,
-                 line_model: Optional[PathLike] = None, *, max_pixels: Optional[int] = None) -> None:
+                 line_model: Optional[PathLike] = None, *, max_pixels: Optional[int] = None,
+                 text_model: Optional[PathLike] = None) -> None:
         self._handle: Optional[int] = None  # set first: __del__ runs even if __init__ fails
         self._cond = threading.Condition(threading.Lock())
         self._active = 0
@@ -198,6 +205,7 @@ class Engine(_BatchCalls):
         line_bytes = None if line_model is None else os.fsencode(line_model)
         opts.model_path = model_bytes
         opts.line_model_path = line_bytes
+        opts.text_model_path = None if text_model is None else os.fsencode(text_model)
         if threads is not None:
             opts.threads = _check_int("threads", threads)
         if max_pixels is not None:
@@ -216,6 +224,8 @@ class Engine(_BatchCalls):
         self._charset = _lib.decode(lib.hwr_engine_charset(handle))
         line = lib.hwr_engine_line_model_path(handle)
         self._line_model_path = None if line is None else _lib.decode(line)
+        text = lib.hwr_engine_text_model_path(handle)
+        self._text_model_path = None if text is None else _lib.decode(text)
 
     # ---- lifetime -------------------------------------------------------------------------
 
@@ -252,7 +262,8 @@ class Engine(_BatchCalls):
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return (f"<hwr.Engine {state} model={self._model_name!r} version={self._model_version!r} "
-                f"path={self._model_path!r} line_model={self._line_model_path!r}>")
+                f"path={self._model_path!r} line_model={self._line_model_path!r} "
+                f"text_model={self._text_model_path!r}>")
 
     def _acquire(self) -> int:
         with self._cond:
@@ -288,6 +299,11 @@ class Engine(_BatchCalls):
     def line_model_path(self) -> Optional[str]:
         """Path of the loaded line model file, or ``None`` when the engine has no line model."""
         return self._line_model_path
+
+    @property
+    def text_model_path(self) -> Optional[str]:
+        """Path of the loaded text-line model file, or ``None`` when the engine has none."""
+        return self._text_model_path
 
     @property
     def charset(self) -> str:

@@ -199,12 +199,14 @@ class ModelInfo:
         model_name, model_version: the character model (as :attr:`hwr.Engine.model_name` and
             :attr:`hwr.Engine.model_version`).
         charset: the characters the character model can output, in class order.
-        line_model: whether the worker has a line model (``recognize_line`` works).
+        line_model: whether the worker has a line model (codes).
         library_version: the worker's libhwr version, ``"MAJOR.MINOR.PATCH"``.
         abi_version: the worker's libhwr ABI version.
         max_message_bytes, max_pixels, max_batch: the worker's limits (a request beyond them gets
             :class:`hwr.ImageTooLargeError`).
         stats: the worker's serving statistics.
+        text_model: whether the worker has a text-line model (free text; ``recognize_line``
+            works when it has either).
     """
 
     model_name: str
@@ -217,3 +219,4 @@ class ModelInfo:
     max_pixels: int
     max_batch: int
     stats: ServingStats
+    text_model: bool = False

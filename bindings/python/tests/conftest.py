@@ -4,8 +4,9 @@
   is ``<checkout>/bindings/python/tests/conftest.py``) when it exists, else the system loader.
 * The package: the installed ``hwr`` (``pip install ./bindings/python``), else the source next to
   this directory.
-* The models: ``HWR_MODEL`` / ``HWR_LINE_MODEL`` if set; else, when the library is the checkout's
-  build, the checkout's ``models/hwr-char.hwrm`` / ``models/hwr-line.hwrm`` (set explicitly here
+* The models: ``HWR_MODEL`` / ``HWR_LINE_MODEL`` / ``HWR_TEXT_MODEL`` if set; else, when the
+  library is the checkout's build, the checkout's ``models/hwr-char.hwrm`` / ``hwr-line.hwrm`` /
+  ``hwr-text.hwrm`` (set explicitly here
   because the library's own checkout fallback depends on the working directory: see
   ``test_default_model_of_a_checkout``, which checks that fallback on its own); else the library's
   default. A missing model makes the tests fail, not skip.
@@ -27,6 +28,7 @@ FIXTURES = CHECKOUT / "Tests" / "Fixtures" / "chars"
 BUILT_LIBRARY = CHECKOUT / ".build" / "release" / "libhwr.so"
 CHECKOUT_MODEL = CHECKOUT / "models" / "hwr-char.hwrm"
 CHECKOUT_LINE_MODEL = CHECKOUT / "models" / "hwr-line.hwrm"
+CHECKOUT_TEXT_MODEL = CHECKOUT / "models" / "hwr-text.hwrm"
 #: The environment as the user gave it, before the fallbacks below.
 ORIGINAL_HWR_MODEL = os.environ.get("HWR_MODEL")
 
@@ -37,6 +39,8 @@ if os.path.realpath(os.environ.get("HWR_LIBRARY", "")) == os.path.realpath(BUILT
         os.environ["HWR_MODEL"] = str(CHECKOUT_MODEL)
     if "HWR_LINE_MODEL" not in os.environ and CHECKOUT_LINE_MODEL.is_file():
         os.environ["HWR_LINE_MODEL"] = str(CHECKOUT_LINE_MODEL)
+    if "HWR_TEXT_MODEL" not in os.environ and CHECKOUT_TEXT_MODEL.is_file():
+        os.environ["HWR_TEXT_MODEL"] = str(CHECKOUT_TEXT_MODEL)
 
 try:
     import hwr  # noqa: F401
@@ -52,7 +56,8 @@ def pytest_report_header(config: pytest.Config) -> str:
         lib = f"NOT LOADED: {e}"
     return (f"hwr package: {Path(hwr.__file__).parent} ({hwr.__version__})\n"
             f"libhwr: {lib}\nHWR_MODEL: {os.environ.get('HWR_MODEL', '(library default)')}, "
-            f"HWR_LINE_MODEL: {os.environ.get('HWR_LINE_MODEL', '(library default)')}")
+            f"HWR_LINE_MODEL: {os.environ.get('HWR_LINE_MODEL', '(library default)')}, "
+            f"HWR_TEXT_MODEL: {os.environ.get('HWR_TEXT_MODEL', '(library default)')}")
 
 
 @pytest.fixture(scope="session")

@@ -206,14 +206,15 @@ def test_explicit_line_model(model_path: str, line_engine: hwr.Engine) -> None:
 
 
 def test_engine_without_line_model(model_path: str, tmp_path: pathlib.Path) -> None:
-    # A copy of the library in an empty prefix, run from an empty directory: no default line model.
+    # A copy of the library in an empty prefix, run from an empty directory: no default line or
+    # text-line model.
     for d in ("/usr/local/share/hwr/models", "/usr/share/hwr/models"):
-        if os.path.exists(os.path.join(d, "hwr-line.hwrm")):
+        if any(os.path.exists(os.path.join(d, f)) for f in ("hwr-line.hwrm", "hwr-text.hwrm")):
             pytest.skip(f"a line model is installed in {d}")
     lib = tmp_path / "prefix" / "lib" / "libhwr.so"
     lib.parent.mkdir(parents=True)
     shutil.copy(hwr.library_path(), lib)
-    env = {k: v for k, v in os.environ.items() if k != "HWR_LINE_MODEL"}
+    env = {k: v for k, v in os.environ.items() if k not in ("HWR_LINE_MODEL", "HWR_TEXT_MODEL")}
     env.update(HWR_LIBRARY=str(lib), HWR_MODEL=model_path, PYTHONPATH=PACKAGE_DIR)
     code = textwrap.dedent("""
         import sys

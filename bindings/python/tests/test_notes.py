@@ -1,13 +1,13 @@
 """Page mode on the committed notes (Tests/Fixtures/notes, made by scripts/make-notes.py): a guard
 against regressions of the segmentation and of the reading of whole notes.
 
-The notes are read with the shipped models (models/hwr-char.hwrm, models/hwr-line.hwrm) by
-``Engine.recognize_page`` with greedy decoding, and scored by scripts/eval-notes.py's functions.
-The floors are what was measured when the fixture was made (2026-11-30) less 1.5 points, so that a
-regression of 2 points fails: with 24 notes, one note more read with the wrong number of lines
-fails the first test.  The shipped line model reads upper case and digits only and has no space,
-so the font notes (mixed case, punctuation) are read badly and not guarded on their text; the
-composed notes (upper case and digits) are.
+The notes are read with the shipped models (models/hwr-char.hwrm, hwr-line.hwrm, hwr-text.hwrm)
+by ``Engine.recognize_page`` with greedy decoding, and scored by scripts/eval-notes.py's functions:
+the font notes (mixed case, spaces, punctuation) with no charset (the text-line model), the
+composed notes (upper-case codes) with ``charset="alnum"`` (the line model), as callers who know
+what they read. The floors are what was measured (2026-11-30) less 1.5 points, so that a regression
+of 2 points fails: with 24 notes, one note more read with the wrong number of lines fails the
+first test.
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ CHECKOUT = pathlib.Path(__file__).resolve().parents[3]
 NOTES = CHECKOUT / "Tests" / "Fixtures" / "notes"
 SHIPPED_MODEL = CHECKOUT / "models" / "hwr-char.hwrm"
 SHIPPED_LINE_MODEL = CHECKOUT / "models" / "hwr-line.hwrm"
+SHIPPED_TEXT_MODEL = CHECKOUT / "models" / "hwr-text.hwrm"
 
 #: Measured on the fixture with the shipped models, greedy (percent).
 MEASURED_LINES_FOUND = 100.0 * 24 / 24     # 24 of 24 notes (2026-11-30, with the paper cut from a dark surround)
 MEASURED_COMPOSED_CER_CI = 28.0            # case-insensitive CER of the 10 composed notes
+MEASURED_FONT_CER_CI = 7.2                 # case-insensitive CER of the 14 font notes (text-line model)
 MARGIN = 1.5                               # points
 
 
@@ -41,12 +43,13 @@ def _eval_notes():
 @pytest.fixture(scope="module")
 def read_notes() -> List[Dict]:
     """Every fixture note with its reading and score."""
-    for path in (SHIPPED_MODEL, SHIPPED_LINE_MODEL):
+    for path in (SHIPPED_MODEL, SHIPPED_LINE_MODEL, SHIPPED_TEXT_MODEL):
         if not path.is_file():
             pytest.fail(f"the shipped model {path} is missing")
     ev = _eval_notes()
-    with hwr.Engine(model=str(SHIPPED_MODEL), line_model=str(SHIPPED_LINE_MODEL)) as engine:
-        rows = ev.read_notes(str(NOTES), engine)
+    with hwr.Engine(model=str(SHIPPED_MODEL), line_model=str(SHIPPED_LINE_MODEL),
+                    text_model=str(SHIPPED_TEXT_MODEL)) as engine:
+        rows = ev.read_notes(str(NOTES), engine, charsets={"composed": "alnum"})
     return rows
 
 
@@ -83,3 +86,13 @@ def test_composed_notes_cer(read_notes: List[Dict]) -> None:
         f"case-insensitive CER {cer:.1f}% on the composed notes (measured "
         f"{MEASURED_COMPOSED_CER_CI:.1f}%): "
         + "; ".join(f"{r['file']}: {r['text']!r} -> {r['hyp']!r}" for r in composed))
+
+
+def test_font_notes_cer(read_notes: List[Dict]) -> None:
+    ev = _eval_notes()
+    fonts = [r for r in read_notes if r["source"] == "font"]
+    assert fonts
+    cer = 100.0 * ev.summarise([r["score"] for r in fonts])["cer_ci"]
+    assert cer <= MEASURED_FONT_CER_CI + MARGIN, (
+        f"case-insensitive CER {cer:.1f}% on the font notes (measured {MEASURED_FONT_CER_CI:.1f}%): "
+        + "; ".join(f"{r['file']}: {r['text']!r} -> {r['hyp']!r}" for r in fonts))

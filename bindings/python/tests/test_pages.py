@@ -256,13 +256,13 @@ MODEL_DIRS = ("/usr/local/share/hwr/models", "/usr/share/hwr/models")
 
 def test_engine_without_line_model_cannot_read_pages(model_path: str, tmp_path: pathlib.Path) -> None:
     """As test_lines.test_engine_without_line_model: a copy of the library in an empty prefix, run
-    from an empty directory, without HWR_LINE_MODEL. A line model installed in a standard prefix
+    from an empty directory, without HWR_LINE_MODEL and HWR_TEXT_MODEL. A line model installed in a standard prefix
     (which the library also searches) is hidden by an empty directory mounted over it in a private
     mount namespace of the child (needs root and unshare; skipped otherwise)."""
     lib = tmp_path / "prefix" / "lib" / "libhwr.so"
     lib.parent.mkdir(parents=True)
     shutil.copy(hwr.library_path(), lib)
-    env = {k: v for k, v in os.environ.items() if k != "HWR_LINE_MODEL"}
+    env = {k: v for k, v in os.environ.items() if k not in ("HWR_LINE_MODEL", "HWR_TEXT_MODEL")}
     env.update(HWR_LIBRARY=str(lib), HWR_MODEL=model_path, PYTHONPATH=PACKAGE_DIR)
     code = textwrap.dedent("""
         import hwr
@@ -275,7 +275,8 @@ def test_engine_without_line_model_cannot_read_pages(model_path: str, tmp_path: 
                     print("UNSUPPORTED", err.status)
     """ % (str(TWO_LINES), str(TWO_LINES)))
     command = [sys.executable, "-c", code]
-    installed = [d for d in MODEL_DIRS if os.path.exists(os.path.join(d, "hwr-line.hwrm"))]
+    installed = [d for d in MODEL_DIRS
+                 if any(os.path.exists(os.path.join(d, f)) for f in ("hwr-line.hwrm", "hwr-text.hwrm"))]
     if installed:
         unshare = shutil.which("unshare")
         if unshare is None or os.geteuid() != 0:

@@ -106,7 +106,7 @@ class Line(_message.Message):
     def __init__(self, text: _Optional[str] = ..., confidence: _Optional[float] = ..., box: _Optional[_Union[Box, _Mapping]] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ...) -> None: ...
 
 class ModelInfoReply(_message.Message):
-    __slots__ = ["abi_version", "charset", "library_version", "line_model", "max_batch", "max_message_bytes", "max_pixels", "model_name", "model_version", "stats"]
+    __slots__ = ["abi_version", "charset", "library_version", "line_model", "max_batch", "max_message_bytes", "max_pixels", "model_name", "model_version", "stats", "text_model"]
     ABI_VERSION_FIELD_NUMBER: _ClassVar[int]
     CHARSET_FIELD_NUMBER: _ClassVar[int]
     LIBRARY_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -117,6 +117,7 @@ class ModelInfoReply(_message.Message):
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     STATS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_MODEL_FIELD_NUMBER: _ClassVar[int]
     abi_version: int
     charset: str
     library_version: str
@@ -127,7 +128,8 @@ class ModelInfoReply(_message.Message):
     model_name: str
     model_version: str
     stats: Stats
-    def __init__(self, model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., charset: _Optional[str] = ..., line_model: bool = ..., library_version: _Optional[str] = ..., abi_version: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_pixels: _Optional[int] = ..., max_batch: _Optional[int] = ..., stats: _Optional[_Union[Stats, _Mapping]] = ...) -> None: ...
+    text_model: bool
+    def __init__(self, model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., charset: _Optional[str] = ..., line_model: bool = ..., library_version: _Optional[str] = ..., abi_version: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_pixels: _Optional[int] = ..., max_batch: _Optional[int] = ..., stats: _Optional[_Union[Stats, _Mapping]] = ..., text_model: bool = ...) -> None: ...
 
 class ModelInfoRequest(_message.Message):
     __slots__: list[str] = []

@@ -1,0 +1,73 @@
+import Foundation
+import HWRImage
+import HWRRecognition
+import HWRTraining
+import XCTest
+
+/// The shipped text-line model (models/hwr-text.hwrm) on its committed fixture (Tests/Fixtures/
+/// text-lines: held-out Stanford letters, held-out fonts, validation writers' composed lines), and
+/// which model reads which request.
+final class TextLineTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+    static let recognizer = Result {
+        try Recognizer(modelPath: "\(root)/models/hwr-char.hwrm", lineModelPath: "\(root)/models/hwr-line.hwrm",
+                       textModelPath: "\(root)/models/hwr-text.hwrm", threads: 2)
+    }
+
+    func fixture(_ source: String) throws -> [(image: GrayImage, text: String)] {
+        let dir = "\(Self.root)/Tests/Fixtures/text-lines"
+        return try CSVManifest.rows("\(dir)/manifest.csv", requiring: ["path", "text", "source"])
+            .filter { $0["source"] == source }
+            .map { (try GrayImage(contentsOfFile: "\(dir)/\($0["path"]!)"), $0["text"]!) }
+    }
+
+    /// Greedy CER of the text-line model on one source of the fixture, case-sensitive.
+    func characterErrorRate(_ source: String) throws -> Double {
+        let rows = try fixture(source)
+        XCTAssertEqual(rows.count, 8)
+        var greedy = TextOptions()
+        greedy.beamWidth = 1; greedy.alternatives = 1
+        let readings = try Self.recognizer.get().recognizeLines(rows.map(\.image), options: greedy)
+        let m = TranscriptionMetrics(references: rows.map(\.text), hypotheses: try readings.map { try $0.get().text })
+        print("text-line fixture \(source): CER \(m.characterErrorRate), WER \(m.wordErrorRate)")
+        return m.characterErrorRate
+    }
+
+    // Regression guards: the figures measured on 2026-11-30 with the committed model (text-line-v2,
+    // epoch 19), plus 2 points.
+    func testHeldOutFontLines() throws { XCTAssertLessThan(try characterErrorRate("font"), 0.216 + 0.02) }
+    func testComposedTextLinesOfUnseenWriters() throws { XCTAssertLessThan(try characterErrorRate("composed"), 0.135 + 0.02) }
+    func testRealLinesOfUnseenStanfordWriters() throws { XCTAssertLessThan(try characterErrorRate("stanford"), 0.691 + 0.02) }
+
+    func testFreeTextGoesToTheTextModelAndCodesToTheLineModel() throws {
+        let recognizer = try Self.recognizer.get()
+        func reader(charset: String? = nil, pattern: String? = nil) throws -> String {
+            var options = TextOptions()
+            options.charset = charset; options.pattern = pattern
+            return try recognizer.lineReader(for: options) === recognizer.text ? "text" : "line"
+        }
+        XCTAssertEqual(try reader(), "text")
+        XCTAssertEqual(try reader(charset: "text"), "text")
+        XCTAssertEqual(try reader(charset: "abc"), "text")
+        XCTAssertEqual(try reader(charset: "0123456789.,"), "text")
+        for code in ["digits", "letters", "ALNUM", "0123456789ABCDEF"] { XCTAssertEqual(try reader(charset: code), "line", code) }
+        XCTAssertEqual(try reader(pattern: "\\a\\d{4}"), "line")
+    }
+
+    func testTheHandedTwoWordInputIsReadWithItsSpace() throws {
+        // ../shared/bug-inputs/09-two-words-with-space.png: "BIG BOX" in line mode (the line model,
+        // which has no space, read "BIGBOX").
+        var options = RecognitionOptions()
+        options.mode = .line
+        let reading = try Self.recognizer.get().read([.file("\(Self.root)/Tests/Fixtures/inputs/09-two-words-with-space.png")], options: options)[0].get()
+        XCTAssertEqual(reading.text, "BIG BOX")
+    }
+
+    func testTwoWordsAreReadWithTheirSpace() throws {
+        // ../shared/bug-inputs/09-two-words-with-space.png's kind: capitals with a gap between two words.
+        let rows = try fixture("font").filter { $0.text.contains(" ") && $0.text == $0.text.uppercased() }
+        XCTAssertFalse(rows.isEmpty)
+        let reading = try Self.recognizer.get().recognizeLines(rows.map(\.image))[0].get()
+        XCTAssertEqual(reading.text.split(separator: " ").count, rows[0].text.split(separator: " ").count, reading.text)
+    }
+}

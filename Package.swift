@@ -73,5 +73,7 @@ let package = Package(
         .testTarget(name: "HWRRecognitionTests", dependencies: ["HWRRecognition", "HWRTraining"]),
         .testTarget(name: "HWRCAPITests", dependencies: []),
         .testTarget(name: "HWRWorkerTests", dependencies: ["HWRWorker", "HWRProto", "CZMQ"]),
+        // Fuzz targets (deterministic random inputs; HWR_FUZZ_SECONDS sets their time).
+        .testTarget(name: "HWRFuzzTests", dependencies: ["HWRImage", "HWRModel", "HWRDecoding", "HWRWorker"]),
     ]
 )

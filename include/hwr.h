@@ -87,6 +87,7 @@ typedef int32_t hwr_status;
 #define HWR_ERR_UNSUPPORTED      7  /**< valid request this build or model cannot serve */
 #define HWR_ERR_OUT_OF_MEMORY    8  /**< allocation failed */
 #define HWR_ERR_INTERNAL         9  /**< a bug: please report it with hwr_last_error() */
+#define HWR_ERR_DEADLINE_EXCEEDED 10 /**< (1.2.0) the call's deadline_ms passed before it was done */
 
 /** A fixed English description of a status code (static; "unknown status" for unknown codes). */
 HWR_API const char *hwr_status_string(hwr_status status);
@@ -104,6 +105,12 @@ HWR_API const char *hwr_last_error(void);
 #define HWR_MAX_IMAGE_SIDE   32768
 /** Smallest width and height that can be read, in pixels (HWR_ERR_INVALID_ARGUMENT below it). */
 #define HWR_MIN_IMAGE_SIDE   8
+/** (1.2.0) Largest image file hwr_recognize_file reads, in bytes (HWR_ERR_IMAGE_TOO_LARGE above
+    it). Any path that can be read is read: a regular file, or a device or pipe read to its end (an
+    empty one, such as /dev/null, is HWR_ERR_IMAGE_EMPTY like an empty file; one that does not
+    start like a PNG, JPEG or PGM is HWR_ERR_IMAGE_DECODE after its first bytes); a directory, a
+    missing or unreadable file, or a pipe silent for 10 s is HWR_ERR_IO. */
+#define HWR_MAX_FILE_BYTES   (256 * 1024 * 1024)
 
 /** How the bytes of an hwr_image are laid out. */
 #define HWR_IMAGE_ENCODED 0 /**< a PNG, JPEG or PGM file in memory (recognised by its signature) */
@@ -292,6 +299,15 @@ typedef struct hwr_recognize_options {
      * (spaces, digits, punctuation) between them. A caller compiled against 1.0.0 gets the default.
      */
     int32_t lexicon_mode;
+    /**
+     * (1.2.0) Time the call may take, in milliseconds from its start, 0 to INT32_MAX; 0 (default):
+     * no limit. Checked between images, lines and pages and at every step of decoding. Past it, the
+     * images not yet read get HWR_ERR_DEADLINE_EXCEEDED (hwr_recognize, hwr_recognize_file and
+     * hwr_recognize_sequence return it; a batch returns HWR_OK with the status on those items, and
+     * the items read before it keep their results). A negative value is HWR_ERR_INVALID_ARGUMENT.
+     * A caller compiled against an older header gets no limit.
+     */
+    int32_t deadline_ms;
 } hwr_recognize_options;
 
 /** Sets every field of options to its default. */

@@ -11,6 +11,9 @@ ln -sfn libhwr.so .build/release/libhwr.so.1
 swift build -c release --product hwr-cli
 swift build -c release --product hwrPackageTests   # the test bundle only: --build-tests would also build every tool of every dependency
 swift test -c release --skip-build
+# The fuzz targets (Tests/HWRFuzzTests: image decoding, model loading, worker requests, constrained
+# decoding), each for HWR_FUZZ_SECONDS of mutated inputs (60 by default); a crash or a hang fails.
+HWR_FUZZ_SECONDS="${HWR_FUZZ_SECONDS:-60}" swift test -c release --skip-build --filter HWRFuzzTests
 # The single-image path (decoded pixels to probabilities) allocates nothing once warm: counted with
 # a preloaded malloc counter over 1,000 calls (a count, not a timing).
 make -s -C Benchmarks malloc-count

@@ -35,6 +35,7 @@ public func capiStatusString(_ status: Int32) -> UnsafePointer<CChar> {
     case HWR_ERR_UNSUPPORTED: return staticCString("unsupported")
     case HWR_ERR_OUT_OF_MEMORY: return staticCString("out of memory")
     case HWR_ERR_INTERNAL: return staticCString("internal error")
+    case HWR_ERR_DEADLINE_EXCEEDED: return staticCString("deadline exceeded")
     default: return staticCString("unknown status")
     }
 }

@@ -157,6 +157,10 @@ func recognitionOptions(_ options: UnsafePointer<hwr_recognize_options>?, sequen
         }
         r.text.lexiconMode = mode
     }
+    // deadline_ms was appended after lexicon_mode: older callers have no deadline.
+    if covers(o.struct_size, MemoryLayout<hwr_recognize_options>.offset(of: \.deadline_ms), MemoryLayout<Int32>.size) {
+        r.text.deadline = try .after(milliseconds: Int(o.deadline_ms))
+    }
     if !sequence {
         guard let mode = modes[o.mode] else { throw HWRError.unsupported("mode \(o.mode) is not supported by this library") }
         r.mode = mode

@@ -27,6 +27,7 @@ struct Recognize: ParsableCommand {
     @Option(help: "Alternative readings in line, auto and sequence modes, 1-100 (default 5).") var alternatives: Int?
     @Option(help: "Reject readings whose probability is below this (0-1): the text is then empty.") var reject: Float?
     @Option(help: "Threads a batch is split over (0: one per core).") var threads = 0
+    @Option(help: "Stop after this many milliseconds from the start of recognition, for all the images (0: no limit); images not read by then are reported as past the deadline.") var deadlineMs = 0
     @Flag(help: "One JSON object per image, one per line.") var json = false
     @Argument(help: "Image files (PNG, JPEG, PGM).") var images: [String]
 
@@ -59,11 +60,13 @@ struct Recognize: ParsableCommand {
     }
 
     func run() throws {
-        let options = try requestOptions()
+        var options = try requestOptions()
         let recognizer: Recognizer
         do { recognizer = try models.recognizer(threads: threads) } catch {
             throw CLIError("\(error)")
         }
+        // One deadline for the whole command, counted once the models are loaded.
+        do { options.text.deadline = try .after(milliseconds: deadlineMs) } catch { throw CLIError("--deadline-ms: \(error)") }
         var failed = false
         do {
             if mode == "sequence" {

@@ -28,6 +28,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Most requests queued before OVERLOADED replies (default \(Limits().maxQueue)).") var maxQueue: Int?
     @Option(help: "Most request bytes queued before OVERLOADED replies (default \(Limits().maxQueuedBytes)).") var maxQueuedBytes: Int?
     @Option(help: "Decoded pixels one recognition thread may hold at once (default \(Limits().pixelBudget)).") var pixelBudget: Int64?
+    @Option(help: "Deadline of recognition requests that give none (Request.deadline_ms), milliseconds from their receipt (default: none).") var requestTimeoutMs: UInt32?
     @Option(help: "ZeroMQ high-water mark of the request socket, messages (default \(WorkerConfig(topology: .bind("")).highWaterMark)).") var hwm: Int32?
     @Option(help: "Serve Prometheus text metrics on 127.0.0.1:PORT.") var metricsPort: UInt16?
     @Option(help: "File holding the CURVE server secret key (Z85, from `hwr keygen`); enables encryption.") var curveSecretKeyFile: String?
@@ -53,6 +54,7 @@ struct WorkerCommand: ParsableCommand {
         if let maxQueue { config.limits.maxQueue = maxQueue }
         if let maxQueuedBytes { config.limits.maxQueuedBytes = maxQueuedBytes }
         if let pixelBudget { config.limits.pixelBudget = pixelBudget }
+        if let requestTimeoutMs { config.limits.requestTimeoutMilliseconds = requestTimeoutMs }
         if let hwm { config.highWaterMark = hwm }
         config.metricsPort = metricsPort
         if let file = curveSecretKeyFile {

@@ -143,9 +143,12 @@ public enum CTCDecoder {
     /// - Parameters:
     ///   - beamWidth: prefixes kept per step (>= 1)
     ///   - alternatives: how many readings to return, best first
+    ///   - deadline: checked at every step
     /// - Returns: up to `alternatives` readings (empty when the constraint admits nothing).
+    /// - Throws: `DeadlineExceeded` when `deadline` passes before the search is done.
     public static func beamSearch(_ x: CTCPosteriors, charset: [Character], beamWidth: Int,
-                                  constraint: DecodingConstraint = .init(), alternatives: Int = 1) -> [LineReading] {
+                                  constraint: DecodingConstraint = .init(), alternatives: Int = 1,
+                                  deadline: Deadline = .never) throws -> [LineReading] {
         let trie = PrefixTrie()
         struct Beam { var node: Int32; var blank: Float; var nonBlank: Float
             var total: Float { logAdd(blank, nonBlank) } }
@@ -154,6 +157,7 @@ public enum CTCDecoder {
         let labels = x.classes - 1
         var order = Array(0..<labels)
         for t in 0..<x.steps {
+            try deadline.check()
             let row = t * x.classes
             // Candidate extensions are keyed by (parent prefix, class): the same key whether the
             // prefix's node exists already or not.
@@ -201,7 +205,8 @@ public enum CTCDecoder {
         // A pattern or lexicon can leave no finished reading in a narrow beam (the likelier prefixes
         // were unfinished): search again with a wider beam before giving up.
         if finished.isEmpty && beamWidth < 256 && !constraint.isUnconstrained {
-            return beamSearch(x, charset: charset, beamWidth: beamWidth * 4, constraint: constraint, alternatives: alternatives)
+            return try beamSearch(x, charset: charset, beamWidth: beamWidth * 4, constraint: constraint, alternatives: alternatives,
+                                  deadline: deadline)
         }
         let readings = finished.map { reading(trie.labels(of: Int($0.node)), x, charset: charset) }
         guard let lexicon = constraint.lexicon, !constraint.lexiconPerWord else { return readings }

@@ -138,13 +138,16 @@ public enum SequenceDecoder {
     /// - Parameters:
     ///   - distributions: one probability vector (over the character classes) per image
     ///   - alternatives: readings to return, best first
+    ///   - deadline: checked at every position
     /// - Returns: readings whose `logProbability` is the sum of the chosen characters' log-probabilities,
     ///   with one character per image (`firstStep` = `lastStep` = its index).
+    /// - Throws: `DeadlineExceeded` when `deadline` passes before the search is done.
     public static func decode(_ distributions: [[Float]], charset: [Character], constraint: DecodingConstraint,
-                              beamWidth: Int, alternatives: Int) -> [LineReading] {
+                              beamWidth: Int, alternatives: Int, deadline: Deadline = .never) throws -> [LineReading] {
         struct Beam { var classes: [Int]; var score: Float; var node: Int }
         var beams = [Beam(classes: [], score: 0, node: 0)]
         for d in distributions {
+            try deadline.check()
             var next: [Beam] = []
             for beam in beams {
                 for k in 0..<d.count where d[k] > 0 && constraint.allows(k, afterLength: beam.classes.count, node: beam.node) {

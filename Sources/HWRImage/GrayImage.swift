@@ -118,29 +118,20 @@ public struct GrayImage: Equatable, Sendable {
         guard !data.isEmpty else { throw ImageError.empty("0 bytes") }
         let bytes = [UInt8](data)
         let limit = min(max(1, maximumPixels), ImageLimits.maximumPixels)
-        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
-            self = try Self.decodeWithShim(bytes, png: true, maximumPixels: limit)
-        } else if bytes.starts(with: [0xFF, 0xD8]) {
-            self = try Self.decodeWithShim(bytes, png: false, maximumPixels: limit)
-        } else if bytes.count >= 2, bytes[0] == UInt8(ascii: "P"), bytes[1] == UInt8(ascii: "5") || bytes[1] == UInt8(ascii: "2") {
-            self = try PGM.decode(bytes, maximumPixels: limit)
-        } else {
-            throw ImageError.decodeFailed("unknown format (expected PNG, JPEG or PGM)")
+        switch EncodedFormat(signature: bytes) {
+        case .png?: self = try Self.decodeWithShim(bytes, png: true, maximumPixels: limit)
+        case .jpeg?: self = try Self.decodeWithShim(bytes, png: false, maximumPixels: limit)
+        case .pgm?: self = try PGM.decode(bytes, maximumPixels: limit)
+        case nil: throw ImageError.decodeFailed("unknown format (expected PNG, JPEG or PGM)")
         }
     }
 
-    /// Reads and decodes an image file (a regular file, as `init(encoded:maximumPixels:)` decodes it).
-    /// - Throws: `ImageError.unreadable` if the file cannot be read, or any decoding error.
+    /// Reads and decodes an image file (see `ImageFile.bytes(atPath:)`), as `init(encoded:maximumPixels:)`
+    /// decodes bytes: an empty file (`/dev/null` too) is `.empty`.
+    /// - Throws: `ImageError.unreadable` if the file cannot be read, `.tooLarge` over
+    ///   `ImageLimits.maximumFileBytes`, or any decoding error.
     public init(contentsOfFile path: String, maximumPixels: Int = ImageLimits.maximumPixels) throws {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw ImageError.unreadable("\(path): \(String(cString: strerror(errno)))")
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw ImageError.unreadable("\(path): not a regular file") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ImageError.unreadable("\(path): cannot read file")
-        }
-        try self.init(encoded: data, maximumPixels: maximumPixels)
+        try self.init(encoded: try ImageFile.bytes(atPath: path), maximumPixels: maximumPixels)
     }
 
     private static func decodeWithShim(_ bytes: [UInt8], png: Bool, maximumPixels: Int) throws -> GrayImage {

@@ -8,7 +8,7 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
     case decodeFailed(String)
     /// Inconsistent size, stride or format arguments.
     case invalidArgument(String)
-    /// The file does not exist, is not a regular file, or cannot be read.
+    /// The file does not exist, is a directory, or cannot be read.
     case unreadable(String)
     /// Memory for the decoded pixels could not be allocated.
     case outOfMemory(String)
@@ -37,4 +37,6 @@ public enum ImageLimits {
     public static let maximumSide = 32768
     /// Smallest width or height an image to recognise may have, in every mode.
     public static let minimumSide = 8
+    /// Largest image file read, in bytes (256 MiB); larger files are `ImageError.tooLarge`.
+    public static let maximumFileBytes = 256 << 20
 }

@@ -70,6 +70,9 @@ public nonisolated enum Hwr_V1_StatusCode: SwiftProtobuf.Enum, Swift.CaseIterabl
 
   /// The worker is shutting down and takes no new requests.
   case shuttingDown // = 8
+
+  /// The request's deadline (Request.deadline_ms) passed before it was done.
+  case deadlineExceeded // = 9
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -87,6 +90,7 @@ public nonisolated enum Hwr_V1_StatusCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     case 6: self = .internal
     case 7: self = .wrongVersion
     case 8: self = .shuttingDown
+    case 9: self = .deadlineExceeded
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -102,6 +106,7 @@ public nonisolated enum Hwr_V1_StatusCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     case .internal: return 6
     case .wrongVersion: return 7
     case .shuttingDown: return 8
+    case .deadlineExceeded: return 9
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -117,6 +122,7 @@ public nonisolated enum Hwr_V1_StatusCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     .internal,
     .wrongVersion,
     .shuttingDown,
+    .deadlineExceeded,
   ]
 
 }
@@ -271,6 +277,13 @@ public nonisolated struct Hwr_V1_Request: Sendable {
     }
     set {method = .health(newValue)}
   }
+
+  /// Recognize and RecognizeBatch: the time the request may take, in milliseconds from when the
+  /// worker receives it (waiting in its queue included); 0: the worker's default
+  /// (`hwr worker --request-timeout-ms`, no limit unless set). Past it a Recognize reply is
+  /// DEADLINE_EXCEEDED; in a RecognizeBatch reply, the images not read by then carry that status
+  /// and the others their results.
+  public var deadlineMs: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -775,7 +788,7 @@ public nonisolated struct Hwr_V1_HealthReply: Sendable {
 fileprivate nonisolated let _protobuf_package = "hwr.v1"
 
 nonisolated extension Hwr_V1_StatusCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0OK\0\u{1}BAD_REQUEST\0\u{1}UNSUPPORTED\0\u{1}IMAGE_TOO_LARGE\0\u{1}DECODE_FAILURE\0\u{1}OVERLOADED\0\u{1}INTERNAL\0\u{1}WRONG_VERSION\0\u{1}SHUTTING_DOWN\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0OK\0\u{1}BAD_REQUEST\0\u{1}UNSUPPORTED\0\u{1}IMAGE_TOO_LARGE\0\u{1}DECODE_FAILURE\0\u{1}OVERLOADED\0\u{1}INTERNAL\0\u{1}WRONG_VERSION\0\u{1}SHUTTING_DOWN\0\u{1}DEADLINE_EXCEEDED\0")
 }
 
 nonisolated extension Hwr_V1_Encoding: SwiftProtobuf._ProtoNameProviding {
@@ -788,7 +801,7 @@ nonisolated extension Hwr_V1_Mode: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Hwr_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Request"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{2}\u{8}recognize\0\u{3}recognize_batch\0\u{3}model_info\0\u{1}health\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}deadline_ms\0\u{2}\u{7}recognize\0\u{3}recognize_batch\0\u{3}model_info\0\u{1}health\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -798,6 +811,7 @@ nonisolated extension Hwr_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._Mess
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.protocolVersion) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.deadlineMs) }()
       case 10: try {
         var v: Hwr_V1_RecognizeRequest?
         var hadOneofValue = false
@@ -866,6 +880,9 @@ nonisolated extension Hwr_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if !self.requestID.isEmpty {
       try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 2)
     }
+    if self.deadlineMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.deadlineMs, fieldNumber: 3)
+    }
     switch self.method {
     case .recognize?: try {
       guard case .recognize(let v)? = self.method else { preconditionFailure() }
@@ -892,6 +909,7 @@ nonisolated extension Hwr_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.protocolVersion != rhs.protocolVersion {return false}
     if lhs.requestID != rhs.requestID {return false}
     if lhs.method != rhs.method {return false}
+    if lhs.deadlineMs != rhs.deadlineMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,3 +1,4 @@
+import CLoader
 import Foundation
 import HWRDecoding
 import HWRImage
@@ -21,8 +22,12 @@ public final class CharacterClassifier: @unchecked Sendable {
     public init(_ model: Model) {
         self.model = model
         normalizer = CharacterNormalizer(size: model.preprocessing.size, box: model.preprocessing.box)
-        slots = SlotPool(model)
+        slots = SlotPool(model, retainedInputs: Self.retainedBatch * model.preprocessing.size * model.preprocessing.size)
     }
+
+    /// Largest batch whose workspaces a pooled slot keeps after the call (larger ones are freed):
+    /// what one thread's share of a pass of `Recognizer.read` holds.
+    public static let retainedBatch = 64
 
     /// Number of classes (`model.charset.count`).
     public var classes: Int { model.charset.count }
@@ -33,7 +38,7 @@ public final class CharacterClassifier: @unchecked Sendable {
     public func classify(normalized inputs: UnsafePointer<Float>, count: Int, mask: [Bool]? = nil,
                          into probabilities: UnsafeMutablePointer<Float>) {
         guard count > 0 else { return }
-        slots.withSlot { slot in
+        slots.withSlot(inputs: count * normalizer.size * normalizer.size) { slot in
             let n = normalizer.size * normalizer.size
             let input = slot.input.reserve(count * n)
             input.update(from: inputs, count: count * n)
@@ -51,7 +56,7 @@ public final class CharacterClassifier: @unchecked Sendable {
         guard probabilities.count == classes, let out = probabilities.baseAddress else {
             throw HWRError.invalidArgument("probabilities must hold \(classes) floats, got \(probabilities.count)")
         }
-        try slots.withSlot { slot in
+        try slots.withSlot(inputs: normalizer.size * normalizer.size) { slot in
             let input = slot.input.reserve(normalizer.size * normalizer.size)
             try normalizer.normalize(image, into: input, scratch: &slot.scratch)
             let (logits, _) = slot.network.forward(input, batch: 1, width: normalizer.size, mode: .inference)
@@ -63,7 +68,7 @@ public final class CharacterClassifier: @unchecked Sendable {
     public func classify(_ images: ArraySlice<GrayImage>, mask: [Bool]?) -> [Result<[Float], Error>] {
         let n = normalizer.size * normalizer.size
         var results = [Result<[Float], Error>](repeating: .success([]), count: images.count)
-        slots.withSlot { slot in
+        slots.withSlot(inputs: images.count * n) { slot in
             let inputs = slot.input.reserve(images.count * n)
             var rows: [Int] = []
             for (i, image) in images.enumerated() {
@@ -111,14 +116,18 @@ public final class LineReader: @unchecked Sendable {
     public init(_ model: Model) {
         self.model = model
         normalizer = LineNormalizer(height: model.preprocessing.size, box: model.preprocessing.box)
-        slots = SlotPool(model)
+        slots = SlotPool(model, retainedInputs: Self.retainedWidth * model.preprocessing.size)
     }
+
+    /// Widest normalised line whose workspaces a pooled slot keeps after the call (a line of about
+    /// 100 characters; wider ones are freed).
+    public static let retainedWidth = 2048
 
     /// Posteriors of one normalised line: `pixels` is `normalizer.height x width`, row-major, ink 1.
     /// A batch of one, so no padding affects the result.
     public func posteriors(normalized pixels: [Float], width: Int) -> CTCPosteriors {
         let classes = model.architecture.classes
-        return slots.withSlot { slot -> CTCPosteriors in
+        return slots.withSlot(inputs: pixels.count) { slot -> CTCPosteriors in
             let (logits, shape) = pixels.withUnsafeBufferPointer {
                 slot.network.forward($0.baseAddress!, batch: 1, width: width, mode: .inference)
             }
@@ -151,20 +160,36 @@ final class InferenceSlot {
     init(_ model: Model) { network = model.makeNetwork() }
 }
 
-/// Inference slots over one model, lent to one caller at a time.
+/// Inference slots over one model, lent to one caller at a time. A slot's workspaces grow to the
+/// largest input it has run and never shrink, so a slot that ran an input larger than
+/// `retainedInputs` is freed after the call instead of kept (and freed memory is handed back to
+/// the system): after a very large image or batch the engine returns to its usual size.
 final class SlotPool: @unchecked Sendable {
     private let model: Model
     private let lock = NSLock()
     private var idle: [InferenceSlot] = []
+    /// Largest input (network input elements) after which a slot is kept.
+    let retainedInputs: Int
 
-    init(_ model: Model) { self.model = model }
+    init(_ model: Model, retainedInputs: Int) { self.model = model; self.retainedInputs = retainedInputs }
+
+    /// Number of slots kept for reuse.
+    var idleCount: Int { lock.lock(); defer { lock.unlock() }; return idle.count }
 
     /// Runs `body` with a slot no other thread uses meanwhile.
-    func withSlot<T>(_ body: (InferenceSlot) throws -> T) rethrows -> T {
+    /// - Parameter inputs: elements of the network input `body` runs (what its workspaces grow to).
+    func withSlot<T>(inputs: Int, _ body: (InferenceSlot) throws -> T) rethrows -> T {
         lock.lock()
-        let slot = idle.popLast() ?? InferenceSlot(model)
+        var slot: InferenceSlot? = idle.popLast() ?? InferenceSlot(model)
         lock.unlock()
-        defer { lock.lock(); idle.append(slot); lock.unlock() }
-        return try body(slot)
+        defer {
+            if inputs <= retainedInputs {
+                lock.lock(); idle.append(slot!); lock.unlock()
+            } else {
+                slot = nil // the last reference: the workspaces are freed here
+                cl_release_free_memory() // and the heap's free memory handed back to the system
+            }
+        }
+        return try body(slot!)
     }
 }

@@ -50,11 +50,14 @@ extension Recognizer {
     public func recognizePage(_ image: GrayImage, options: TextOptions = .init()) throws -> PageReading {
         try classified {
             let lineModel = try lineReader(for: options).model
+            try options.deadline.check()
             let page = try PageInk(image)
             let layout = LineSegmentation.segment(page, originalSize: (image.width, image.height))
             let readable = layout.lines.filter { $0.image.width >= ImageLimits.minimumSide && $0.image.height >= ImageLimits.minimumSide }
             guard !readable.isEmpty else { throw HWRError.imageEmpty("no line of writing found on the page") }
             let results = try recognizeLines(readable.map(\.image), options: options)
+            // Lines the deadline stopped fail the page: they are not left out like stray marks.
+            for case let .failure(error as DeadlineExceeded) in results { throw error }
             let hasSpace = lineModel.charset.contains(" ")
             let preprocessing = lineModel.preprocessing
             var lines: [PageLineReading] = []

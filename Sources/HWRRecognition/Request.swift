@@ -28,6 +28,8 @@ public enum HWRError: Error, Equatable, CustomStringConvertible {
     case outOfMemory(String)
     /// A bug (`HWR_ERR_INTERNAL`).
     case internalError(String)
+    /// The request's deadline passed before its work was done (`HWR_ERR_DEADLINE_EXCEEDED`).
+    case deadlineExceeded(String)
 
     /// The `hwr_status` code of this case (include/hwr.h).
     public var status: Int32 {
@@ -41,6 +43,7 @@ public enum HWRError: Error, Equatable, CustomStringConvertible {
         case .unsupported: return 7
         case .outOfMemory: return 8
         case .internalError: return 9
+        case .deadlineExceeded: return 10
         }
     }
 
@@ -48,7 +51,7 @@ public enum HWRError: Error, Equatable, CustomStringConvertible {
     public var message: String {
         switch self {
         case let .invalidArgument(m), let .io(m), let .modelFormat(m), let .imageDecode(m), let .imageTooLarge(m),
-             let .imageEmpty(m), let .unsupported(m), let .outOfMemory(m), let .internalError(m):
+             let .imageEmpty(m), let .unsupported(m), let .outOfMemory(m), let .internalError(m), let .deadlineExceeded(m):
             return m
         }
     }
@@ -76,6 +79,7 @@ public enum HWRError: Error, Equatable, CustomStringConvertible {
             case .unsupported: self = .unsupported(e.description)
             case .badInput: self = .invalidArgument(e.description)
             }
+        case let e as DeadlineExceeded: self = .deadlineExceeded(e.description)
         case let e as SequenceImageError:
             let inner = HWRError(e.underlying)
             self = inner.withMessage(e.description)
@@ -96,6 +100,7 @@ public enum HWRError: Error, Equatable, CustomStringConvertible {
         case .unsupported: return .unsupported(m)
         case .outOfMemory: return .outOfMemory(m)
         case .internalError: return .internalError(m)
+        case .deadlineExceeded: return .deadlineExceeded(m)
         }
     }
 }
@@ -114,6 +119,8 @@ public enum RecognitionLimits {
     public static let maximumSide = ImageLimits.maximumSide
     /// Smallest width and height that can be read, in pixels.
     public static let minimumSide = ImageLimits.minimumSide
+    /// Largest image file read, in bytes.
+    public static let maximumFileBytes = ImageLimits.maximumFileBytes
     /// Largest number of images in one batch or sequence request.
     public static let maximumBatch = 4096
     /// Largest number of lexicon words.
@@ -124,6 +131,8 @@ public enum RecognitionLimits {
     public static let alternatives = 1...100
     /// Reject thresholds accepted (a probability).
     public static let rejectThreshold: ClosedRange<Float> = 0...1
+    /// Deadlines accepted, in milliseconds from the start of a call (0: none; about 24 days at most).
+    public static let deadlineMilliseconds = 0...Int(Int32.max)
 }
 
 /// Everything a request may ask besides its images; the defaults are those of
@@ -165,6 +174,17 @@ extension TextOptions {
         if let lexicon, lexicon.count > RecognitionLimits.maximumLexiconWords {
             throw HWRError.invalidArgument("the lexicon has \(lexicon.count) words; at most \(RecognitionLimits.maximumLexiconWords)")
         }
+    }
+}
+
+extension Deadline {
+    /// The deadline of a request given `milliseconds` (0: none) from now, the start of its call.
+    /// - Throws: `HWRError.invalidArgument` outside `RecognitionLimits.deadlineMilliseconds`.
+    public static func after(milliseconds: Int) throws -> Deadline {
+        guard RecognitionLimits.deadlineMilliseconds.contains(milliseconds) else {
+            throw HWRError.invalidArgument("deadline must be in 0...\(RecognitionLimits.deadlineMilliseconds.upperBound) ms, got \(milliseconds)")
+        }
+        return Deadline(milliseconds: milliseconds)
     }
 }
 
@@ -210,8 +230,9 @@ extension Recognizer {
     }
 
     /// The one request path of every front end: decodes each image, reads it in `options.mode`
-    /// (character images in one batched pass, lines spread over the engine's threads) and applies
-    /// rejection. Each image succeeds or fails on its own.
+    /// (character images in batched passes, lines spread over the engine's threads) and applies
+    /// rejection. Each image succeeds or fails on its own; once `options.text.deadline` passes, the
+    /// images not yet read fail with `HWRError.deadlineExceeded`.
     /// - Parameter images: 1 to `RecognitionLimits.maximumBatch` images.
     /// - Returns: one result per image, in order.
     /// - Throws: `HWRError` when the request itself is invalid (options, batch size, no line model in
@@ -219,13 +240,20 @@ extension Recognizer {
     public func read(_ images: [ImageInput], options: RecognitionOptions = .init()) throws -> [Result<TextReading, HWRError>] {
         try checkBatch(images.count)
         try options.validate()
-        let decoded = images.map { input in Result { try decode(input) }.mapError(HWRError.init) }
+        let deadline = options.text.deadline
+        let decoded = images.map { input in Result { try deadline.check(); return try decode(input) }.mapError(HWRError.init) }
         let good = decoded.compactMap { try? $0.get() }
         let readings: [Result<TextReading, Error>] = try classified {
             switch options.mode {
             case .char:
-                return try recognize(good, topK: options.topK, allowed: options.text.charset).map { r in
-                    r.map { TextReading(character: $0, rejectThreshold: options.text.rejectThreshold) }
+                // Passes of a bounded number of images, with the deadline checked between them.
+                let passSize = CharacterClassifier.retainedBatch * threads // each thread's share stays in its workspaces
+                return try stride(from: 0, to: good.count, by: passSize).flatMap { start -> [Result<TextReading, Error>] in
+                    let pass = Array(good[start..<min(good.count, start + passSize)])
+                    if deadline.hasPassed { return pass.map { _ in .failure(DeadlineExceeded(milliseconds: deadline.milliseconds)) } }
+                    return try recognize(pass, topK: options.topK, allowed: options.text.charset).map { r in
+                        r.map { TextReading(character: $0, rejectThreshold: options.text.rejectThreshold) }
+                    }
                 }
             case .line: return try recognizeLines(good, options: options.text)
             case .auto: return try recognizeAuto(good, options: options.text)
@@ -250,6 +278,7 @@ extension Recognizer {
         try options.validate()
         return try classified {
             let decoded = try images.enumerated().map { i, input in
+                try options.text.deadline.check()
                 do { return try decode(input) } catch { throw SequenceImageError(index: i, underlying: error) }
             }
             return try recognizeSequence(decoded, options: options.text)

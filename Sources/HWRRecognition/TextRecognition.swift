@@ -45,6 +45,10 @@ public struct TextOptions: Sendable, Equatable {
     /// Below this probability of the best reading, the result is rejected: its text is empty and
     /// `rejected` is set (alternatives stay available).
     public var rejectThreshold: Float = 0
+    /// When the request's work stops (default: never; `Deadline.after(milliseconds:)`): checked
+    /// between images, lines and pages and at every decoding step; images not read by then fail
+    /// with `HWRError.deadlineExceeded`.
+    public var deadline = Deadline.never
 
     /// Defaults: beam 10, no constraint, 5 alternatives, no rejection.
     public init() {}
@@ -146,6 +150,7 @@ extension Recognizer {
     public func recognizeSequence(_ images: [GrayImage], options: TextOptions = .init()) throws -> TextReading {
         guard !images.isEmpty else { throw HWRError.invalidArgument("the sequence has no image") }
         let constraint = try constraint(options, charset: model.charset)
+        try options.deadline.check()
         var words: [[(index: Int, distribution: [Float])]] = [[]]
         for (i, d) in inParallel(images, { self.characters.classify($0, mask: nil) }).enumerated() {
             switch d {
@@ -158,9 +163,9 @@ extension Recognizer {
         words.removeAll { $0.isEmpty }
         guard !words.isEmpty else { throw HWRError.imageEmpty("every image of the sequence is blank") }
         let beam = max(options.beamWidth, options.alternatives)
-        let decoded = words.map { word -> [LineReading] in
-            SequenceDecoder.decode(word.map(\.distribution), charset: model.charset, constraint: constraint,
-                                   beamWidth: beam, alternatives: options.alternatives).map { reading in
+        let decoded = try words.map { word -> [LineReading] in
+            try SequenceDecoder.decode(word.map(\.distribution), charset: model.charset, constraint: constraint,
+                                       beamWidth: beam, alternatives: options.alternatives, deadline: options.deadline).map { reading in
                 // Positions are the images' indices in the whole sequence.
                 var r = reading
                 r.characters = zip(r.characters, word).map { c, w in
@@ -207,7 +212,9 @@ extension Recognizer {
     ///   image errors are returned per image.
     public func recognizeLines(_ images: [GrayImage], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
         let (reader, decode) = try lineDecoder(options)
-        return inParallel(images) { chunk in chunk.map { image in Result { try decode(try reader.posteriors(image)) } } }
+        return inParallel(images) { chunk in chunk.map { image in
+            Result { try options.deadline.check(); return try decode(try reader.posteriors(image)) }
+        } }
     }
 
     /// Reads lines already normalised by the normaliser of the model `lineReader(for:)` picks
@@ -217,7 +224,7 @@ extension Recognizer {
     public func recognizeNormalizedLines(_ lines: [(pixels: [Float], width: Int)], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
         let (reader, decode) = try lineDecoder(options)
         return inParallel(lines) { chunk in chunk.map { line in
-            Result { try decode(reader.posteriors(normalized: line.pixels, width: line.width)) }
+            Result { try options.deadline.check(); return try decode(reader.posteriors(normalized: line.pixels, width: line.width)) }
         } }
     }
 
@@ -250,8 +257,8 @@ extension Recognizer {
             let posteriors = constraint.caseFold.map { read.folded($0) } ?? read
             let readings = options.beamWidth == 1 && constraint.isUnconstrained
                 ? [CTCDecoder.greedy(posteriors, charset: charset)]
-                : CTCDecoder.beamSearch(posteriors, charset: charset, beamWidth: max(options.beamWidth, options.alternatives),
-                                        constraint: constraint, alternatives: options.alternatives)
+                : try CTCDecoder.beamSearch(posteriors, charset: charset, beamWidth: max(options.beamWidth, options.alternatives),
+                                            constraint: constraint, alternatives: options.alternatives, deadline: options.deadline)
             return TextReading(readings: readings, options: options, mode: .line, steps: posteriors.steps)
         })
     }

@@ -25,6 +25,9 @@ public struct Limits: Sendable {
     public var maxRoutingFrames = 16
     /// Largest routing frame, bytes (default 255, ZeroMQ's largest routing id).
     public var maxRoutingFrameBytes = 255
+    /// Deadline of a recognition request that gives none (`Request.deadline_ms` 0), milliseconds
+    /// from its receipt; 0 (the default): no limit. Past it the reply is DEADLINE_EXCEEDED.
+    public var requestTimeoutMilliseconds: UInt32 = 0
 
     /// Defaults.
     public init() {}

@@ -305,7 +305,7 @@ public final class Worker {
                 return
             }
             while let jobs = queue.pop(max: min(config.batch, config.limits.imagesPerCall), lightOnly: lightOnly) {
-                let replies = service.handle(jobs.map(\.request))
+                let replies = service.handle(jobs.map(\.request), received: jobs.map(\.received))
                 queue.finished(jobs)
                 for (job, reply) in zip(jobs, replies) {
                     var reply = reply

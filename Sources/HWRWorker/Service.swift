@@ -87,18 +87,28 @@ public final class Service: @unchecked Sendable {
         return reply
     }
 
-    /// Serves recognition requests (Recognize, RecognizeBatch; `control` answers the others).
-    /// Consecutive single-image recognitions with the same mode and options are run as batched
-    /// engine calls.
-    public func handle(_ requests: [Hwr_V1_Request]) -> [Hwr_V1_Reply] {
+    /// The monotonic time (nanoseconds) by which a request received at `received` must be answered:
+    /// its `deadline_ms`, else `limits.requestTimeoutMilliseconds`; nil for no deadline.
+    func deadline(of request: Hwr_V1_Request, received: UInt64) -> UInt64? {
+        let ms = request.deadlineMs != 0 ? request.deadlineMs : limits.requestTimeoutMilliseconds
+        return ms == 0 ? nil : received + UInt64(ms) * 1_000_000
+    }
+
+    /// Serves recognition requests (Recognize, RecognizeBatch; `control` answers the others), each
+    /// with the monotonic time it was received at (its deadline counts from there).
+    /// Consecutive single-image recognitions with the same mode, options and deadline setting are
+    /// run as batched engine calls (under the latest of their deadlines).
+    public func handle(_ requests: [Hwr_V1_Request], received: [UInt64]) -> [Hwr_V1_Reply] {
         var replies = [Hwr_V1_Reply?](repeating: nil, count: requests.count)
         var i = 0
         while i < requests.count {
             if case let .recognize(first)? = requests[i].method {
                 var j = i + 1
                 while j < requests.count, case let .recognize(next)? = requests[j].method,
-                      next.mode == first.mode, next.options == first.options { j += 1 }
-                let results = recognize(requests[i..<j].map(\.recognize.image), mode: first.mode, options: first.options)
+                      next.mode == first.mode, next.options == first.options, requests[j].deadlineMs == requests[i].deadlineMs { j += 1 }
+                let deadlines = (i..<j).map { deadline(of: requests[$0], received: received[$0]) }
+                let results = recognize(requests[i..<j].map(\.recognize.image), mode: first.mode, options: first.options,
+                                        deadline: deadlines.contains(nil) ? nil : deadlines.compactMap { $0 }.max())
                 for (k, result) in zip(i..<j, results) {
                     var reply = Self.errorReply(.ok, "", requestID: requests[k].requestID)
                     switch result {
@@ -118,13 +128,13 @@ public final class Service: @unchecked Sendable {
                 i = j
                 continue
             }
-            replies[i] = recognizeBatch(requests[i])
+            replies[i] = recognizeBatch(requests[i], deadline: deadline(of: requests[i], received: received[i]))
             i += 1
         }
         return replies.map { $0! }
     }
 
-    func recognizeBatch(_ request: Hwr_V1_Request) -> Hwr_V1_Reply {
+    func recognizeBatch(_ request: Hwr_V1_Request, deadline: UInt64?) -> Hwr_V1_Reply {
         guard case let .recognizeBatch(batch)? = request.method else {
             return Self.errorReply(.unsupported, "not a recognition method", requestID: request.requestID)
         }
@@ -134,7 +144,7 @@ public final class Service: @unchecked Sendable {
         }
         var r = Hwr_V1_RecognizeBatchReply()
         r.modelName = engine.modelName; r.modelVersion = engine.modelVersion
-        for result in recognize(batch.images, mode: batch.mode, options: batch.options) {
+        for result in recognize(batch.images, mode: batch.mode, options: batch.options, deadline: deadline) {
             switch result {
             case let .success(recognition): r.results.append(recognition)
             case let .failure(e): return Self.errorReply(e.status, e.message, requestID: request.requestID)
@@ -146,8 +156,11 @@ public final class Service: @unchecked Sendable {
     }
 
     /// Recognises images through the C ABI, in engine calls of at most `limits.imagesPerCall`
-    /// images (the pixel budget). An error for a whole call (bad options) fails each of its items.
-    func recognize(_ images: [Hwr_V1_Image], mode: Hwr_V1_Mode, options: Hwr_V1_DecodingOptions) -> [Result<Hwr_V1_Recognition, ReplyError>] {
+    /// images (the pixel budget), each given the time left before `deadline` (monotonic
+    /// nanoseconds, nil: none) as its `deadline_ms`. An error for a whole call (bad options) fails
+    /// each of its items; once the deadline has passed, the images left get DEADLINE_EXCEEDED.
+    func recognize(_ images: [Hwr_V1_Image], mode: Hwr_V1_Mode, options: Hwr_V1_DecodingOptions,
+                   deadline: UInt64?) -> [Result<Hwr_V1_Recognition, ReplyError>] {
         var recognitions = [Result<Hwr_V1_Recognition, ReplyError>?](repeating: nil, count: images.count)
         var valid: [Int] = []
         for (i, image) in images.enumerated() {
@@ -156,6 +169,18 @@ public final class Service: @unchecked Sendable {
         withCOptions(mode: mode, options) { copts in
             for start in stride(from: 0, to: valid.count, by: limits.imagesPerCall) {
                 let call = Array(valid[start..<min(valid.count, start + limits.imagesPerCall)])
+                if let deadline {
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    guard now < deadline else {
+                        var late = Hwr_V1_Recognition()
+                        late.status = .deadlineExceeded
+                        late.message = "the request's deadline passed before this image was read"
+                        for i in call { recognitions[i] = .success(late) }
+                        continue
+                    }
+                    // Whole milliseconds left, rounded up (at least 1: 0 would mean no deadline).
+                    copts.pointee.deadline_ms = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+                }
                 let outcome: Result<[Hwr_V1_Recognition], ReplyError> = withCImages(call.map { images[$0] }) { cimages in
                     var result: OpaquePointer?
                     let status = engine.abi.batch(engine.handle, cimages.baseAddress, cimages.count, copts, &result)
@@ -245,13 +270,14 @@ public final class Service: @unchecked Sendable {
         HWR_ERR_IMAGE_TOO_LARGE: .imageTooLarge,
         HWR_ERR_UNSUPPORTED: .unsupported,
         HWR_ERR_OUT_OF_MEMORY: .overloaded,
+        HWR_ERR_DEADLINE_EXCEEDED: .deadlineExceeded,
     ]
 
     /// The reply status of an HWR_ERR_* code (see `statusTable`).
     static func statusCode(_ status: Int32) -> Hwr_V1_StatusCode { statusTable[status] ?? .internal }
 
     /// Runs `body` with the C form of the decoding options (strings alive for the call).
-    func withCOptions<T>(mode: Hwr_V1_Mode, _ o: Hwr_V1_DecodingOptions, _ body: (UnsafePointer<hwr_recognize_options>) -> T) -> T {
+    func withCOptions<T>(mode: Hwr_V1_Mode, _ o: Hwr_V1_DecodingOptions, _ body: (UnsafeMutablePointer<hwr_recognize_options>) -> T) -> T {
         var c = hwr_recognize_options()
         hwr_recognize_options_init(&c)
         switch mode {

@@ -3,6 +3,7 @@
  * with HWR_MODEL and HWR_LINE_MODEL pointing at the shipped models; WORD is the transcription of
  * FIXTURES_DIR/lines/word-000.png. Prints "N passed, M failed" and exits non-zero on
  * any failure. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "hwr.h"
 
 #include <pthread.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static int passed, failed;
 #define CHECK(cond, ...) do { if (cond) { passed++; } else { failed++; \
@@ -67,7 +69,7 @@ int main(int argc, char **argv) {
     CHECK(strcmp(hwr_version(), HWR_VERSION_STRING) == 0, "version %s", hwr_version());
     CHECK(hwr_version_number() == HWR_VERSION_NUMBER, "number %d", hwr_version_number());
     CHECK(strcmp(hwr_status_string(HWR_OK), "ok") == 0, "%s", hwr_status_string(HWR_OK));
-    for (hwr_status s = 1; s <= HWR_ERR_INTERNAL; s++) {
+    for (hwr_status s = 1; s <= HWR_ERR_DEADLINE_EXCEEDED; s++) {
         CHECK(strlen(hwr_status_string(s)) > 0 && strcmp(hwr_status_string(s), "unknown status") != 0, "code %d", s);
     }
     CHECK(strcmp(hwr_status_string(12345), "unknown status") == 0, "unknown");
@@ -320,6 +322,62 @@ int main(int argc, char **argv) {
     long agreed = 0;
     for (int i = 0; i < 4; i++) { void *v; pthread_join(threads[i], &v); agreed += (long)v; }
     CHECK(agreed == 160, "threads agreed %ld of 160", agreed);
+
+    /* Paths that are not regular image files: /dev/null is an empty image like an empty file, a
+       directory is an I/O error, /dev/zero is not an image (refused after its first bytes). */
+    {
+        hwr_result *sr = NULL;
+        CHECK(hwr_recognize_file(engine, "/dev/null", NULL, &sr) == HWR_ERR_IMAGE_EMPTY, "/dev/null: %s", hwr_last_error());
+        CHECK(hwr_recognize_file(engine, "/", NULL, &sr) == HWR_ERR_IO, "a directory: %s", hwr_last_error());
+        CHECK(strstr(hwr_last_error(), "directory") != NULL, "%s", hwr_last_error());
+        CHECK(hwr_recognize_file(engine, "/dev/zero", NULL, &sr) == HWR_ERR_IMAGE_DECODE, "/dev/zero: %s", hwr_last_error());
+        CHECK(sr == NULL, "no result");
+    }
+
+    /* 1.2.0: a deadline stops a slow constrained decoding (a 3667-pixel line, beam 1000, 100
+       alternatives and a 128-character pattern: seconds of work) soon after it passes. */
+    {
+        hwr_recognize_options slow;
+        hwr_recognize_options_init(&slow);
+        CHECK(slow.deadline_ms == 0, "no deadline by default");
+        slow.mode = HWR_MODE_LINE;
+        slow.beam_width = 1000;
+        slow.alternatives = 100;
+        slow.pattern = ".{64}.{64}";
+        slow.deadline_ms = 300;
+        hwr_result *dr = NULL;
+        snprintf(path, sizeof path, "%s/worker/wide-line.png", fixtures);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        hwr_status st = hwr_recognize_file(engine, path, &slow, &dr);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        CHECK(st == HWR_ERR_DEADLINE_EXCEEDED && dr == NULL, "past the deadline: %d %s", st, hwr_last_error());
+        CHECK(strstr(hwr_last_error(), "300 ms") != NULL, "the message names the deadline: %s", hwr_last_error());
+        CHECK(seconds < 2.0, "stopped %.2f s after a 300 ms deadline", seconds);
+        CHECK(strcmp(hwr_status_string(HWR_ERR_DEADLINE_EXCEEDED), "deadline exceeded") == 0, "status string");
+        /* A batch: each image past the deadline carries the status, the call itself succeeds. */
+        size_t wn = 0;
+        unsigned char *wide = read_file(path, &wn);
+        hwr_image two[2];
+        hwr_image_init_encoded(&two[0], wide, wn);
+        hwr_image_init_encoded(&two[1], wide, wn);
+        CHECK(hwr_recognize_batch(engine, two, 2, &slow, &dr) == HWR_OK, "batch with a deadline: %s", hwr_last_error());
+        CHECK(hwr_result_status(dr, 0) == HWR_ERR_DEADLINE_EXCEEDED && hwr_result_status(dr, 1) == HWR_ERR_DEADLINE_EXCEEDED,
+              "items past the deadline: %d %d", hwr_result_status(dr, 0), hwr_result_status(dr, 1));
+        hwr_result_free(dr);
+        free(wide);
+        slow.deadline_ms = -1;
+        CHECK(hwr_recognize_file(engine, path, &slow, &dr) == HWR_ERR_INVALID_ARGUMENT, "negative deadline");
+        /* A caller compiled before deadline_ms existed passes a shorter struct: no deadline. */
+        snprintf(path, sizeof path, "%s/formats/K.jpg", fixtures);
+        hwr_recognize_options old;
+        hwr_recognize_options_init(&old);
+        old.deadline_ms = 1; /* beyond the size the caller declares: never read */
+        old.struct_size = (uint32_t)offsetof(hwr_recognize_options, deadline_ms);
+        CHECK(hwr_recognize_file(engine, path, &old, &dr) == HWR_OK, "older struct: %s", hwr_last_error());
+        hwr_result_free(dr);
+    }
 
     hwr_engine_close(engine);
 

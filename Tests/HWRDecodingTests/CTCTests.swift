@@ -94,34 +94,34 @@ final class CTCTests: XCTestCase {
         XCTAssertLessThan(r.logProbability, 0)
     }
 
-    func testBeamSearchFindsTheMostProbableLabellingThatGreedyMisses() {
+    func testBeamSearchFindsTheMostProbableLabellingThatGreedyMisses() throws {
         // Two steps. The best path is blank, blank (p = 0.36) -> "", but "A" collects three paths.
         let x = posteriors([[0.3, 0.0, 0.1, 0.6], [0.3, 0.0, 0.1, 0.6]])
         XCTAssertEqual(CTCDecoder.greedy(x, charset: charset).text, "")
         // P("") = .36; P("A") = .3*.6 + .6*.3 + .3*.3 = .45; P("C") = .1*.6*2 + .01 = .13
-        let beams = CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8, alternatives: 3)
+        let beams = try CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8, alternatives: 3)
         XCTAssertEqual(beams.map(\.text), ["A", "", "C"])
         XCTAssertEqual(beams[0].probability, 0.45, accuracy: 1e-4)
         XCTAssertEqual(beams[1].probability, 0.36, accuracy: 1e-4)
     }
 
-    func testLexiconPatternAndCharsetConstraints() {
+    func testLexiconPatternAndCharsetConstraints() throws {
         let classOf = { (ch: Character) in ["A": 0, "B": 1, "C": 2][ch] }
         let x = posteriors([[0.6, 0.3, 0.05, 0.05], [0.05, 0.05, 0.3, 0.6], [0.3, 0.6, 0.05, 0.05]])
-        XCTAssertEqual(CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8).first?.text, "AB")
+        XCTAssertEqual(try CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8).first?.text, "AB")
         let lexicon = Lexicon(words: ["cab", "bb", "zz"], classOf: classOf)
         XCTAssertEqual(lexicon.count, 2, "zz has characters outside the charset")
-        let withLexicon = CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8, constraint: .init(lexicon: lexicon), alternatives: 5)
+        let withLexicon = try CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8, constraint: .init(lexicon: lexicon), alternatives: 5)
         XCTAssertEqual(Set(withLexicon.map(\.text)), ["cab", "bb"], "lexicon words as the list spells them")
         XCTAssertEqual(withLexicon.first?.text, "bb")
         XCTAssertEqual(withLexicon.first?.characters.map(\.text), ["b", "b"])
-        let onlyC = CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8, constraint: .init(allowedClasses: [2]))
+        let onlyC = try CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8, constraint: .init(allowedClasses: [2]))
         XCTAssertTrue(onlyC.allSatisfy { $0.text.allSatisfy { $0 == "C" } })
-        let pattern = CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8, constraint: .init(pattern: [[1, 2], [0], [1]]))
+        let pattern = try CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8, constraint: .init(pattern: [[1, 2], [0], [1]]))
         XCTAssertEqual(pattern.first?.text, "BAB", "P(BAB) = .3 * .05 * .6 beats P(CAB) = .05 * .05 * .6")
     }
 
-    func testADictionaryConstrainsEachWordOfFreeText() {
+    func testADictionaryConstrainsEachWordOfFreeText() throws {
         // Classes A, B, C and a separator "-" (a space or punctuation), then the blank.
         let chars: [Character] = ["A", "B", "C", "-"]
         let classOf = { (ch: Character) in chars.firstIndex(of: ch) }
@@ -134,19 +134,36 @@ final class CTCTests: XCTestCase {
         XCTAssertEqual(dictionary.wordClasses, [0, 1, 2], "the separator is not a word character")
         var perWord = DecodingConstraint(lexicon: dictionary)
         perWord.lexiconPerWord = true
-        let read = CTCDecoder.beamSearch(x, charset: chars, beamWidth: 16, constraint: perWord, alternatives: 3)
+        let read = try CTCDecoder.beamSearch(x, charset: chars, beamWidth: 16, constraint: perWord, alternatives: 3)
         // "AC" and "BA" are not words, and "BB" cannot be read in two steps (a repeat needs a blank
         // between): the best dictionary reading is "AB" twice, the separator between them.
         XCTAssertEqual(read.first?.text, "AB-AB")
         XCTAssertTrue(read.allSatisfy { $0.text.split(separator: "-").allSatisfy { ["AB", "BB", "C"].contains(String($0)) } })
         // As one lexicon for the whole line, no reading with a separator is admissible.
-        let whole = CTCDecoder.beamSearch(x, charset: chars, beamWidth: 16, constraint: .init(lexicon: dictionary), alternatives: 3)
+        let whole = try CTCDecoder.beamSearch(x, charset: chars, beamWidth: 16, constraint: .init(lexicon: dictionary), alternatives: 3)
         XCTAssertTrue(whole.allSatisfy { !$0.text.contains("-") })
     }
 
     /// Each character's span is the steps the best path spends on it: checked exactly, with a character
     /// held over several steps, a repeat separated by a blank, and a character on the last step.
-    func testAlignmentSpansAreTheBestPathsSteps() {
+    func testADeadlineStopsTheSearch() throws {
+        let charset: [Character] = ["A", "B", "C"]
+        let step: [Float] = [0.3, 0.3, 0.2, 0.2]
+        let x = posteriors(Array(repeating: step, count: 50))
+        XCTAssertEqual(try CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8, deadline: Deadline(milliseconds: 60_000)).isEmpty, false)
+        let passed = Deadline(milliseconds: 1)
+        usleep(2000)
+        XCTAssertTrue(passed.hasPassed)
+        XCTAssertThrowsError(try CTCDecoder.beamSearch(x, charset: charset, beamWidth: 8, deadline: passed)) { error in
+            XCTAssertEqual(error as? DeadlineExceeded, DeadlineExceeded(milliseconds: 1))
+        }
+        XCTAssertThrowsError(try SequenceDecoder.decode([[0.5, 0.5, 0]], charset: charset, constraint: .init(), beamWidth: 2,
+                                                        alternatives: 1, deadline: passed))
+        XCTAssertFalse(Deadline.never.hasPassed)
+        XCTAssertEqual(Deadline(milliseconds: 0), .never)
+    }
+
+    func testAlignmentSpansAreTheBestPathsSteps() throws {
         let x = posteriors([[0.9, 0.05, 0.0, 0.05], [0.1, 0.1, 0.0, 0.8], [0.1, 0.8, 0.0, 0.1]])
         let r = CTCDecoder.greedy(x, charset: charset)
         XCTAssertEqual(r.text, "AB")
@@ -158,7 +175,7 @@ final class CTCTests: XCTestCase {
         XCTAssertEqual(reading.text, "AAB")
         XCTAssertEqual(reading.characters.map { [$0.firstStep, $0.lastStep] }, [[0, 1], [3, 3], [4, 5]])
         XCTAssertEqual(reading.characters.map(\.probability), [0.8, 0.8, 0.8])
-        let beam = CTCDecoder.beamSearch(long, charset: charset, beamWidth: 8)
+        let beam = try CTCDecoder.beamSearch(long, charset: charset, beamWidth: 8)
         XCTAssertEqual(beam.first?.characters.map { [$0.firstStep, $0.lastStep] }, [[0, 1], [3, 3], [4, 5]])
         // Ending on a character: its span reaches the last step.
         let ending = CTCDecoder.greedy(posteriors([blank, b, b]), charset: charset)

@@ -38,6 +38,7 @@ final class RequestTests: XCTestCase {
             (.imageDecode(""), "HWR_ERR_IMAGE_DECODE"), (.imageTooLarge(""), "HWR_ERR_IMAGE_TOO_LARGE"),
             (.imageEmpty(""), "HWR_ERR_IMAGE_EMPTY"), (.unsupported(""), "HWR_ERR_UNSUPPORTED"),
             (.outOfMemory(""), "HWR_ERR_OUT_OF_MEMORY"), (.internalError(""), "HWR_ERR_INTERNAL"),
+            (.deadlineExceeded(""), "HWR_ERR_DEADLINE_EXCEEDED"),
         ]
         XCTAssertEqual(Set(cases.map(\.0.status)).count, cases.count, "one status per case")
         XCTAssertEqual(d.keys.filter { $0.hasPrefix("HWR_ERR_") }.count, cases.count, "one case per status")
@@ -49,6 +50,7 @@ final class RequestTests: XCTestCase {
         XCTAssertEqual(d["HWR_MAX_IMAGE_PIXELS"], RecognitionLimits.maximumPixels)
         XCTAssertEqual(d["HWR_MAX_IMAGE_SIDE"], RecognitionLimits.maximumSide)
         XCTAssertEqual(d["HWR_MIN_IMAGE_SIDE"], RecognitionLimits.minimumSide)
+        XCTAssertEqual(d["HWR_MAX_FILE_BYTES"], RecognitionLimits.maximumFileBytes)
         XCTAssertEqual(d["HWR_MAX_BATCH"], RecognitionLimits.maximumBatch)
         XCTAssertEqual(d["HWR_MAX_LEXICON_WORDS"], RecognitionLimits.maximumLexiconWords)
         let header = try String(contentsOfFile: "\(Self.root)/include/hwr.h", encoding: .utf8)

@@ -357,6 +357,41 @@ final class WorkerLimitTests: WorkerHarness {
         XCTAssertLessThan(Date().timeIntervalSince(began), 10, "a single character does not wait behind slow requests")
     }
 
+    /// A request's deadline_ms (or, when it gives none, --request-timeout-ms) stops a slow
+    /// constrained decoding with DEADLINE_EXCEEDED soon after it passes, counted from the receipt;
+    /// requests within their deadline are answered as usual.
+    func testDeadlinesStopSlowRequests() throws {
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        try start(["worker", "--bind", endpoint, "--threads", "1", "--request-timeout-ms", "400"])
+        try waitUntilServing(endpoint)
+        let line = try Data(contentsOf: URL(fileURLWithPath: "\(Self.root)/Tests/Fixtures/worker/wide-line.png"))
+        func slow(_ id: String, deadline: UInt32) -> [UInt8] {
+            request(id) { r in
+                r.deadlineMs = deadline
+                r.recognize.image.data = line; r.recognize.mode = .line
+                r.recognize.options.pattern = ".{64}.{64}"; r.recognize.options.beamWidth = 1000; r.recognize.options.alternatives = 100
+            }
+        }
+        let s = try dealer(endpoint)
+        for (id, deadline, bound) in [("own", UInt32(250), 2.0), ("default", UInt32(0), 2.5)] {
+            let began = Date()
+            let reply = try call(s, [slow(id, deadline: deadline)], timeout: 20_000)
+            XCTAssertEqual(reply.requestID, id)
+            XCTAssertEqual(reply.status, .deadlineExceeded, reply.message)
+            XCTAssertLessThan(Date().timeIntervalSince(began), bound, "\(id): answered soon after the deadline")
+        }
+        // A batch: the images not read in time carry the status, the reply itself is OK.
+        let batch = try call(s, [request("batch") { r in
+            r.deadlineMs = 300
+            r.recognizeBatch.images = [Hwr_V1_Image.with { $0.data = line }, Hwr_V1_Image.with { $0.data = line }]
+            r.recognizeBatch.mode = .line
+            r.recognizeBatch.options.pattern = ".{64}.{64}"; r.recognizeBatch.options.beamWidth = 1000
+        }], timeout: 20_000)
+        XCTAssertEqual(batch.status, .ok, batch.message)
+        XCTAssertEqual(batch.recognizeBatch.results.map(\.status), [.deadlineExceeded, .deadlineExceeded])
+        XCTAssertEqual(try call(s, [request("k") { $0.deadlineMs = 10_000; $0.recognize.image.data = k }]).recognize.result.text, "K")
+    }
+
     /// Routing frames past the envelope limits are dropped, not echoed: the request gets one
     /// BAD_REQUEST reply along the frames kept; a body between --max-message-bytes and the
     /// transport's cap gets IMAGE_TOO_LARGE.

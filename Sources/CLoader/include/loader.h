@@ -9,4 +9,10 @@
  */
 int cl_loaded_file_path(const void *address, char *out, size_t size);
 
+/**
+ * Hands the memory the C heap holds free back to the system (glibc's malloc_trim(0)), so that the
+ * resident size drops after large buffers were freed. Does nothing on other C libraries.
+ */
+void cl_release_free_memory(void);
+
 #endif

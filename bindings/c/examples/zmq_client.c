@@ -3,10 +3,11 @@
  * hwr.v1.Request with protobuf-c (proto/hwr.proto), sends it on a DEALER socket, waits for the
  * reply with a timeout and prints it.
  *
- *   zmq_client [-e ENDPOINT] [-M char|line|auto] [-k N] [-c CHARSET] [-l WORD]... [-t MS] FILE
+ *   zmq_client [-e ENDPOINT] [-M char|line|auto] [-k N] [-c CHARSET] [-l WORD]... [-t MS]
+ *              [-d MS] [-m BYTES] FILE
  *   zmq_client [-e ENDPOINT] [-t MS] -H            (health check)
- *   (long forms: --endpoint, --mode, --top-k, --charset, --lexicon, --timeout, --health, --help;
- *   options come before the file)
+ *   (long forms: --endpoint, --mode, --top-k, --charset, --lexicon, --timeout, --deadline,
+ *   --max-message-bytes, --health, --help; options come before the file)
  *
  * Output (stdout), one "key: value" per line:
  *
@@ -19,7 +20,10 @@
  *
  * probabilities with four decimals, alternatives best first (the first is the text; in line and
  * auto modes they are readings of the whole text). When the worker answers with an error, prints
- * "status: NAME" and "message: ..." and exits 1. Exit status: 0 OK, 1 error reply, 2 usage error
+ * "status: NAME" and "message: ..." and exits 1. A request larger than the worker's message limit
+ * (-m, default the worker's default, 8 MiB) is not sent: it prints "status: IMAGE_TOO_LARGE" and
+ * exits 1, as the worker would answer (above 8 times its limit, it would drop the connection
+ * without a reply). Exit status: 0 OK, 1 error reply, 2 usage error
  * or unreadable file, 3 no reply within the timeout (or a ZeroMQ error).
  *
  * The request carries a request_id unique to this process; replies with another id are ignored
@@ -48,7 +52,8 @@ enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_USAGE = 2, EXIT_NO_REPLY = 3 };
 
 static void usage(FILE *out, const char *argv0) {
     fprintf(out,
-            "usage: %s [-e ENDPOINT] [-M char|line|auto] [-k N] [-c CHARSET] [-l WORD]... [-t MS] FILE\n"
+            "usage: %s [-e ENDPOINT] [-M char|line|auto] [-k N] [-c CHARSET] [-l WORD]... [-t MS]\n"
+            "          [-d MS] [-m BYTES] FILE\n"
             "       %s [-e ENDPOINT] [-t MS] -H\n"
             "  -e, --endpoint ENDPOINT  the worker (default: $HWR_ENDPOINT, else tcp://127.0.0.1:5555)\n"
             "  -M, --mode MODE          char (default): one character; line: a word or line; auto: either\n"
@@ -57,6 +62,10 @@ static void usage(FILE *out, const char *argv0) {
             "  -c, --charset CHARSET    only these characters may be read, e.g. 0123456789\n"
             "  -l, --lexicon WORD       line modes: a word of the lexicon (repeat for more words)\n"
             "  -t, --timeout MS         reply timeout in milliseconds (default 5000)\n"
+            "  -d, --deadline MS        the request's deadline_ms: the worker answers DEADLINE_EXCEEDED\n"
+            "                           past it (default 0: the worker's own, if any)\n"
+            "  -m, --max-message-bytes BYTES  the worker's message limit (default 8388608, its\n"
+            "                           default): larger requests are refused without sending\n"
             "  -H, --health             ask the worker's health instead of recognising a file\n"
             "  -h, --help               this help\n",
             argv0, argv0);
@@ -138,7 +147,7 @@ static void print_reply(const Hwr__V1__Reply *reply) {
 }
 
 /* The options; "+": options end at the first file name (as "--" also ends them). */
-static const char short_options[] = "+e:M:k:c:l:t:Hh";
+static const char short_options[] = "+e:M:k:c:l:t:d:m:Hh";
 static const struct option long_options[] = {
     {"endpoint", required_argument, NULL, 'e'},
     {"mode", required_argument, NULL, 'M'},
@@ -146,6 +155,8 @@ static const struct option long_options[] = {
     {"charset", required_argument, NULL, 'c'},
     {"lexicon", required_argument, NULL, 'l'},
     {"timeout", required_argument, NULL, 't'},
+    {"deadline", required_argument, NULL, 'd'},
+    {"max-message-bytes", required_argument, NULL, 'm'},
     {"health", no_argument, NULL, 'H'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -156,7 +167,8 @@ int main(int argc, char **argv) {
     const char *charset = NULL, *file = NULL;
     char *lexicon[MAX_LEXICON];
     size_t n_lexicon = 0;
-    long k = 5, timeout_ms = 5000;
+    long k = 5, timeout_ms = 5000, deadline_ms = 0;
+    long long max_message_bytes = 8 << 20; /* hwr worker --max-message-bytes default */
     int health = 0;
     Hwr__V1__Mode mode = HWR__V1__MODE__MODE_CHAR;
     if (!endpoint || !*endpoint) endpoint = "tcp://127.0.0.1:5555";
@@ -189,6 +201,17 @@ int main(int argc, char **argv) {
             if (opt == 'k') k = v; else timeout_ms = v;
             break;
         }
+        case 'd':
+        case 'm': {
+            char *end = NULL;
+            long long v = strtoll(optarg, &end, 10);
+            if (!*optarg || *end || v < (opt == 'd' ? 0 : 1) || (opt == 'd' && v > 4294967295LL)) {
+                fprintf(stderr, "%s: bad value '%s' for -%c\n", argv[0], optarg, opt);
+                return EXIT_USAGE;
+            }
+            if (opt == 'd') deadline_ms = (long)v; else max_message_bytes = v;
+            break;
+        }
         default: /* getopt_long has described the problem */
             usage(stderr, argv[0]);
             return EXIT_USAGE;
@@ -214,6 +237,7 @@ int main(int argc, char **argv) {
     unsigned char *data = NULL;
     request.protocol_version = 1;
     request.request_id = request_id;
+    request.deadline_ms = (uint32_t)deadline_ms;
     if (health) {
         request.method_case = HWR__V1__REQUEST__METHOD_HEALTH;
         request.health = &health_request;
@@ -240,6 +264,12 @@ int main(int argc, char **argv) {
     if (!packed) { fprintf(stderr, "%s: out of memory\n", argv[0]); free(data); return EXIT_USAGE; }
     hwr__v1__request__pack(&request, packed);
     free(data);
+    if ((long long)packed_size > max_message_bytes) {
+        printf("status: IMAGE_TOO_LARGE\nmessage: request of %zu bytes exceeds the worker's limit of %lld bytes: not sent\n",
+               packed_size, max_message_bytes);
+        free(packed);
+        return EXIT_ERROR_REPLY;
+    }
 
     /* Send on a DEALER socket: the frames are [body]; the reply comes back as [body]. */
     int rc = EXIT_NO_REPLY;

@@ -862,7 +862,7 @@ void   hwr__v1__health_reply__free_unpacked
   assert(message->base.descriptor == &hwr__v1__health_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor hwr__v1__request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor hwr__v1__request__field_descriptors[7] =
 {
   {
     "protocol_version",
@@ -885,6 +885,18 @@ static const ProtobufCFieldDescriptor hwr__v1__request__field_descriptors[6] =
     offsetof(Hwr__V1__Request, request_id),
     NULL,
     &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "deadline_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__Request, deadline_ms),
+    NULL,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -938,18 +950,19 @@ static const ProtobufCFieldDescriptor hwr__v1__request__field_descriptors[6] =
   },
 };
 static const unsigned hwr__v1__request__field_indices_by_name[] = {
-  5,   /* field[5] = health */
-  4,   /* field[4] = model_info */
+  2,   /* field[2] = deadline_ms */
+  6,   /* field[6] = health */
+  5,   /* field[5] = model_info */
   0,   /* field[0] = protocol_version */
-  2,   /* field[2] = recognize */
-  3,   /* field[3] = recognize_batch */
+  3,   /* field[3] = recognize */
+  4,   /* field[4] = recognize_batch */
   1,   /* field[1] = request_id */
 };
 static const ProtobufCIntRange hwr__v1__request__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 10, 2 },
-  { 0, 6 }
+  { 10, 3 },
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor hwr__v1__request__descriptor =
 {
@@ -959,7 +972,7 @@ const ProtobufCMessageDescriptor hwr__v1__request__descriptor =
   "Hwr__V1__Request",
   "hwr.v1",
   sizeof(Hwr__V1__Request),
-  6,
+  7,
   hwr__v1__request__field_descriptors,
   hwr__v1__request__field_indices_by_name,
   2,  hwr__v1__request__number_ranges,
@@ -2365,7 +2378,7 @@ const ProtobufCMessageDescriptor hwr__v1__health_reply__descriptor =
   (ProtobufCMessageInit) hwr__v1__health_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue hwr__v1__status_code__enum_values_by_number[9] =
+static const ProtobufCEnumValue hwr__v1__status_code__enum_values_by_number[10] =
 {
   { "OK", "HWR__V1__STATUS_CODE__OK", 0 },
   { "BAD_REQUEST", "HWR__V1__STATUS_CODE__BAD_REQUEST", 1 },
@@ -2376,13 +2389,15 @@ static const ProtobufCEnumValue hwr__v1__status_code__enum_values_by_number[9] =
   { "INTERNAL", "HWR__V1__STATUS_CODE__INTERNAL", 6 },
   { "WRONG_VERSION", "HWR__V1__STATUS_CODE__WRONG_VERSION", 7 },
   { "SHUTTING_DOWN", "HWR__V1__STATUS_CODE__SHUTTING_DOWN", 8 },
+  { "DEADLINE_EXCEEDED", "HWR__V1__STATUS_CODE__DEADLINE_EXCEEDED", 9 },
 };
 static const ProtobufCIntRange hwr__v1__status_code__value_ranges[] = {
-{0, 0},{0, 9}
+{0, 0},{0, 10}
 };
-static const ProtobufCEnumValueIndex hwr__v1__status_code__enum_values_by_name[9] =
+static const ProtobufCEnumValueIndex hwr__v1__status_code__enum_values_by_name[10] =
 {
   { "BAD_REQUEST", 1 },
+  { "DEADLINE_EXCEEDED", 9 },
   { "DECODE_FAILURE", 4 },
   { "IMAGE_TOO_LARGE", 3 },
   { "INTERNAL", 6 },
@@ -2399,9 +2414,9 @@ const ProtobufCEnumDescriptor hwr__v1__status_code__descriptor =
   "StatusCode",
   "Hwr__V1__StatusCode",
   "hwr.v1",
-  9,
+  10,
   hwr__v1__status_code__enum_values_by_number,
-  9,
+  10,
   hwr__v1__status_code__enum_values_by_name,
   1,
   hwr__v1__status_code__value_ranges,

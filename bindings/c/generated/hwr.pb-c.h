@@ -74,7 +74,11 @@ typedef enum _Hwr__V1__StatusCode {
   /*
    * The worker is shutting down and takes no new requests.
    */
-  HWR__V1__STATUS_CODE__SHUTTING_DOWN = 8
+  HWR__V1__STATUS_CODE__SHUTTING_DOWN = 8,
+  /*
+   * The request's deadline (Request.deadline_ms) passed before it was done.
+   */
+  HWR__V1__STATUS_CODE__DEADLINE_EXCEEDED = 9
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(HWR__V1__STATUS_CODE)
 } Hwr__V1__StatusCode;
 /*
@@ -144,6 +148,14 @@ struct  Hwr__V1__Request
    * Chosen by the caller; echoed in the reply. Lets a client match replies to requests.
    */
   char *request_id;
+  /*
+   * Recognize and RecognizeBatch: the time the request may take, in milliseconds from when the
+   * worker receives it (waiting in its queue included); 0: the worker's default
+   * (`hwr worker --request-timeout-ms`, no limit unless set). Past it a Recognize reply is
+   * DEADLINE_EXCEEDED; in a RecognizeBatch reply, the images not read by then carry that status
+   * and the others their results.
+   */
+  uint32_t deadline_ms;
   Hwr__V1__Request__MethodCase method_case;
   union {
     Hwr__V1__RecognizeRequest *recognize;
@@ -154,7 +166,7 @@ struct  Hwr__V1__Request
 };
 #define HWR__V1__REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hwr__v1__request__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, HWR__V1__REQUEST__METHOD__NOT_SET, {0} }
+    , 0, (char *)protobuf_c_empty_string, 0, HWR__V1__REQUEST__METHOD__NOT_SET, {0} }
 
 
 typedef enum {

@@ -86,6 +86,19 @@ printf 'not an image' >"$tmp/garbage.png"
 [ "$(field status "$tmp/out")" = DECODE_FAILURE ] || error "garbage file: $(cat "$tmp/out")"
 [ -n "$(field message "$tmp/out")" ] || error "no message for the garbage file"
 
+# 5b. Over the worker's message limit: refused before sending (IMAGE_TOO_LARGE, exit 1) at once,
+#     whether the limit is the default (a 9 MiB file) or given (-m).
+head -c 9437184 /dev/zero >"$tmp/huge.png"
+"$exe" -e "$endpoint" -t 60000 "$tmp/huge.png" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] && [ "$(field status "$tmp/out")" = IMAGE_TOO_LARGE ] || error "9 MiB file: exit status $rc, $(cat "$tmp/out" "$tmp/err")"
+"$exe" -e "$endpoint" -m 100 "$fixtures/formats/K.jpg" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "not sent" "$tmp/out" || error "-m 100: exit status $rc, $(cat "$tmp/out" "$tmp/err")"
+
+# 5c. A deadline: a slow constrained decoding of a wide line (seconds of work with 100
+#     alternatives and a charset) is answered DEADLINE_EXCEEDED.
+"$exe" -e "$endpoint" -M line -k 100 -c alnum -d 200 -t 20000 "$fixtures/worker/wide-line.png" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] && [ "$(field status "$tmp/out")" = DEADLINE_EXCEEDED ] || error "-d 200: exit status $rc, $(cat "$tmp/out" "$tmp/err")"
+
 # 6. Usage errors (2), and no reply within the timeout (3) from an endpoint nobody serves.
 "$exe" -e "$endpoint" "$tmp/missing.png" >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] || error "exit status $rc for a missing file, expected 2"

@@ -32,6 +32,7 @@ from ._lib import decode as _decode
 from .client import Client
 from .engine import BatchErrors, Engine
 from .errors import (
+    DeadlineExceededError,
     HwrError,
     HwrIOError,
     ImageDecodeError,
@@ -61,6 +62,7 @@ __all__ = [
     "CharResult",
     "Client",
     "Engine",
+    "DeadlineExceededError",
     "HwrError",
     "HwrIOError",
     "ImageDecodeError",

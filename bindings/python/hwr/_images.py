@@ -57,16 +57,28 @@ def _from_writable(buf: Any, nbytes: int) -> Prepared:
     return Prepared(_lib.HWR_IMAGE_ENCODED, ctypes.addressof(arr), nbytes, keep=(buf, arr))
 
 
-def _from_path(path: "Union[str, os.PathLike[str], os.PathLike[bytes]]") -> Prepared:
+def read_path(path: "Union[str, os.PathLike[str], os.PathLike[bytes]]") -> bytes:
+    """The bytes of an image file, read as ``hwr_recognize_file`` reads a path: any file that can be
+    read, a device or pipe to its end (opening a pipe without a writer does not block), at most
+    ``HWR_MAX_FILE_BYTES``. Raises :class:`InvalidArgumentError` (a NUL in the path),
+    :class:`HwrIOError` (unreadable, a directory) or :class:`ImageTooLargeError`."""
     if "\0" in os.fsdecode(path):
         raise InvalidArgumentError("image path must not contain NUL characters")
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as f:
+            os.set_blocking(fd, True)
+            data = f.read(_lib.HWR_MAX_FILE_BYTES + 1)
     except OSError as e:
         reason = e.strerror or str(e)
         raise HwrIOError(f"{os.fsdecode(path)}: cannot read file: {reason}") from e
-    return _from_bytes(data)
+    if len(data) > _lib.HWR_MAX_FILE_BYTES:
+        raise ImageTooLargeError(f"{os.fsdecode(path)}: more than the limit of {_lib.HWR_MAX_FILE_BYTES} bytes")
+    return data
+
+
+def _from_path(path: "Union[str, os.PathLike[str], os.PathLike[bytes]]") -> Prepared:
+    return _from_bytes(read_path(path))
 
 
 def _check_dims(width: int, height: int, stride: int) -> None:

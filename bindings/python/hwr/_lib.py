@@ -67,11 +67,13 @@ HWR_ERR_IMAGE_EMPTY = 6
 HWR_ERR_UNSUPPORTED = 7
 HWR_ERR_OUT_OF_MEMORY = 8
 HWR_ERR_INTERNAL = 9
+HWR_ERR_DEADLINE_EXCEEDED = 10
 
 # Image limits and formats.
 HWR_MAX_IMAGE_PIXELS = 4096 * 4096
 HWR_MAX_IMAGE_SIDE = 32768
 HWR_MIN_IMAGE_SIDE = 8
+HWR_MAX_FILE_BYTES = 256 * 1024 * 1024
 HWR_IMAGE_ENCODED = 0
 HWR_IMAGE_GRAY8 = 1
 HWR_IMAGE_RGBA8 = 2
@@ -144,6 +146,7 @@ class HwrRecognizeOptions(ctypes.Structure):
         ("alternatives", ctypes.c_int32),
         ("reject_threshold", ctypes.c_float),
         ("lexicon_mode", ctypes.c_int32),
+        ("deadline_ms", ctypes.c_int32),  # appended after lexicon_mode
     ]
 
 

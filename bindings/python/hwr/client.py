@@ -19,7 +19,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional
 
 from . import _images, _lib
 from .engine import BatchErrors, _BatchCalls, _check_int, _check_str, _settle
-from .errors import (HwrError, HwrIOError, ImageDecodeError, ImageTooLargeError, InternalError,
+from .errors import (DeadlineExceededError, HwrError, ImageDecodeError, ImageTooLargeError, InternalError,
                      InvalidArgumentError, OverloadedError, ShuttingDownError, TimeoutError,
                      UnsupportedError, WrongVersionError)
 from .types import Box, Candidate, CharResult, LineResult, ModelInfo, Page, PageLine, ServingStats, Word
@@ -27,10 +27,14 @@ from .types import Box, Candidate, CharResult, LineResult, ModelInfo, Page, Page
 if TYPE_CHECKING:  # pragma: no cover
     import zmq
 
-__all__ = ["Client", "PROTOCOL_VERSION"]
+__all__ = ["Client", "PROTOCOL_VERSION", "DEFAULT_MAX_MESSAGE_BYTES"]
 
 #: The ``protocol_version`` this client speaks (``hwr.v1``).
 PROTOCOL_VERSION = 1
+
+#: The default of ``hwr worker --max-message-bytes`` (a test compares it with the worker's help):
+#: the largest request a :class:`Client` sends unless told otherwise.
+DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 # hwr.v1.StatusCode (proto/hwr.proto); kept here so that mapping errors needs no protobuf import.
 _OK = 0
@@ -42,11 +46,14 @@ _OVERLOADED = 5
 _INTERNAL = 6
 _WRONG_VERSION = 7
 _SHUTTING_DOWN = 8
+_DEADLINE_EXCEEDED = 9
+
+_UINT32_MAX = 2**32 - 1
 
 _STATUS_NAMES = {_OK: "OK", _BAD_REQUEST: "BAD_REQUEST", _UNSUPPORTED: "UNSUPPORTED",
                  _IMAGE_TOO_LARGE: "IMAGE_TOO_LARGE", _DECODE_FAILURE: "DECODE_FAILURE",
                  _OVERLOADED: "OVERLOADED", _INTERNAL: "INTERNAL", _WRONG_VERSION: "WRONG_VERSION",
-                 _SHUTTING_DOWN: "SHUTTING_DOWN"}
+                 _SHUTTING_DOWN: "SHUTTING_DOWN", _DEADLINE_EXCEEDED: "DEADLINE_EXCEEDED"}
 
 #: The exception class of each wire status. A status this client does not know (a newer worker)
 #: gives InternalError: proto/hwr.proto says unknown enum values read as the zero value, but the
@@ -60,6 +67,7 @@ _ERROR_BY_WIRE_STATUS: Dict[int, Type[HwrError]] = {
     _INTERNAL: InternalError,
     _WRONG_VERSION: WrongVersionError,
     _SHUTTING_DOWN: ShuttingDownError,
+    _DEADLINE_EXCEEDED: DeadlineExceededError,
 }
 
 #: Statuses after which a request is retried (the worker did not process it).
@@ -152,12 +160,7 @@ def _fill_image(msg: Any, image: Any) -> None:
     if isinstance(image, bytes):
         msg.data = image
     elif isinstance(image, (str, os.PathLike)):
-        try:
-            with open(image, "rb") as f:
-                msg.data = f.read()
-        except OSError as e:
-            reason = e.strerror or str(e)
-            raise HwrIOError(f"{os.fsdecode(image)}: cannot read file: {reason}") from e
+        msg.data = _images.read_path(image)
     elif isinstance(image, (bytearray, memoryview)):
         msg.data = bytes(image)
     elif _images._is_pil(image):
@@ -280,6 +283,17 @@ class Client(_BatchCalls):
     A worker that is not running yet is not an error: ZeroMQ connects when it comes up, within the
     timeout.
 
+    **Size.** A request larger than ``max_message_bytes`` is refused before it is sent, with
+    :class:`ImageTooLargeError` (``wire_status`` ``None``): the worker would answer it
+    ``IMAGE_TOO_LARGE``, or, above its transport's cap (8 times its limit), drop the connection
+    without a reply. Pass the worker's own limit (``ModelInfo.max_message_bytes``) when it is not
+    the default.
+
+    **Deadlines.** Every recognition call takes ``deadline_ms=`` (``Request.deadline_ms``): the
+    time the worker may take, counted from when it receives the request; past it the call raises
+    :class:`DeadlineExceededError` (in a batch, for the images not read in time). 0 (default): the
+    worker's ``--request-timeout-ms``, if any. Keep it below ``timeout``, which bounds each attempt.
+
     **Errors.** The worker's statuses map to the Engine's classes: ``BAD_REQUEST`` ->
     :class:`InvalidArgumentError`, ``UNSUPPORTED`` -> :class:`UnsupportedError`,
     ``IMAGE_TOO_LARGE`` -> :class:`ImageTooLargeError` (also a too large message or batch),
@@ -302,14 +316,17 @@ class Client(_BatchCalls):
         retries: further attempts after a timeout, ``OVERLOADED`` or ``SHUTTING_DOWN`` (>= 0).
         backoff: seconds to wait before retrying after ``OVERLOADED`` / ``SHUTTING_DOWN``.
         context: the ``zmq.Context`` to create sockets in (default: ``zmq.Context.instance()``).
+        max_message_bytes: the largest request to send, bytes (> 0; default: the worker's default
+            limit, :data:`DEFAULT_MAX_MESSAGE_BYTES`).
 
     Raises:
         ImportError: pyzmq or protobuf is not installed.
-        InvalidArgumentError: a bad endpoint, timeout, retries or backoff.
+        InvalidArgumentError: a bad endpoint, timeout, retries, backoff or max_message_bytes.
     """
 
     def __init__(self, endpoint: str, timeout: float = 5.0, retries: int = 2, *, backoff: float = 0.05,
-                 context: Optional["zmq.Context[Any]"] = None) -> None:
+                 context: Optional["zmq.Context[Any]"] = None,
+                 max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
         self._socket: Optional["zmq.Socket[Any]"] = None  # set first: __del__ runs even if __init__ fails
         self._closed = True
         if not isinstance(endpoint, str):
@@ -323,6 +340,7 @@ class Client(_BatchCalls):
             raise InvalidArgumentError(f"backoff must be >= 0 seconds, not {backoff}")
         if _check_int("retries", retries) < 0:
             raise InvalidArgumentError(f"retries must be >= 0, not {retries}")
+        self._max_message_bytes = _check_int("max_message_bytes", max_message_bytes, 1, 2**63 - 1)
         self._zmq, self._pb = _import_dependencies()
         self._endpoint = endpoint
         self._timeout = float(timeout)
@@ -450,6 +468,11 @@ class Client(_BatchCalls):
             request_id = f"{self._prefix}-{next(self._counter)}"
             request.request_id = request_id
             body = request.SerializeToString()
+            if len(body) > self._max_message_bytes:
+                e = ImageTooLargeError(f"request {request_id} of {len(body)} bytes exceeds the worker's limit of "
+                                       f"{self._max_message_bytes} bytes (max_message_bytes): not sent")
+                e.request_id = request_id
+                raise e
             notes: List[str] = []
             backoff = self._backoff
             reply = None
@@ -504,8 +527,11 @@ class Client(_BatchCalls):
     # ---- recognition -----------------------------------------------------------------------------
 
     def _single(self, image: _images.ImageLike, mode: int, set_options: Callable[[Any], None],
-                cls: Type[R]) -> R:
+                cls: Type[R], deadline_ms: int) -> R:
+        deadline_ms = _check_int("deadline_ms", deadline_ms, 0, _UINT32_MAX)  # what the wire can carry
+
         def fill(request: Any) -> None:
+            request.deadline_ms = deadline_ms
             rec = request.recognize
             rec.mode = mode
             set_options(rec.options)
@@ -518,9 +544,10 @@ class Client(_BatchCalls):
         return _reading(result, cls)
 
     def _many(self, images: Iterable[_images.ImageLike], mode: int, set_options: Callable[[Any], None],
-              cls: Type[R], errors: str) -> List[Union[R, HwrError]]:
+              cls: Type[R], deadline_ms: int, errors: str) -> List[Union[R, HwrError]]:
         if errors not in ("raise", "return"):
             raise InvalidArgumentError(f"errors must be 'raise' or 'return', not {errors!r}")
+        deadline_ms = _check_int("deadline_ms", deadline_ms, 0, _UINT32_MAX)  # what the wire can carry
         items = list(images)
         out: List[Union[R, HwrError, None]] = [None] * len(items)
         positions: List[int] = []
@@ -547,8 +574,11 @@ class Client(_BatchCalls):
             fill(probe)  # validate and read everything before sending (and before taking the lock)
             if positions:
                 body_images = probe.recognize_batch
-                reply, request_id = self._request(lambda r: r.recognize_batch.CopyFrom(body_images),
-                                                  "recognize_batch")
+                def fill_batch(request: Any) -> None:
+                    request.deadline_ms = deadline_ms
+                    request.recognize_batch.CopyFrom(body_images)
+
+                reply, request_id = self._request(fill_batch, "recognize_batch")
                 if len(reply.results) != len(positions):
                     e = InternalError(f"the worker returned {len(reply.results)} results for "
                                       f"{len(positions)} images (request {request_id})")
@@ -562,7 +592,7 @@ class Client(_BatchCalls):
         return _settle([r for r in out if r is not None], errors)
 
     def recognize_char(self, image: _images.ImageLike, top_k: Optional[int] = None, charset: Optional[str] = None, *,
-                       reject_threshold: float = 0.0) -> CharResult:
+                       reject_threshold: float = 0.0, deadline_ms: int = 0) -> CharResult:
         """Recognises the single character written on ``image``: as
         :meth:`hwr.Engine.recognize_char`, by the worker.
 
@@ -571,50 +601,50 @@ class Client(_BatchCalls):
             :meth:`hwr.Engine.recognize_char` otherwise.
         """
         return self._single(image, _MODE_CHAR,
-                            lambda o: _char_options(o, top_k, charset, reject_threshold), CharResult)
+                            lambda o: _char_options(o, top_k, charset, reject_threshold), CharResult, deadline_ms)
 
     def _char_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int], charset: Optional[str],
-                    reject_threshold: float, errors: BatchErrors) -> Sequence[Union[CharResult, HwrError]]:
+                    reject_threshold: float, deadline_ms: int, errors: BatchErrors) -> Sequence[Union[CharResult, HwrError]]:
         # One RecognizeBatch request; larger than the worker's max_batch: ImageTooLargeError.
         return self._many(images, _MODE_CHAR, lambda o: _char_options(o, top_k, charset, reject_threshold),
-                          CharResult, errors)
+                          CharResult, deadline_ms, errors)
 
     def recognize_line(self, image: _images.ImageLike, charset: Optional[str] = None, *, auto: bool = False,
                        beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
                        pattern: Optional[str] = None, alternatives: Optional[int] = None,
-                       reject_threshold: float = 0.0) -> LineResult:
+                       reject_threshold: float = 0.0, deadline_ms: int = 0) -> LineResult:
         """Reads a word, code or line of text written on ``image``: as
         :meth:`hwr.Engine.recognize_line`, by the worker (:class:`UnsupportedError` if it has no
         line model and ``auto`` is false)."""
         return self._single(image, _MODE_AUTO if auto else _MODE_LINE,
                             lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
-                                                    reject_threshold), LineResult)
+                                                    reject_threshold), LineResult, deadline_ms)
 
     def recognize_page(self, image: _images.ImageLike, *, beam_width: Optional[int] = None,
                        lexicon: Optional[Iterable[str]] = None, charset: Optional[str] = None,
                        pattern: Optional[str] = None, alternatives: Optional[int] = None,
-                       reject_threshold: float = 0.0) -> Page:
+                       reject_threshold: float = 0.0, deadline_ms: int = 0) -> Page:
         """Reads a page, note or form field with several lines: as
         :meth:`hwr.Engine.recognize_page`, by the worker (the same lines, words and boxes)."""
         return self._single(image, _MODE_PAGE,
                             lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
-                                                    reject_threshold), Page)
+                                                    reject_threshold), Page, deadline_ms)
 
     def recognize_pages(self, images: Iterable[_images.ImageLike], *, errors: BatchErrors = "raise",
                         beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
                         charset: Optional[str] = None, pattern: Optional[str] = None,
                         alternatives: Optional[int] = None,
-                        reject_threshold: float = 0.0) -> Sequence[Union[Page, HwrError]]:
+                        reject_threshold: float = 0.0, deadline_ms: int = 0) -> Sequence[Union[Page, HwrError]]:
         """Reads many pages in one request (``RecognizeBatch``): as
         :meth:`hwr.Engine.recognize_pages`, by the worker."""
         return self._many(images, _MODE_PAGE,
                           lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
-                                                  reject_threshold), Page, errors)
+                                                  reject_threshold), Page, deadline_ms, errors)
 
     def _line_batch(self, images: Iterable[_images.ImageLike], auto: bool, charset: Optional[str],
                     beam_width: Optional[int], lexicon: Optional[Iterable[str]], pattern: Optional[str],
-                    alternatives: Optional[int], reject_threshold: float,
+                    alternatives: Optional[int], reject_threshold: float, deadline_ms: int,
                     errors: BatchErrors) -> Sequence[Union[LineResult, HwrError]]:
         return self._many(images, _MODE_AUTO if auto else _MODE_LINE,
                           lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
-                                                  reject_threshold), LineResult, errors)
+                                                  reject_threshold), LineResult, deadline_ms, errors)

@@ -76,28 +76,28 @@ class _BatchCalls:
     runs them its own way (``_char_batch``, ``_line_batch``)."""
 
     def _char_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int], charset: Optional[str],
-                    reject_threshold: float, errors: BatchErrors) -> Sequence[Union[CharResult, HwrError]]:
+                    reject_threshold: float, deadline_ms: int, errors: BatchErrors) -> Sequence[Union[CharResult, HwrError]]:
         raise NotImplementedError
 
     def _line_batch(self, images: Iterable[_images.ImageLike], auto: bool, charset: Optional[str],
                     beam_width: Optional[int], lexicon: Optional[Iterable[str]], pattern: Optional[str],
-                    alternatives: Optional[int], reject_threshold: float,
+                    alternatives: Optional[int], reject_threshold: float, deadline_ms: int,
                     errors: BatchErrors) -> Sequence[Union[LineResult, HwrError]]:
         raise NotImplementedError
 
     @overload
     def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = ...,
                         charset: Optional[str] = ..., errors: Literal["raise"] = ..., *,
-                        reject_threshold: float = ...) -> List[CharResult]: ...
+                        reject_threshold: float = ..., deadline_ms: int = ...) -> List[CharResult]: ...
 
     @overload
     def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = ...,
                         charset: Optional[str] = ..., *, errors: Literal["return"],
-                        reject_threshold: float = ...) -> List[Union[CharResult, HwrError]]: ...
+                        reject_threshold: float = ..., deadline_ms: int = ...) -> List[Union[CharResult, HwrError]]: ...
 
     def recognize_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int] = None,
                         charset: Optional[str] = None, errors: BatchErrors = "raise", *,
-                        reject_threshold: float = 0.0) -> Sequence[Union[CharResult, HwrError]]:
+                        reject_threshold: float = 0.0, deadline_ms: int = 0) -> Sequence[Union[CharResult, HwrError]]:
         """Recognises many character images in one batched pass (faster than one by one).
 
         A bad image does not stop the batch: every other image is still recognised. What happens
@@ -119,35 +119,35 @@ class _BatchCalls:
         Args:
             images: the images (any type :meth:`recognize_char` accepts). An empty iterable gives
                 an empty list.
-            top_k, charset, reject_threshold: as for :meth:`recognize_char`.
+            top_k, charset, reject_threshold, deadline_ms: as for :meth:`recognize_char`.
             errors: ``"raise"`` or ``"return"``.
 
         Returns:
             One entry per image, in order.
         """
-        return self._char_batch(images, top_k, charset, reject_threshold, errors)
+        return self._char_batch(images, top_k, charset, reject_threshold, deadline_ms, errors)
 
     @overload
     def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ...,
                         errors: Literal["raise"] = ..., *, auto: bool = ..., beam_width: Optional[int] = ...,
                         lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
-                        alternatives: Optional[int] = ..., reject_threshold: float = ...) -> List[LineResult]: ...
+                        alternatives: Optional[int] = ..., reject_threshold: float = ..., deadline_ms: int = ...) -> List[LineResult]: ...
 
     @overload
     def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ..., *,
                         errors: Literal["return"], auto: bool = ..., beam_width: Optional[int] = ...,
                         lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
                         alternatives: Optional[int] = ...,
-                        reject_threshold: float = ...) -> List[Union[LineResult, HwrError]]: ...
+                        reject_threshold: float = ..., deadline_ms: int = ...) -> List[Union[LineResult, HwrError]]: ...
 
     def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = None,
                         errors: BatchErrors = "raise", *, auto: bool = False, beam_width: Optional[int] = None,
                         lexicon: Optional[Iterable[str]] = None, pattern: Optional[str] = None,
                         alternatives: Optional[int] = None,
-                        reject_threshold: float = 0.0) -> Sequence[Union[LineResult, HwrError]]:
+                        reject_threshold: float = 0.0, deadline_ms: int = 0) -> Sequence[Union[LineResult, HwrError]]:
         """Reads many line images in one batched pass: :meth:`recognize_line` for each, with the
         per-item error handling of :meth:`recognize_batch` (``errors="raise"`` or ``"return"``)."""
-        return self._line_batch(images, auto, charset, beam_width, lexicon, pattern, alternatives, reject_threshold,
+        return self._line_batch(images, auto, charset, beam_width, lexicon, pattern, alternatives, reject_threshold, deadline_ms,
                                 errors)
 
 
@@ -313,7 +313,7 @@ class Engine(_BatchCalls):
     # ---- options -----------------------------------------------------------------------------
 
     @staticmethod
-    def _common(opts: _Options, charset: Optional[str], reject_threshold: float) -> None:
+    def _common(opts: _Options, charset: Optional[str], reject_threshold: float, deadline_ms: int) -> None:
         if charset is not None:
             encoded = _check_str("charset", charset)
             opts.keep.append(encoded)
@@ -321,18 +321,19 @@ class Engine(_BatchCalls):
         if not isinstance(reject_threshold, (int, float)) or isinstance(reject_threshold, bool):
             raise TypeError(f"reject_threshold must be a float, not {type(reject_threshold).__name__}")
         opts.struct.reject_threshold = reject_threshold  # its range (and NaN) is the library's to judge
+        opts.struct.deadline_ms = _check_int("deadline_ms", deadline_ms)  # its range is the library's too
 
-    def _char_options(self, top_k: Optional[int], charset: Optional[str], reject_threshold: float) -> _Options:
+    def _char_options(self, top_k: Optional[int], charset: Optional[str], reject_threshold: float, deadline_ms: int) -> _Options:
         opts = _Options(_lib.HWR_MODE_CHAR)
         opts.struct.top_k = _option("top_k", top_k, opts.struct.top_k)
-        self._common(opts, charset, reject_threshold)
+        self._common(opts, charset, reject_threshold, deadline_ms)
         return opts
 
     def _line_options(self, mode: int, charset: Optional[str], beam_width: Optional[int],
                       lexicon: Optional[Iterable[str]], pattern: Optional[str], alternatives: Optional[int],
-                      reject_threshold: float) -> _Options:
+                      reject_threshold: float, deadline_ms: int) -> _Options:
         opts = _Options(mode)
-        self._common(opts, charset, reject_threshold)
+        self._common(opts, charset, reject_threshold, deadline_ms)
         opts.struct.beam_width = _option("beam_width", beam_width, opts.struct.beam_width)
         opts.struct.alternatives = _option("alternatives", alternatives, opts.struct.alternatives)
         if pattern is not None:
@@ -474,7 +475,7 @@ class Engine(_BatchCalls):
     # ---- characters --------------------------------------------------------------------------
 
     def recognize_char(self, image: _images.ImageLike, top_k: Optional[int] = None, charset: Optional[str] = None, *,
-                       reject_threshold: float = 0.0) -> CharResult:
+                       reject_threshold: float = 0.0, deadline_ms: int = 0) -> CharResult:
         """Recognises the single character written on ``image`` (character model).
 
         Args:
@@ -487,22 +488,27 @@ class Engine(_BatchCalls):
                 Probabilities are renormalised over the allowed characters.
             reject_threshold: below this probability of its best reading (0 to 1) the result is
                 marked ``rejected`` and its ``text`` is ``""``. Default 0: never.
+            deadline_ms: time the call may take, in milliseconds (0 to 2**31 - 1; default 0: no
+                limit), checked between images, lines and pages and at every decoding step. Every
+                recognition call takes it; in a batch, the images not read in time are
+                :class:`DeadlineExceededError` items.
 
         Returns:
             The best reading and the ``top_k`` candidates.
 
         Raises:
+            DeadlineExceededError: ``deadline_ms`` passed before the image was read.
             ImageDecodeError, ImageEmptyError, ImageTooLargeError: a bad image.
             HwrIOError: an unreadable path.
             InvalidArgumentError: a bad option or array; also when the engine is closed.
             TypeError: ``image`` is not an image type hwr accepts, or an option has the wrong type.
         """
-        opts = self._char_options(top_k, charset, reject_threshold)
+        opts = self._char_options(top_k, charset, reject_threshold, deadline_ms)
         return self._single(image, opts, CharResult)
 
     def _char_batch(self, images: Iterable[_images.ImageLike], top_k: Optional[int], charset: Optional[str],
-                    reject_threshold: float, errors: BatchErrors) -> Sequence[Union[CharResult, HwrError]]:
-        opts = self._char_options(top_k, charset, reject_threshold)
+                    reject_threshold: float, deadline_ms: int, errors: BatchErrors) -> Sequence[Union[CharResult, HwrError]]:
+        opts = self._char_options(top_k, charset, reject_threshold, deadline_ms)
         return self._many(images, opts, CharResult, errors)
 
     # ---- lines ----------------------------------------------------------------------------------
@@ -510,7 +516,7 @@ class Engine(_BatchCalls):
     def recognize_line(self, image: _images.ImageLike, charset: Optional[str] = None, *, auto: bool = False,
                        beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
                        pattern: Optional[str] = None, alternatives: Optional[int] = None,
-                       reject_threshold: float = 0.0) -> LineResult:
+                       reject_threshold: float = 0.0, deadline_ms: int = 0) -> LineResult:
         """Reads a word, code or line of text written on ``image`` (line model, no segmentation).
 
         Args:
@@ -544,15 +550,15 @@ class Engine(_BatchCalls):
             the image errors and :class:`InvalidArgumentError` as :meth:`recognize_char`.
         """
         mode = _lib.HWR_MODE_AUTO if auto else _lib.HWR_MODE_LINE
-        opts = self._line_options(mode, charset, beam_width, lexicon, pattern, alternatives, reject_threshold)
+        opts = self._line_options(mode, charset, beam_width, lexicon, pattern, alternatives, reject_threshold, deadline_ms)
         return self._single(image, opts, LineResult)
 
     def _line_batch(self, images: Iterable[_images.ImageLike], auto: bool, charset: Optional[str],
                     beam_width: Optional[int], lexicon: Optional[Iterable[str]], pattern: Optional[str],
-                    alternatives: Optional[int], reject_threshold: float,
+                    alternatives: Optional[int], reject_threshold: float, deadline_ms: int,
                     errors: BatchErrors) -> Sequence[Union[LineResult, HwrError]]:
         mode = _lib.HWR_MODE_AUTO if auto else _lib.HWR_MODE_LINE
-        opts = self._line_options(mode, charset, beam_width, lexicon, pattern, alternatives, reject_threshold)
+        opts = self._line_options(mode, charset, beam_width, lexicon, pattern, alternatives, reject_threshold, deadline_ms)
         return self._many(images, opts, LineResult, errors)
 
     # ---- pages ----------------------------------------------------------------------------------
@@ -560,7 +566,7 @@ class Engine(_BatchCalls):
     def recognize_page(self, image: _images.ImageLike, *, beam_width: Optional[int] = None,
                        lexicon: Optional[Iterable[str]] = None, charset: Optional[str] = None,
                        pattern: Optional[str] = None, alternatives: Optional[int] = None,
-                       reject_threshold: float = 0.0) -> Page:
+                       reject_threshold: float = 0.0, deadline_ms: int = 0) -> Page:
         """Reads a page, note or form field with several lines (``HWR_MODE_PAGE``): the library
         finds the lines (correcting a skew of a few degrees), reads each with the line model, and
         splits them into words.
@@ -589,33 +595,33 @@ class Engine(_BatchCalls):
             the other image errors and :class:`InvalidArgumentError` as :meth:`recognize_char`.
         """
         opts = self._line_options(_lib.HWR_MODE_PAGE, charset, beam_width, lexicon, pattern, alternatives,
-                                  reject_threshold)
+                                  reject_threshold, deadline_ms)
         return self._single(image, opts, Page)
 
     @overload
     def recognize_pages(self, images: Iterable[_images.ImageLike], *, errors: Literal["raise"] = ...,
                         beam_width: Optional[int] = ..., lexicon: Optional[Iterable[str]] = ...,
                         charset: Optional[str] = ..., pattern: Optional[str] = ...,
-                        alternatives: Optional[int] = ..., reject_threshold: float = ...) -> List[Page]: ...
+                        alternatives: Optional[int] = ..., reject_threshold: float = ..., deadline_ms: int = ...) -> List[Page]: ...
 
     @overload
     def recognize_pages(self, images: Iterable[_images.ImageLike], *, errors: Literal["return"],
                         beam_width: Optional[int] = ..., lexicon: Optional[Iterable[str]] = ...,
                         charset: Optional[str] = ..., pattern: Optional[str] = ...,
                         alternatives: Optional[int] = ...,
-                        reject_threshold: float = ...) -> List[Union[Page, HwrError]]: ...
+                        reject_threshold: float = ..., deadline_ms: int = ...) -> List[Union[Page, HwrError]]: ...
 
     def recognize_pages(self, images: Iterable[_images.ImageLike], *, errors: BatchErrors = "raise",
                         beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
                         charset: Optional[str] = None, pattern: Optional[str] = None,
                         alternatives: Optional[int] = None,
-                        reject_threshold: float = 0.0) -> Sequence[Union[Page, HwrError]]:
+                        reject_threshold: float = 0.0, deadline_ms: int = 0) -> Sequence[Union[Page, HwrError]]:
         """Reads many pages in one call: :meth:`recognize_page` for each, with the per-item error
         handling of :meth:`recognize_batch` (``errors="raise"`` or ``"return"``; a blank page is
         an :class:`ImageEmptyError` item). :class:`UnsupportedError` (no line model) is raised for
         the whole call."""
         opts = self._line_options(_lib.HWR_MODE_PAGE, charset, beam_width, lexicon, pattern, alternatives,
-                                  reject_threshold)
+                                  reject_threshold, deadline_ms)
         return self._many(images, opts, Page, errors)
 
     # ---- sequences ------------------------------------------------------------------------------
@@ -623,7 +629,7 @@ class Engine(_BatchCalls):
     def recognize_sequence(self, images: Iterable[_images.ImageLike], charset: Optional[str] = None, *,
                            beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
                            pattern: Optional[str] = None, alternatives: Optional[int] = None,
-                           reject_threshold: float = 0.0) -> LineResult:
+                           reject_threshold: float = 0.0, deadline_ms: int = 0) -> LineResult:
         """Reads already segmented character images, in order, as the characters of one string.
 
         A blank image (nothing written on it) is a space between words: this builds words and
@@ -639,7 +645,7 @@ class Engine(_BatchCalls):
             InvalidArgumentError: no images, or a bad option.
         """
         opts = self._line_options(_lib.HWR_MODE_LINE, charset, beam_width, lexicon, pattern, alternatives,
-                                  reject_threshold)
+                                  reject_threshold, deadline_ms)
         prepared: List[_images.Prepared] = []
         for i, image in enumerate(images):
             try:

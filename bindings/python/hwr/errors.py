@@ -37,6 +37,7 @@ __all__ = [
     "UnsupportedError",
     "OutOfMemoryError",
     "InternalError",
+    "DeadlineExceededError",
     "OverloadedError",
     "ShuttingDownError",
     "WrongVersionError",
@@ -141,6 +142,13 @@ class InternalError(HwrError):
     STATUS = _lib.HWR_ERR_INTERNAL
 
 
+class DeadlineExceededError(HwrError):
+    """``HWR_ERR_DEADLINE_EXCEEDED`` (wire status ``DEADLINE_EXCEEDED``): the call's
+    ``deadline_ms`` passed before the image was read."""
+
+    STATUS = _lib.HWR_ERR_DEADLINE_EXCEEDED
+
+
 # ---- worker (hwr.Client) errors without a C API equivalent ----------------------------------------
 # Their STATUS is 100 + the wire StatusCode (the C API's codes are below 100), and 110 for the
 # client-side timeout.
@@ -175,7 +183,7 @@ _BY_STATUS: Dict[int, Type[HwrError]] = {
     cls.STATUS: cls
     for cls in (InvalidArgumentError, HwrIOError, ModelFormatError, ImageDecodeError,
                 ImageTooLargeError, ImageEmptyError, UnsupportedError, OutOfMemoryError,
-                InternalError)
+                InternalError, DeadlineExceededError)
 }
 
 

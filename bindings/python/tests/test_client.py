@@ -19,6 +19,7 @@ import csv
 import io
 import os
 import pathlib
+import re
 import signal
 import socket
 import subprocess
@@ -37,6 +38,7 @@ pytest.importorskip("google.protobuf", reason="protobuf is not installed (pip in
 
 import hwr  # noqa: E402
 from hwr._proto import hwr_pb2 as pb  # noqa: E402
+from hwr.client import DEFAULT_MAX_MESSAGE_BYTES  # noqa: E402
 from conftest import CHECKOUT  # noqa: E402
 
 FORMATS = CHECKOUT / "Tests" / "Fixtures" / "formats"
@@ -188,10 +190,48 @@ def test_bad_constructor_arguments() -> None:
         hwr.Client("tcp://127.0.0.1:5555", timeout=0)
     with pytest.raises(hwr.InvalidArgumentError):
         hwr.Client("tcp://127.0.0.1:5555", retries=-1)
+    with pytest.raises(hwr.InvalidArgumentError):
+        hwr.Client("tcp://127.0.0.1:5555", max_message_bytes=0)
     with pytest.raises(TypeError):
         hwr.Client("tcp://127.0.0.1:5555", timeout="1")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         hwr.Client(5555)  # type: ignore[arg-type]
+
+
+def test_a_request_over_the_message_limit_is_refused_before_sending(fake: Callable[[Handler], FakeWorker]) -> None:
+    w = fake(answer_ok)
+    image = K_JPG.read_bytes()
+    with hwr.Client(w.endpoint, timeout=5, retries=0, max_message_bytes=len(image)) as c:
+        with pytest.raises(hwr.ImageTooLargeError, match="not sent") as info:
+            c.recognize_char(image)
+        assert info.value.wire_status is None and info.value.request_id
+        with pytest.raises(hwr.ImageTooLargeError):
+            c.recognize_batch([image, image])
+        assert w.received == []  # nothing reached the worker
+        assert c.recognize_char(image[:len(image) // 2]).text == "K"  # a smaller request is sent
+
+
+def test_the_default_message_limit_is_the_workers() -> None:
+    exe, why = _worker_binary()
+    if exe is None:
+        pytest.skip(why)
+    help_text = subprocess.run([exe, "worker", "--help"], capture_output=True, text=True, timeout=60).stdout
+    match = re.search(r"Largest request, bytes \(default (\d+)\)", " ".join(help_text.split()))
+    assert match, help_text
+    assert int(match.group(1)) == DEFAULT_MAX_MESSAGE_BYTES
+
+
+def test_deadline_ms_is_sent_with_the_request(fake: Callable[[Handler], FakeWorker]) -> None:
+    w = fake(answer_ok)
+    with hwr.Client(w.endpoint, timeout=5, retries=0) as c:
+        c.recognize_char(K_JPG, deadline_ms=250)
+        c.recognize_line(K_JPG, deadline_ms=300)
+        c.recognize_char(K_JPG)
+        with pytest.raises(hwr.InvalidArgumentError):
+            c.recognize_char(K_JPG, deadline_ms=-1)
+        with pytest.raises(TypeError):
+            c.recognize_char(K_JPG, deadline_ms=0.5)  # type: ignore[arg-type]
+    assert [req.deadline_ms for _, req in w.received] == [250, 300, 0]
 
 
 def test_request_encoding(fake: Callable[[Handler], FakeWorker]) -> None:
@@ -298,6 +338,7 @@ def test_unreadable_path_is_an_io_error(fake: Callable[[Handler], FakeWorker], t
     (pb.IMAGE_TOO_LARGE, hwr.ImageTooLargeError), (pb.DECODE_FAILURE, hwr.ImageDecodeError),
     (pb.INTERNAL, hwr.InternalError), (pb.WRONG_VERSION, hwr.WrongVersionError),
     (pb.OVERLOADED, hwr.OverloadedError), (pb.SHUTTING_DOWN, hwr.ShuttingDownError),
+    (pb.DEADLINE_EXCEEDED, hwr.DeadlineExceededError),
     (42, hwr.InternalError),  # a status of a newer protocol is a failure, not OK
 ])
 def test_reply_status_maps_to_exception(fake: Callable[[Handler], FakeWorker], status: int, cls: type) -> None:
@@ -609,6 +650,28 @@ def test_live_char(client: hwr.Client) -> None:
         assert client.recognize_char(image).text == "K", image
     assert client.recognize_char(K_JPG, charset="0123456789").text in "0123456789"
     assert client.recognize_char(K_JPG, reject_threshold=1.0).rejected
+
+
+def test_live_request_over_the_transport_cap_is_refused_at_once(client: hwr.Client) -> None:
+    # 40 MiB, over the worker's 8 MiB limit: refused before sending (it used to end in a timeout).
+    started = time.monotonic()
+    with pytest.raises(hwr.ImageTooLargeError, match="not sent"):
+        client.recognize_char(b"\x89PNG" + bytes(40 << 20))
+    assert time.monotonic() - started < 5
+    assert client.recognize_char(K_JPG).text == "K"
+
+
+def test_live_deadline_stops_a_slow_decoding(client: hwr.Client) -> None:
+    wide = CHECKOUT / "Tests" / "Fixtures" / "worker" / "wide-line.png"
+    slow = dict(pattern=".{64}.{64}", beam_width=1000, alternatives=100)
+    started = time.monotonic()
+    with pytest.raises(hwr.DeadlineExceededError) as info:
+        client.recognize_line(wide, deadline_ms=300, **slow)
+    assert info.value.wire_status == pb.DEADLINE_EXCEEDED
+    assert time.monotonic() - started < 3
+    items = client.recognize_lines([wide, wide], deadline_ms=300, errors="return", **slow)
+    assert [type(i) for i in items] == [hwr.DeadlineExceededError, hwr.DeadlineExceededError]
+    assert client.recognize_char(K_JPG, deadline_ms=10_000).text == "K"
 
 
 def test_live_char_agrees_with_the_engine(client: hwr.Client) -> None:

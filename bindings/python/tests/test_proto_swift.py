@@ -315,7 +315,8 @@ def test_swift_parser_reads_every_declaration(proto: Proto) -> None:
     assert messages["hwr.v1.Request"].kinds[10] == ("singular", "Message")
     assert messages["hwr.v1.DecodingOptions"].kinds[3] == ("repeated", "String")
     assert enums["hwr.v1.StatusCode"].names[8] == "SHUTTING_DOWN"
-    assert enums["hwr.v1.StatusCode"].cases == list(range(9))
+    assert enums["hwr.v1.StatusCode"].names[9] == "DEADLINE_EXCEEDED"
+    assert enums["hwr.v1.StatusCode"].cases == list(range(10))
     assert len(proto_comments(proto.fd)) >= 30
 
 
@@ -331,7 +332,7 @@ def test_a_changed_proto_is_caught(tmp_path: Path) -> None:
     text = PROTO.read_text()
     edits = [("uint32 top_k = 1;", "uint32 top_k = 9;"), ("string request_id = 2;", "string request_id_v2 = 2;"),
              ("float confidence = 4;", "double confidence = 4;"), ("bool serving = 1;", "bool serving = 1;\n  bool ready = 2;"),
-             ("SHUTTING_DOWN = 8;", "SHUTTING_DOWN = 8;\n  DRAINING = 9;"),
+             ("DEADLINE_EXCEEDED = 9;", "DEADLINE_EXCEEDED = 9;\n  DRAINING = 10;"),
              ("// Must be 1.", "// Must be 1 (or 2)."), ("repeated string lexicon = 3;", "string lexicon = 3;")]
     for old, new in edits:
         assert old in text, old
@@ -341,5 +342,5 @@ def test_a_changed_proto_is_caught(tmp_path: Path) -> None:
     found = "\n".join(differences(descriptor(changed, tmp_path), SWIFT.read_text()))
     for expected in ["hwr.v1.DecodingOptions: number 1 is None", "number 9 is 'top_k'", "'request_id_v2'",
                      "field 4 is ('singular', 'Double')", "hwr.v1.HealthReply: number 2 is 'ready'",
-                     "number 9 is 'DRAINING'", "Must be 1 (or 2).", "field 3 is ('singular', 'String')"]:
+                     "number 10 is 'DRAINING'", "Must be 1 (or 2).", "field 3 is ('singular', 'String')"]:
         assert expected in found, f"{expected!r} not reported; found:\n{found}"

@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\thwr.proto\x12\x06hwr.v1\"\x83\x02\n\x07Request\x12\x18\n\x10protocol_version\x18\x01 \x01(\r\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12-\n\trecognize\x18\n \x01(\x0b\x32\x18.hwr.v1.RecognizeRequestH\x00\x12\x38\n\x0frecognize_batch\x18\x0b \x01(\x0b\x32\x1d.hwr.v1.RecognizeBatchRequestH\x00\x12.\n\nmodel_info\x18\x0c \x01(\x0b\x32\x18.hwr.v1.ModelInfoRequestH\x00\x12\'\n\x06health\x18\r \x01(\x0b\x32\x15.hwr.v1.HealthRequestH\x00\x42\x08\n\x06method\"\xc6\x02\n\x05Reply\x12\x18\n\x10protocol_version\x18\x01 \x01(\r\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\"\n\x06status\x18\x03 \x01(\x0e\x32\x12.hwr.v1.StatusCode\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x16\n\x0eserver_time_ms\x18\x05 \x01(\x01\x12+\n\trecognize\x18\n \x01(\x0b\x32\x16.hwr.v1.RecognizeReplyH\x00\x12\x36\n\x0frecognize_batch\x18\x0b \x01(\x0b\x32\x1b.hwr.v1.RecognizeBatchReplyH\x00\x12,\n\nmodel_info\x18\x0c \x01(\x0b\x32\x16.hwr.v1.ModelInfoReplyH\x00\x12%\n\x06health\x18\r \x01(\x0b\x32\x13.hwr.v1.HealthReplyH\x00\x42\x08\n\x06method\"X\n\x05Image\x12\"\n\x08\x65ncoding\x18\x01 \x01(\x0e\x32\x10.hwr.v1.Encoding\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\r\n\x05width\x18\x03 \x01(\r\x12\x0e\n\x06height\x18\x04 \x01(\r\"\x97\x01\n\x0f\x44\x65\x63odingOptions\x12\r\n\x05top_k\x18\x01 \x01(\r\x12\x12\n\nbeam_width\x18\x02 \x01(\r\x12\x0f\n\x07lexicon\x18\x03 \x03(\t\x12\x0f\n\x07\x63harset\x18\x04 \x01(\t\x12\x0f\n\x07pattern\x18\x05 \x01(\t\x12\x14\n\x0c\x61lternatives\x18\x06 \x01(\r\x12\x18\n\x10reject_threshold\x18\x07 \x01(\x02\"v\n\x10RecognizeRequest\x12\x1c\n\x05image\x18\x01 \x01(\x0b\x32\r.hwr.v1.Image\x12\x1a\n\x04mode\x18\x02 \x01(\x0e\x32\x0c.hwr.v1.Mode\x12(\n\x07options\x18\x03 \x01(\x0b\x32\x17.hwr.v1.DecodingOptions\"|\n\x15RecognizeBatchRequest\x12\x1d\n\x06images\x18\x01 \x03(\x0b\x32\r.hwr.v1.Image\x12\x1a\n\x04mode\x18\x02 \x01(\x0e\x32\x0c.hwr.v1.Mode\x12(\n\x07options\x18\x03 \x01(\x0b\x32\x17.hwr.v1.DecodingOptions\"$\n\tCharacter\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\t\n\x01p\x18\x02 \x01(\x02\"*\n\x0b\x41lternative\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\":\n\x03\x42ox\x12\t\n\x01x\x18\x01 \x01(\x05\x12\t\n\x01y\x18\x02 \x01(\x05\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\"B\n\x04Word\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nconfidence\x18\x02 \x01(\x02\x12\x18\n\x03\x62ox\x18\x03 \x01(\x0b\x32\x0b.hwr.v1.Box\"_\n\x04Line\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nconfidence\x18\x02 \x01(\x02\x12\x18\n\x03\x62ox\x18\x03 \x01(\x0b\x32\x0b.hwr.v1.Box\x12\x1b\n\x05words\x18\x04 \x03(\x0b\x32\x0c.hwr.v1.Word\"\xe0\x01\n\x0bRecognition\x12\"\n\x06status\x18\x01 \x01(\x0e\x32\x12.hwr.v1.StatusCode\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x12\n\nconfidence\x18\x04 \x01(\x02\x12 \n\x05\x63hars\x18\x05 \x03(\x0b\x32\x11.hwr.v1.Character\x12)\n\x0c\x61lternatives\x18\x06 \x03(\x0b\x32\x13.hwr.v1.Alternative\x12\x10\n\x08rejected\x18\x07 \x01(\x08\x12\x1b\n\x05lines\x18\x08 \x03(\x0b\x32\x0c.hwr.v1.Line\"`\n\x0eRecognizeReply\x12#\n\x06result\x18\x01 \x01(\x0b\x32\x13.hwr.v1.Recognition\x12\x12\n\nmodel_name\x18\x02 \x01(\t\x12\x15\n\rmodel_version\x18\x03 \x01(\t\"f\n\x13RecognizeBatchReply\x12$\n\x07results\x18\x01 \x03(\x0b\x32\x13.hwr.v1.Recognition\x12\x12\n\nmodel_name\x18\x02 \x01(\t\x12\x15\n\rmodel_version\x18\x03 \x01(\t\"\x12\n\x10ModelInfoRequest\"\x97\x01\n\x05Stats\x12\x10\n\x08requests\x18\x01 \x01(\x04\x12\x0e\n\x06\x65rrors\x18\x02 \x01(\x04\x12\x12\n\noverloaded\x18\x03 \x01(\x04\x12\x16\n\x0elatency_p50_ms\x18\x04 \x01(\x01\x12\x16\n\x0elatency_p90_ms\x18\x05 \x01(\x01\x12\x16\n\x0elatency_p99_ms\x18\x06 \x01(\x01\x12\x10\n\x08uptime_s\x18\x07 \x01(\x01\"\x82\x02\n\x0eModelInfoReply\x12\x12\n\nmodel_name\x18\x01 \x01(\t\x12\x15\n\rmodel_version\x18\x02 \x01(\t\x12\x0f\n\x07\x63harset\x18\x03 \x01(\t\x12\x12\n\nline_model\x18\x04 \x01(\x08\x12\x17\n\x0flibrary_version\x18\x05 \x01(\t\x12\x13\n\x0b\x61\x62i_version\x18\x06 \x01(\x05\x12\x19\n\x11max_message_bytes\x18\x07 \x01(\x04\x12\x12\n\nmax_pixels\x18\x08 \x01(\x04\x12\x11\n\tmax_batch\x18\t \x01(\r\x12\x1c\n\x05stats\x18\n \x01(\x0b\x32\r.hwr.v1.Stats\x12\x12\n\ntext_model\x18\x0b \x01(\x08\"\x0f\n\rHealthRequest\"\x1e\n\x0bHealthReply\x12\x0f\n\x07serving\x18\x01 \x01(\x08*\xa3\x01\n\nStatusCode\x12\x06\n\x02OK\x10\x00\x12\x0f\n\x0b\x42\x41\x44_REQUEST\x10\x01\x12\x0f\n\x0bUNSUPPORTED\x10\x02\x12\x13\n\x0fIMAGE_TOO_LARGE\x10\x03\x12\x12\n\x0e\x44\x45\x43ODE_FAILURE\x10\x04\x12\x0e\n\nOVERLOADED\x10\x05\x12\x0c\n\x08INTERNAL\x10\x06\x12\x11\n\rWRONG_VERSION\x10\x07\x12\x11\n\rSHUTTING_DOWN\x10\x08*D\n\x08\x45ncoding\x12\x11\n\rENCODING_AUTO\x10\x00\x12\x07\n\x03PNG\x10\x01\x12\x08\n\x04JPEG\x10\x02\x12\x07\n\x03PGM\x10\x03\x12\t\n\x05GRAY8\x10\x04*B\n\x04Mode\x12\r\n\tMODE_CHAR\x10\x00\x12\r\n\tMODE_LINE\x10\x01\x12\r\n\tMODE_AUTO\x10\x02\x12\r\n\tMODE_PAGE\x10\x03\x32\x8e\x02\n\nRecognizer\x12=\n\tRecognize\x12\x18.hwr.v1.RecognizeRequest\x1a\x16.hwr.v1.RecognizeReply\x12L\n\x0eRecognizeBatch\x12\x1d.hwr.v1.RecognizeBatchRequest\x1a\x1b.hwr.v1.RecognizeBatchReply\x12=\n\tModelInfo\x12\x18.hwr.v1.ModelInfoRequest\x1a\x16.hwr.v1.ModelInfoReply\x12\x34\n\x06Health\x12\x15.hwr.v1.HealthRequest\x1a\x13.hwr.v1.HealthReplyB\x0c\n\norg.hwr.v1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\thwr.proto\x12\x06hwr.v1\"\x98\x02\n\x07Request\x12\x18\n\x10protocol_version\x18\x01 \x01(\r\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12-\n\trecognize\x18\n \x01(\x0b\x32\x18.hwr.v1.RecognizeRequestH\x00\x12\x38\n\x0frecognize_batch\x18\x0b \x01(\x0b\x32\x1d.hwr.v1.RecognizeBatchRequestH\x00\x12.\n\nmodel_info\x18\x0c \x01(\x0b\x32\x18.hwr.v1.ModelInfoRequestH\x00\x12\'\n\x06health\x18\r \x01(\x0b\x32\x15.hwr.v1.HealthRequestH\x00\x12\x13\n\x0b\x64\x65\x61\x64line_ms\x18\x03 \x01(\rB\x08\n\x06method\"\xc6\x02\n\x05Reply\x12\x18\n\x10protocol_version\x18\x01 \x01(\r\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\"\n\x06status\x18\x03 \x01(\x0e\x32\x12.hwr.v1.StatusCode\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x16\n\x0eserver_time_ms\x18\x05 \x01(\x01\x12+\n\trecognize\x18\n \x01(\x0b\x32\x16.hwr.v1.RecognizeReplyH\x00\x12\x36\n\x0frecognize_batch\x18\x0b \x01(\x0b\x32\x1b.hwr.v1.RecognizeBatchReplyH\x00\x12,\n\nmodel_info\x18\x0c \x01(\x0b\x32\x16.hwr.v1.ModelInfoReplyH\x00\x12%\n\x06health\x18\r \x01(\x0b\x32\x13.hwr.v1.HealthReplyH\x00\x42\x08\n\x06method\"X\n\x05Image\x12\"\n\x08\x65ncoding\x18\x01 \x01(\x0e\x32\x10.hwr.v1.Encoding\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\r\n\x05width\x18\x03 \x01(\r\x12\x0e\n\x06height\x18\x04 \x01(\r\"\x97\x01\n\x0f\x44\x65\x63odingOptions\x12\r\n\x05top_k\x18\x01 \x01(\r\x12\x12\n\nbeam_width\x18\x02 \x01(\r\x12\x0f\n\x07lexicon\x18\x03 \x03(\t\x12\x0f\n\x07\x63harset\x18\x04 \x01(\t\x12\x0f\n\x07pattern\x18\x05 \x01(\t\x12\x14\n\x0c\x61lternatives\x18\x06 \x01(\r\x12\x18\n\x10reject_threshold\x18\x07 \x01(\x02\"v\n\x10RecognizeRequest\x12\x1c\n\x05image\x18\x01 \x01(\x0b\x32\r.hwr.v1.Image\x12\x1a\n\x04mode\x18\x02 \x01(\x0e\x32\x0c.hwr.v1.Mode\x12(\n\x07options\x18\x03 \x01(\x0b\x32\x17.hwr.v1.DecodingOptions\"|\n\x15RecognizeBatchRequest\x12\x1d\n\x06images\x18\x01 \x03(\x0b\x32\r.hwr.v1.Image\x12\x1a\n\x04mode\x18\x02 \x01(\x0e\x32\x0c.hwr.v1.Mode\x12(\n\x07options\x18\x03 \x01(\x0b\x32\x17.hwr.v1.DecodingOptions\"$\n\tCharacter\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\t\n\x01p\x18\x02 \x01(\x02\"*\n\x0b\x41lternative\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\":\n\x03\x42ox\x12\t\n\x01x\x18\x01 \x01(\x05\x12\t\n\x01y\x18\x02 \x01(\x05\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\"B\n\x04Word\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nconfidence\x18\x02 \x01(\x02\x12\x18\n\x03\x62ox\x18\x03 \x01(\x0b\x32\x0b.hwr.v1.Box\"_\n\x04Line\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nconfidence\x18\x02 \x01(\x02\x12\x18\n\x03\x62ox\x18\x03 \x01(\x0b\x32\x0b.hwr.v1.Box\x12\x1b\n\x05words\x18\x04 \x03(\x0b\x32\x0c.hwr.v1.Word\"\xe0\x01\n\x0bRecognition\x12\"\n\x06status\x18\x01 \x01(\x0e\x32\x12.hwr.v1.StatusCode\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x12\n\nconfidence\x18\x04 \x01(\x02\x12 \n\x05\x63hars\x18\x05 \x03(\x0b\x32\x11.hwr.v1.Character\x12)\n\x0c\x61lternatives\x18\x06 \x03(\x0b\x32\x13.hwr.v1.Alternative\x12\x10\n\x08rejected\x18\x07 \x01(\x08\x12\x1b\n\x05lines\x18\x08 \x03(\x0b\x32\x0c.hwr.v1.Line\"`\n\x0eRecognizeReply\x12#\n\x06result\x18\x01 \x01(\x0b\x32\x13.hwr.v1.Recognition\x12\x12\n\nmodel_name\x18\x02 \x01(\t\x12\x15\n\rmodel_version\x18\x03 \x01(\t\"f\n\x13RecognizeBatchReply\x12$\n\x07results\x18\x01 \x03(\x0b\x32\x13.hwr.v1.Recognition\x12\x12\n\nmodel_name\x18\x02 \x01(\t\x12\x15\n\rmodel_version\x18\x03 \x01(\t\"\x12\n\x10ModelInfoRequest\"\x97\x01\n\x05Stats\x12\x10\n\x08requests\x18\x01 \x01(\x04\x12\x0e\n\x06\x65rrors\x18\x02 \x01(\x04\x12\x12\n\noverloaded\x18\x03 \x01(\x04\x12\x16\n\x0elatency_p50_ms\x18\x04 \x01(\x01\x12\x16\n\x0elatency_p90_ms\x18\x05 \x01(\x01\x12\x16\n\x0elatency_p99_ms\x18\x06 \x01(\x01\x12\x10\n\x08uptime_s\x18\x07 \x01(\x01\"\x82\x02\n\x0eModelInfoReply\x12\x12\n\nmodel_name\x18\x01 \x01(\t\x12\x15\n\rmodel_version\x18\x02 \x01(\t\x12\x0f\n\x07\x63harset\x18\x03 \x01(\t\x12\x12\n\nline_model\x18\x04 \x01(\x08\x12\x17\n\x0flibrary_version\x18\x05 \x01(\t\x12\x13\n\x0b\x61\x62i_version\x18\x06 \x01(\x05\x12\x19\n\x11max_message_bytes\x18\x07 \x01(\x04\x12\x12\n\nmax_pixels\x18\x08 \x01(\x04\x12\x11\n\tmax_batch\x18\t \x01(\r\x12\x1c\n\x05stats\x18\n \x01(\x0b\x32\r.hwr.v1.Stats\x12\x12\n\ntext_model\x18\x0b \x01(\x08\"\x0f\n\rHealthRequest\"\x1e\n\x0bHealthReply\x12\x0f\n\x07serving\x18\x01 \x01(\x08*\xba\x01\n\nStatusCode\x12\x06\n\x02OK\x10\x00\x12\x0f\n\x0b\x42\x41\x44_REQUEST\x10\x01\x12\x0f\n\x0bUNSUPPORTED\x10\x02\x12\x13\n\x0fIMAGE_TOO_LARGE\x10\x03\x12\x12\n\x0e\x44\x45\x43ODE_FAILURE\x10\x04\x12\x0e\n\nOVERLOADED\x10\x05\x12\x0c\n\x08INTERNAL\x10\x06\x12\x11\n\rWRONG_VERSION\x10\x07\x12\x11\n\rSHUTTING_DOWN\x10\x08\x12\x15\n\x11\x44\x45\x41\x44LINE_EXCEEDED\x10\t*D\n\x08\x45ncoding\x12\x11\n\rENCODING_AUTO\x10\x00\x12\x07\n\x03PNG\x10\x01\x12\x08\n\x04JPEG\x10\x02\x12\x07\n\x03PGM\x10\x03\x12\t\n\x05GRAY8\x10\x04*B\n\x04Mode\x12\r\n\tMODE_CHAR\x10\x00\x12\r\n\tMODE_LINE\x10\x01\x12\r\n\tMODE_AUTO\x10\x02\x12\r\n\tMODE_PAGE\x10\x03\x32\x8e\x02\n\nRecognizer\x12=\n\tRecognize\x12\x18.hwr.v1.RecognizeRequest\x1a\x16.hwr.v1.RecognizeReply\x12L\n\x0eRecognizeBatch\x12\x1d.hwr.v1.RecognizeBatchRequest\x1a\x1b.hwr.v1.RecognizeBatchReply\x12=\n\tModelInfo\x12\x18.hwr.v1.ModelInfoRequest\x1a\x16.hwr.v1.ModelInfoReply\x12\x34\n\x06Health\x12\x15.hwr.v1.HealthRequest\x1a\x13.hwr.v1.HealthReplyB\x0c\n\norg.hwr.v1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, __name__, globals())
@@ -21,50 +21,50 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'\n\norg.hwr.v1'
-  _STATUSCODE._serialized_start=2323
-  _STATUSCODE._serialized_end=2486
-  _ENCODING._serialized_start=2488
-  _ENCODING._serialized_end=2556
-  _MODE._serialized_start=2558
-  _MODE._serialized_end=2624
+  _STATUSCODE._serialized_start=2344
+  _STATUSCODE._serialized_end=2530
+  _ENCODING._serialized_start=2532
+  _ENCODING._serialized_end=2600
+  _MODE._serialized_start=2602
+  _MODE._serialized_end=2668
   _REQUEST._serialized_start=22
-  _REQUEST._serialized_end=281
-  _REPLY._serialized_start=284
-  _REPLY._serialized_end=610
-  _IMAGE._serialized_start=612
-  _IMAGE._serialized_end=700
-  _DECODINGOPTIONS._serialized_start=703
-  _DECODINGOPTIONS._serialized_end=854
-  _RECOGNIZEREQUEST._serialized_start=856
-  _RECOGNIZEREQUEST._serialized_end=974
-  _RECOGNIZEBATCHREQUEST._serialized_start=976
-  _RECOGNIZEBATCHREQUEST._serialized_end=1100
-  _CHARACTER._serialized_start=1102
-  _CHARACTER._serialized_end=1138
-  _ALTERNATIVE._serialized_start=1140
-  _ALTERNATIVE._serialized_end=1182
-  _BOX._serialized_start=1184
-  _BOX._serialized_end=1242
-  _WORD._serialized_start=1244
-  _WORD._serialized_end=1310
-  _LINE._serialized_start=1312
-  _LINE._serialized_end=1407
-  _RECOGNITION._serialized_start=1410
-  _RECOGNITION._serialized_end=1634
-  _RECOGNIZEREPLY._serialized_start=1636
-  _RECOGNIZEREPLY._serialized_end=1732
-  _RECOGNIZEBATCHREPLY._serialized_start=1734
-  _RECOGNIZEBATCHREPLY._serialized_end=1836
-  _MODELINFOREQUEST._serialized_start=1838
-  _MODELINFOREQUEST._serialized_end=1856
-  _STATS._serialized_start=1859
-  _STATS._serialized_end=2010
-  _MODELINFOREPLY._serialized_start=2013
-  _MODELINFOREPLY._serialized_end=2271
-  _HEALTHREQUEST._serialized_start=2273
-  _HEALTHREQUEST._serialized_end=2288
-  _HEALTHREPLY._serialized_start=2290
-  _HEALTHREPLY._serialized_end=2320
-  _RECOGNIZER._serialized_start=2627
-  _RECOGNIZER._serialized_end=2897
+  _REQUEST._serialized_end=302
+  _REPLY._serialized_start=305
+  _REPLY._serialized_end=631
+  _IMAGE._serialized_start=633
+  _IMAGE._serialized_end=721
+  _DECODINGOPTIONS._serialized_start=724
+  _DECODINGOPTIONS._serialized_end=875
+  _RECOGNIZEREQUEST._serialized_start=877
+  _RECOGNIZEREQUEST._serialized_end=995
+  _RECOGNIZEBATCHREQUEST._serialized_start=997
+  _RECOGNIZEBATCHREQUEST._serialized_end=1121
+  _CHARACTER._serialized_start=1123
+  _CHARACTER._serialized_end=1159
+  _ALTERNATIVE._serialized_start=1161
+  _ALTERNATIVE._serialized_end=1203
+  _BOX._serialized_start=1205
+  _BOX._serialized_end=1263
+  _WORD._serialized_start=1265
+  _WORD._serialized_end=1331
+  _LINE._serialized_start=1333
+  _LINE._serialized_end=1428
+  _RECOGNITION._serialized_start=1431
+  _RECOGNITION._serialized_end=1655
+  _RECOGNIZEREPLY._serialized_start=1657
+  _RECOGNIZEREPLY._serialized_end=1753
+  _RECOGNIZEBATCHREPLY._serialized_start=1755
+  _RECOGNIZEBATCHREPLY._serialized_end=1857
+  _MODELINFOREQUEST._serialized_start=1859
+  _MODELINFOREQUEST._serialized_end=1877
+  _STATS._serialized_start=1880
+  _STATS._serialized_end=2031
+  _MODELINFOREPLY._serialized_start=2034
+  _MODELINFOREPLY._serialized_end=2292
+  _HEALTHREQUEST._serialized_start=2294
+  _HEALTHREQUEST._serialized_end=2309
+  _HEALTHREPLY._serialized_start=2311
+  _HEALTHREPLY._serialized_end=2341
+  _RECOGNIZER._serialized_start=2671
+  _RECOGNIZER._serialized_end=2941
 # @@protoc_insertion_point(module_scope)

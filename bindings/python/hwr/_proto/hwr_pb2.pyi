@@ -5,6 +5,7 @@ from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 BAD_REQUEST: StatusCode
+DEADLINE_EXCEEDED: StatusCode
 DECODE_FAILURE: StatusCode
 DESCRIPTOR: _descriptor.FileDescriptor
 ENCODING_AUTO: Encoding
@@ -217,20 +218,22 @@ class Reply(_message.Message):
     def __init__(self, protocol_version: _Optional[int] = ..., request_id: _Optional[str] = ..., status: _Optional[_Union[StatusCode, str]] = ..., message: _Optional[str] = ..., server_time_ms: _Optional[float] = ..., recognize: _Optional[_Union[RecognizeReply, _Mapping]] = ..., recognize_batch: _Optional[_Union[RecognizeBatchReply, _Mapping]] = ..., model_info: _Optional[_Union[ModelInfoReply, _Mapping]] = ..., health: _Optional[_Union[HealthReply, _Mapping]] = ...) -> None: ...
 
 class Request(_message.Message):
-    __slots__ = ["health", "model_info", "protocol_version", "recognize", "recognize_batch", "request_id"]
+    __slots__ = ["deadline_ms", "health", "model_info", "protocol_version", "recognize", "recognize_batch", "request_id"]
+    DEADLINE_MS_FIELD_NUMBER: _ClassVar[int]
     HEALTH_FIELD_NUMBER: _ClassVar[int]
     MODEL_INFO_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     RECOGNIZE_BATCH_FIELD_NUMBER: _ClassVar[int]
     RECOGNIZE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    deadline_ms: int
     health: HealthRequest
     model_info: ModelInfoRequest
     protocol_version: int
     recognize: RecognizeRequest
     recognize_batch: RecognizeBatchRequest
     request_id: str
-    def __init__(self, protocol_version: _Optional[int] = ..., request_id: _Optional[str] = ..., recognize: _Optional[_Union[RecognizeRequest, _Mapping]] = ..., recognize_batch: _Optional[_Union[RecognizeBatchRequest, _Mapping]] = ..., model_info: _Optional[_Union[ModelInfoRequest, _Mapping]] = ..., health: _Optional[_Union[HealthRequest, _Mapping]] = ...) -> None: ...
+    def __init__(self, protocol_version: _Optional[int] = ..., request_id: _Optional[str] = ..., recognize: _Optional[_Union[RecognizeRequest, _Mapping]] = ..., recognize_batch: _Optional[_Union[RecognizeBatchRequest, _Mapping]] = ..., model_info: _Optional[_Union[ModelInfoRequest, _Mapping]] = ..., health: _Optional[_Union[HealthRequest, _Mapping]] = ..., deadline_ms: _Optional[int] = ...) -> None: ...
 
 class Stats(_message.Message):
     __slots__ = ["errors", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "overloaded", "requests", "uptime_s"]

@@ -153,4 +153,4 @@ public enum SequenceDecoder {
     }
 }
 
-import Foundation
+import Glibc

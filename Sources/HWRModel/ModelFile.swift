@@ -1,5 +1,6 @@
 import CZlib
-import Foundation
+import FoundationEssentials
+import Glibc
 
 // The .hwrm file format (see docs/model-format.md):
 //   "HWRM" | u32 format version | u32 header length | header JSON (UTF-8)
@@ -42,7 +43,7 @@ extension Model {
     /// - Throws: `ModelError.io` on failure.
     public func write(to path: String) throws {
         do { try fileData().write(to: URL(fileURLWithPath: path), options: .atomic) } catch let e as ModelError { throw e } catch {
-            throw ModelError.io("\(path): \(error.localizedDescription)")
+            throw ModelError.io("\(path): \(error)")
         }
     }
 

@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import Synchronization
 import HWRDecoding
 import HWRImage
 import HWRKernels
@@ -154,17 +155,14 @@ final class InferenceSlot {
 /// Inference slots over one model, lent to one caller at a time.
 final class SlotPool: @unchecked Sendable {
     private let model: Model
-    private let lock = NSLock()
-    private var idle: [InferenceSlot] = []
+    private let idle = Mutex<[InferenceSlot]>([])
 
     init(_ model: Model) { self.model = model }
 
     /// Runs `body` with a slot no other thread uses meanwhile.
     func withSlot<T>(_ body: (InferenceSlot) throws -> T) rethrows -> T {
-        lock.lock()
-        let slot = idle.popLast() ?? InferenceSlot(model)
-        lock.unlock()
-        defer { lock.lock(); idle.append(slot); lock.unlock() }
+        let slot = idle.withLock { $0.popLast() } ?? InferenceSlot(model)
+        defer { idle.withLock { $0.append(slot) } }
         return try body(slot)
     }
 }

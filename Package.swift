@@ -72,7 +72,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "HWRCLI", dependencies: [
-            "HWRKernels", "HWRModel", "HWRImage", "HWRLayout", "HWRTraining", "HWRRecognition", "HWRWorker",
+            "CHwr", "HWRKernels", "HWRModel", "HWRImage", "HWRLayout", "HWRTraining", "HWRRecognition", "HWRWorker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], linkerSettings: [.unsafeFlags(["-static-stdlib"] + staticFoundation)]),

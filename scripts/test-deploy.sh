@@ -76,6 +76,7 @@ deb=$(ls dist/hwr_"$VERSION"_*.deb)
 dpkg -i "$deb" >/dev/null
 unit=/lib/systemd/system/hwr-worker.service
 getent passwd "$(sed -n 's/^User=//p' "$unit")" >/dev/null || fail "no service user"
+systemd-analyze verify "$unit" || fail "systemd-analyze verify $unit"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 sed -i "s|^HWR_WORKER_BIND=.*|HWR_WORKER_BIND=tcp://127.0.0.1:$port|" /etc/hwr/worker.conf
 # ExecStart with the EnvironmentFile's variables, as systemd expands them, run as User= with no new

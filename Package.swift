@@ -1,10 +1,6 @@
 // swift-tools-version:5.9
 import PackageDescription
 
-/// hwr: handwriting recognition engine. One module per concern:
-/// kernels (HWRKernels), model and file format (HWRModel), preprocessing (HWRImage), CTC decoding (HWRDecoding),
-/// training (HWRTraining), recognition service over a loaded model (HWRRecognition), wire API
-/// (HWRProto, generated from proto/hwr.proto), ZeroMQ worker hosting libhwr.so (HWRWorker), C ABI (HWRCAPI -> libhwr.so), command line (HWRCLI -> hwr).
 /// Linker flags that link Foundation and what it needs (CoreFoundation, ICU) statically into the
 /// `hwr` command, with the Swift runtime (-static-stdlib): the driver names only libFoundation.a when
 /// the modules were compiled against the shared Foundation. One group, as they refer to each other.
@@ -15,6 +11,10 @@ let staticFoundation = ["Foundation", "FoundationNetworking", "FoundationInterna
                         ":libcurl.so.4", "stdc++", "m"]
     .reduce(["-Xlinker", "--start-group"]) { $0 + ["-Xlinker", "-l\($1)"] } + ["-Xlinker", "--end-group"]
 
+/// hwr: handwriting recognition engine. One module per concern:
+/// kernels (HWRKernels), model and file format (HWRModel), preprocessing (HWRImage), CTC decoding (HWRDecoding),
+/// training (HWRTraining), recognition service over a loaded model (HWRRecognition), wire API
+/// (HWRProto, generated from proto/hwr.proto), ZeroMQ worker hosting libhwr.so (HWRWorker), C ABI (HWRCAPI -> libhwr.so), command line (HWRCLI -> hwr).
 let package = Package(
     name: "hwr",
     products: [

@@ -1,9 +1,9 @@
 import Glibc
-import Synchronization
 import HWRDecoding
 import HWRImage
 import HWRKernels
 import HWRModel
+import Synchronization
 
 // The one inference path of each kind of model. Recognition, `hwr eval` and the trainers'
 // validation all run a model through these types, so every accuracy figure measures the code that

@@ -57,8 +57,10 @@ let package = Package(
         .target(name: "HWRCAPI", dependencies: ["CHwr", "HWRLayout", "HWRRecognition", .product(name: "Logging", package: "swift-log")],
                 // The Swift runtime linked in (-static-stdlib) so that the library needs no toolchain at
                 // run time; FoundationEssentials' own static dependencies named, as the driver does
-                // not add them for a shared library.
+                // not add them for a shared library; --no-undefined makes a missing one (Foundation
+                // imported by an engine module, say) fail the link instead of the host's dlopen.
                 linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims",
+                                               "-Xlinker", "--no-undefined",
                                                "-Xlinker", "--version-script=include/hwr.exports.map",
                                                // SONAME carries the ABI version (HWR_ABI_VERSION).
                                                "-Xlinker", "-soname=libhwr.so.1"])]),

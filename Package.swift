@@ -1,6 +1,16 @@
 // swift-tools-version:5.9
 import PackageDescription
 
+/// Linker flags that link Foundation and what it needs (CoreFoundation, ICU) statically into the
+/// `hwr` command, with the Swift runtime (-static-stdlib): the driver names only libFoundation.a when
+/// the modules were compiled against the shared Foundation. One group, as they refer to each other.
+/// FoundationNetworking comes with FlyingFox (the metrics server) and needs Debian's libcurl4.
+let staticFoundation = ["Foundation", "FoundationNetworking", "FoundationInternationalization", "FoundationEssentials",
+                        "CoreFoundation", "_CFURLSessionInterface", "_FoundationICU", "_FoundationCollections",
+                        "_FoundationCShims", "swiftSynchronization", "swiftDispatch", "dispatch", "BlocksRuntime",
+                        ":libcurl.so.4", "stdc++", "m"]
+    .reduce(["-Xlinker", "--start-group"]) { $0 + ["-Xlinker", "-l\($1)"] } + ["-Xlinker", "--end-group"]
+
 /// hwr: handwriting recognition engine. One module per concern:
 /// kernels (HWRKernels), model and file format (HWRModel), preprocessing (HWRImage), CTC decoding (HWRDecoding),
 /// training (HWRTraining), recognition service over a loaded model (HWRRecognition), wire API
@@ -45,9 +55,15 @@ let package = Package(
         .target(name: "HWRRecognition", dependencies: ["CLoader", "HWRLayout", "HWRModel", "HWRImage", "HWRKernels", "HWRDecoding",
                                                       .product(name: "Logging", package: "swift-log")]),
         .target(name: "HWRCAPI", dependencies: ["CHwr", "HWRLayout", "HWRRecognition", .product(name: "Logging", package: "swift-log")],
-                linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=include/hwr.exports.map",
-                                                // SONAME carries the ABI version (HWR_ABI_VERSION).
-                                                "-Xlinker", "-soname=libhwr.so.1"])]),
+                // The Swift runtime linked in (-static-stdlib) so that the library needs no toolchain at
+                // run time; FoundationEssentials' own static dependencies named, as the driver does
+                // not add them for a shared library; --no-undefined makes a missing one (Foundation
+                // imported by an engine module, say) fail the link instead of the host's dlopen.
+                linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims",
+                                               "-Xlinker", "--no-undefined",
+                                               "-Xlinker", "--version-script=include/hwr.exports.map",
+                                               // SONAME carries the ABI version (HWR_ABI_VERSION).
+                                               "-Xlinker", "-soname=libhwr.so.1"])]),
         .target(name: "HWRProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "HWRWorker", dependencies: [
             "CHwr", "CZMQ", "HWRProto",
@@ -58,10 +74,10 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "HWRCLI", dependencies: [
-            "HWRKernels", "HWRModel", "HWRImage", "HWRLayout", "HWRTraining", "HWRRecognition", "HWRWorker",
+            "CHwr", "HWRKernels", "HWRModel", "HWRImage", "HWRLayout", "HWRTraining", "HWRRecognition", "HWRWorker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], linkerSettings: [.unsafeFlags(["-static-stdlib"] + staticFoundation)]),
 
         // Tests, one target per module
         .testTarget(name: "HWRKernelsTests", dependencies: ["HWRKernels"]),

@@ -4,25 +4,28 @@
 #   libhwr.so, PREFIX/include/hwr.h, PREFIX/bin/hwr,
 #   PREFIX/share/hwr/models/hwr-{char,line,text}.hwrm, PREFIX/lib/pkgconfig/hwr.pc
 # The library and the tool find the model in PREFIX/share/hwr/models by themselves.
+# DESTDIR=DIR stages the same tree under DIR (DIR/PREFIX/...) for a package (scripts/build-deb.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PREFIX=${1:-/usr/local}
+DEST="${DESTDIR:-}$PREFIX"
 SUDO=""
-if [ ! -w "$PREFIX" ] && [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+mkdir -p "$DEST" 2>/dev/null || true
+if [ ! -w "$DEST" ] && [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 VERSION=$(sed -n 's/^#define HWR_VERSION_STRING "\(.*\)"$/\1/p' include/hwr.h)
 ABI=$(sed -n 's/^#define HWR_ABI_VERSION \([0-9]*\)$/\1/p' include/hwr.h)
-$SUDO install -D -m 0755 .build/release/libhwr.so "$PREFIX/lib/libhwr.so.$VERSION"
-$SUDO ln -sfn "libhwr.so.$VERSION" "$PREFIX/lib/libhwr.so.$ABI"
-$SUDO ln -sfn "libhwr.so.$ABI" "$PREFIX/lib/libhwr.so"
-$SUDO install -D -m 0644 include/hwr.h "$PREFIX/include/hwr.h"
-$SUDO install -D -m 0755 .build/release/hwr-cli "$PREFIX/bin/hwr"
-$SUDO install -D -m 0644 models/hwr-char.hwrm "$PREFIX/share/hwr/models/hwr-char.hwrm"
-$SUDO install -D -m 0644 models/hwr-line.hwrm "$PREFIX/share/hwr/models/hwr-line.hwrm"
-$SUDO install -D -m 0644 models/hwr-text.hwrm "$PREFIX/share/hwr/models/hwr-text.hwrm"
+$SUDO install -D -m 0755 .build/release/libhwr.so "$DEST/lib/libhwr.so.$VERSION"
+$SUDO ln -sfn "libhwr.so.$VERSION" "$DEST/lib/libhwr.so.$ABI"
+$SUDO ln -sfn "libhwr.so.$ABI" "$DEST/lib/libhwr.so"
+$SUDO install -D -m 0644 include/hwr.h "$DEST/include/hwr.h"
+$SUDO install -D -m 0755 .build/release/hwr-cli "$DEST/bin/hwr"
+$SUDO install -D -m 0644 models/hwr-char.hwrm "$DEST/share/hwr/models/hwr-char.hwrm"
+$SUDO install -D -m 0644 models/hwr-line.hwrm "$DEST/share/hwr/models/hwr-line.hwrm"
+$SUDO install -D -m 0644 models/hwr-text.hwrm "$DEST/share/hwr/models/hwr-text.hwrm"
 if [ -f bindings/c/hwr.pc.in ]; then
     # hwr.pc.in with the prefix and the header's HWR_VERSION_STRING filled in
     make -s -C bindings/c pc PREFIX="$PREFIX" >/dev/null
-    $SUDO install -D -m 0644 bindings/c/build/hwr.pc "$PREFIX/lib/pkgconfig/hwr.pc"
+    $SUDO install -D -m 0644 bindings/c/build/hwr.pc "$DEST/lib/pkgconfig/hwr.pc"
 fi
-if command -v ldconfig >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then ldconfig; fi
-echo "installed hwr under $PREFIX"
+if [ -z "${DESTDIR:-}" ] && command -v ldconfig >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then ldconfig; fi
+echo "installed hwr under $DEST"

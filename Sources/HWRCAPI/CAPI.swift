@@ -3,7 +3,7 @@
 // nothing unwinds or traps across the boundary.
 
 import CHwr
-import Foundation
+import Glibc
 import HWRRecognition
 import Logging
 

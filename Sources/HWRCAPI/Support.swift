@@ -1,5 +1,5 @@
 import CHwr
-import Foundation
+import Glibc
 import HWRLayout
 import HWRRecognition
 

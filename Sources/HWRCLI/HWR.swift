@@ -29,4 +29,11 @@ struct HWR: ParsableCommand {
         Diagnostics.route(to: Logger(label: "hwr"))
         main(nil)
     }
+
+    @Flag(help: "Print the versions of the command, the library and the models, and exit.") var version = false
+
+    func run() throws {
+        guard version else { throw CleanExit.helpRequest(self) }
+        VersionReport.lines().forEach { print($0) }
+    }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import HWRKernels
 
 /// Per-step class probabilities of one line, as a CTC model outputs them.

@@ -167,4 +167,4 @@ public enum SequenceDecoder {
     }
 }
 
-import Foundation
+import Glibc

@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 
 /// A point on the monotonic clock after which a request's work stops. Decoders check it at every
 /// step; the request path checks it between images, lines and pages.

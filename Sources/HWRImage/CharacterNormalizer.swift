@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Buffers the normalisers reuse from call to call, so that normalising into caller-owned memory
 /// allocates nothing once they have grown to the image sizes in use. One per thread.

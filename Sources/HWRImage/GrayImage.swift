@@ -1,5 +1,6 @@
 import CImageCodecs
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// An 8-bit grey image with optional alpha, row-major, no padding.
 public struct GrayImage: Equatable, Sendable {

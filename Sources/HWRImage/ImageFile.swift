@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The encoded formats hwr decodes, recognised by their first bytes.
 enum EncodedFormat {

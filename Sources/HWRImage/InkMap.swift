@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// One connected component of stroke pixels, as the cleaning stage measures it.
 struct InkComponent {
@@ -96,7 +96,7 @@ enum InkMap {
         guard peak >= minimumContrast else { throw ImageError.empty("no ink stands out from the paper") }
         let strokeLevel = max(minimumContrast, strokeFraction * peak)
         let strokeWidth = try clean(&scratch, width: w, height: h, strokeLevel: strokeLevel, peak: peak)
-        trace?(String(format: "cleaned (stroke %.1f px)", strokeWidth), scratch.ink.map { min(1, $0 / peak) }, w)
+        trace?("cleaned (stroke \((strokeWidth * 10).rounded() / 10) px)", scratch.ink.map { min(1, $0 / peak) }, w)
         // Normalise by the strongest remaining ink.
         scratch.ink.withUnsafeMutableBufferPointer { ink in
             var top: Float = 0

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The ink map of a whole page (a note, a form field, a sheet): the same staged preprocessing as a
 /// character or a line (composite, polarity, illumination flattening, ruled-line, frame and speck

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The preprocessing of one image, stage by stage, as pictures: what `hwr preprocess --stages` shows
 /// so that a user can see why an image was read as it was.

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// In-place ReLU over `n` floats.
 @inline(__always)

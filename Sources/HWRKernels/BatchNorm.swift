@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 // Batch normalization (Ioffe and Szegedy, 2015) over rows: x is [R, C] (R = N*H*W positions of a
 // feature map), statistics per column (channel).

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 // Connectionist Temporal Classification loss (Graves et al., 2006), forward-backward in log space.
 // Logits are time-major [T, N, V]; class V-1 is the blank. Each sample uses its first `steps`

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 // One direction of an LSTM (Hochreiter and Schmidhuber, 1997, with the forget gate of Gers et al.,
 // 2000) over a time-major sequence x[T, N, F]. Gate order i, f, g, o; weights wx[F, 4U], wh[U, 4U],

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Row-wise softmax: `probs[r, :] = softmax(logits[r, :])` over [rows, V]. May run in place.
 /// The row's maximum is subtracted first, so finite logits give finite probabilities in [0, 1]

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import HWRImage
 
 /// An axis-aligned rectangle, in pixels: `x`, `y` of its top-left corner, then its size.

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import HWRKernels
 
 /// What a forward pass is for.

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// How images are normalised before they reach the network; stored in the model file so that
 /// training and recognition use the same settings.

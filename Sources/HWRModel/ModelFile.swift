@@ -1,5 +1,6 @@
 import CZlib
-import Foundation
+import FoundationEssentials
+import Glibc
 
 // The .hwrm file format (see docs/model-format.md):
 //   "HWRM" | u32 format version | u32 header length | header JSON (UTF-8)
@@ -41,8 +42,11 @@ extension Model {
     /// Writes the model atomically to `path`.
     /// - Throws: `ModelError.io` on failure.
     public func write(to path: String) throws {
-        do { try fileData().write(to: URL(fileURLWithPath: path), options: .atomic) } catch let e as ModelError { throw e } catch {
-            throw ModelError.io("\(path): \(error.localizedDescription)")
+        do { try fileData().write(to: URL(fileURLWithPath: path), options: .atomic) } catch let e as ModelError { throw e } catch let e as CocoaError {
+            // FoundationEssentials' error, told by its system cause ("No such file or directory")
+            throw ModelError.io("\(path): \((e.underlying as? POSIXError).map { String(cString: strerror($0.code.rawValue)) } ?? "\(e.code)")")
+        } catch {
+            throw ModelError.io("\(path): \(error)")
         }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import HWRKernels
 
 /// The flat parameter buffer of a model, shared by every `Network` instance built on it.

@@ -24,4 +24,4 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 }
 
-import Foundation
+import Glibc

@@ -1,9 +1,10 @@
 import CLoader
-import Foundation
+import Glibc
 import HWRDecoding
 import HWRImage
 import HWRKernels
 import HWRModel
+import Synchronization
 
 // The one inference path of each kind of model. Recognition, `hwr eval` and the trainers'
 // validation all run a model through these types, so every accuracy figure measures the code that
@@ -166,25 +167,22 @@ final class InferenceSlot {
 /// the system): after a very large image or batch the engine returns to its usual size.
 final class SlotPool: @unchecked Sendable {
     private let model: Model
-    private let lock = NSLock()
-    private var idle: [InferenceSlot] = []
+    private let idle = Mutex<[InferenceSlot]>([])
     /// Largest input (network input elements) after which a slot is kept.
     let retainedInputs: Int
 
     init(_ model: Model, retainedInputs: Int) { self.model = model; self.retainedInputs = retainedInputs }
 
     /// Number of slots kept for reuse.
-    var idleCount: Int { lock.lock(); defer { lock.unlock() }; return idle.count }
+    var idleCount: Int { idle.withLock { $0.count } }
 
     /// Runs `body` with a slot no other thread uses meanwhile.
     /// - Parameter inputs: elements of the network input `body` runs (what its workspaces grow to).
     func withSlot<T>(inputs: Int, _ body: (InferenceSlot) throws -> T) rethrows -> T {
-        lock.lock()
-        var slot: InferenceSlot? = idle.popLast() ?? InferenceSlot(model)
-        lock.unlock()
+        var slot: InferenceSlot? = idle.withLock { $0.popLast() } ?? InferenceSlot(model)
         defer {
             if inputs <= retainedInputs {
-                lock.lock(); idle.append(slot!); lock.unlock()
+                idle.withLock { $0.append(slot!) }
             } else {
                 slot = nil // the last reference: the workspaces are freed here
                 cl_release_free_memory() // and the heap's free memory handed back to the system

@@ -1,5 +1,7 @@
 import CLoader
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import HWRDecoding
 import HWRImage
 import HWRKernels

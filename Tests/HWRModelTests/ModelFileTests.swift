@@ -96,6 +96,13 @@ final class ModelFileTests: XCTestCase {
         }
     }
 
+    func testWriteFailureIsAnIOErrorWithItsCause() throws {
+        XCTAssertThrowsError(try smallModel().write(to: "/nonexistent/model.hwrm")) { error in
+            guard case let ModelError.io(message) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(message, "/nonexistent/model.hwrm: No such file or directory")
+        }
+    }
+
     func expectIOError(_ path: String, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try Model.load(path: path), file: file, line: line) { error in
             guard case let ModelError.io(message) = error else { return XCTFail("\(error)", file: file, line: line) }

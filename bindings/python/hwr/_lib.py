@@ -5,10 +5,13 @@ The library is loaded lazily, on first use (``hwr.Engine()``, ``hwr.version()`` 
 
 1. the environment variable ``HWR_LIBRARY``: full path of ``libhwr.so`` (if set, nothing else is
    tried, so a wrong value is reported instead of silently using another library);
-2. the system loader: ``ctypes.util.find_library("hwr")``, then plain ``libhwr.so`` (which the
+2. the library bundled in this package (``hwr/lib/libhwr.so``, in the wheels built by
+   ``scripts/build-wheel.sh``, with the models in ``hwr/share/hwr/models``, where the library finds
+   them by itself);
+3. the system loader: ``ctypes.util.find_library("hwr")``, then plain ``libhwr.so`` (which the
    dynamic loader looks up in ``LD_LIBRARY_PATH``, the ld.so cache and the default directories),
    then ``/usr/local/lib/libhwr.so`` (the install prefix, in case ``ldconfig`` was not run);
-3. a source checkout: ``.build/release/libhwr.so`` in the package directory or any parent.
+4. a source checkout: ``.build/release/libhwr.so`` in the package directory or any parent.
 
 Every function is declared with its ``argtypes`` and ``restype``. The library is loaded with
 ``ctypes.CDLL``, which releases the GIL for the duration of each call. When the library has
@@ -260,12 +263,13 @@ _lib_path: Optional[str] = None
 
 def _candidates() -> List[str]:
     """Library locations to try after HWR_LIBRARY, in order."""
-    names: List[str] = []
+    here = Path(__file__).resolve().parent
+    bundled = here / "lib" / "libhwr.so"
+    names: List[str] = [str(bundled)] if bundled.is_file() else []
     found = ctypes.util.find_library("hwr")
     if found:
         names.append(found)
     names += ["libhwr.so", "/usr/local/lib/libhwr.so"]
-    here = Path(__file__).resolve().parent
     for directory in [here, *here.parents]:
         candidate = directory / ".build" / "release" / "libhwr.so"
         if candidate.is_file():

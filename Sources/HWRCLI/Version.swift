@@ -1,0 +1,32 @@
+import CHwr
+import HWRModel
+import HWRRecognition
+import HWRWorker
+
+/// What `hwr --version` prints: the command's version (HWR_VERSION_STRING of the hwr.h it was built
+/// with), the libhwr.so the worker would load, and the default models, each with where it was found.
+enum VersionReport {
+    static func lines() -> [String] {
+        var lines = ["hwr \(HWR_VERSION_STRING)"]
+        let library = EngineABI.defaultPath()
+        do {
+            let abi = try EngineABI(path: library)
+            lines.append("libhwr \(abi.version) (ABI \(abi.abiVersion)) \(abi.path)")
+        } catch {
+            lines.append("libhwr: \(error)")
+        }
+        for (file, variable) in [(Recognizer.defaultModelFile, "HWR_MODEL"), (Recognizer.defaultLineModelFile, "HWR_LINE_MODEL")] {
+            guard let path = Recognizer.defaultPath(file: file, environment: variable) else {
+                lines.append("\(file): not found (set \(variable), or install hwr)")
+                continue
+            }
+            do {
+                let metadata = try Model.load(path: path).metadata
+                lines.append("\(metadata.name) \(metadata.version) \(path)")
+            } catch {
+                lines.append("\(file): \(error)")
+            }
+        }
+        return lines
+    }
+}

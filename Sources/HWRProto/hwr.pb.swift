@@ -231,6 +231,45 @@ public nonisolated enum Hwr_V1_Mode: SwiftProtobuf.Enum, Swift.CaseIterable {
 
 }
 
+/// hwr_recognize_options.lexicon_mode.
+public nonisolated enum Hwr_V1_LexiconMode: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// The whole reading is one of the lexicon's words (HWR_LEXICON_LINE).
+  case lexiconLine // = 0
+
+  /// Each word of free text is one of its words, anything else between them (HWR_LEXICON_WORDS).
+  case lexiconWords // = 1
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .lexiconLine
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .lexiconLine
+    case 1: self = .lexiconWords
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .lexiconLine: return 0
+    case .lexiconWords: return 1
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Hwr_V1_LexiconMode] = [
+    .lexiconLine,
+    .lexiconWords,
+  ]
+
+}
+
 /// Every message a client sends.
 public nonisolated struct Hwr_V1_Request: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -416,6 +455,10 @@ public nonisolated struct Hwr_V1_DecodingOptions: Sendable {
 
   /// Reject readings whose probability is below this (0 = never).
   public var rejectThreshold: Float = 0
+
+  /// How the lexicon applies (hwr.h 1.1.0 lexicon_mode): the whole reading is one of its words
+  /// (default), or each word of free text is (a dictionary).
+  public var lexiconMode: Hwr_V1_LexiconMode = .lexiconLine
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -799,6 +842,10 @@ nonisolated extension Hwr_V1_Mode: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MODE_CHAR\0\u{1}MODE_LINE\0\u{1}MODE_AUTO\0\u{1}MODE_PAGE\0")
 }
 
+nonisolated extension Hwr_V1_LexiconMode: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0LEXICON_LINE\0\u{1}LEXICON_WORDS\0")
+}
+
 nonisolated extension Hwr_V1_Request: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Request"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}request_id\0\u{3}deadline_ms\0\u{2}\u{7}recognize\0\u{3}recognize_batch\0\u{3}model_info\0\u{1}health\0")
@@ -1088,7 +1135,7 @@ nonisolated extension Hwr_V1_Image: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension Hwr_V1_DecodingOptions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecodingOptions"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}top_k\0\u{3}beam_width\0\u{1}lexicon\0\u{1}charset\0\u{1}pattern\0\u{1}alternatives\0\u{3}reject_threshold\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}top_k\0\u{3}beam_width\0\u{1}lexicon\0\u{1}charset\0\u{1}pattern\0\u{1}alternatives\0\u{3}reject_threshold\0\u{3}lexicon_mode\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1103,6 +1150,7 @@ nonisolated extension Hwr_V1_DecodingOptions: SwiftProtobuf.Message, SwiftProtob
       case 5: try { try decoder.decodeSingularStringField(value: &self.pattern) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.alternatives) }()
       case 7: try { try decoder.decodeSingularFloatField(value: &self.rejectThreshold) }()
+      case 8: try { try decoder.decodeSingularEnumField(value: &self.lexiconMode) }()
       default: break
       }
     }
@@ -1130,6 +1178,9 @@ nonisolated extension Hwr_V1_DecodingOptions: SwiftProtobuf.Message, SwiftProtob
     if self.rejectThreshold.bitPattern != 0 {
       try visitor.visitSingularFloatField(value: self.rejectThreshold, fieldNumber: 7)
     }
+    if self.lexiconMode != .lexiconLine {
+      try visitor.visitSingularEnumField(value: self.lexiconMode, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1141,6 +1192,7 @@ nonisolated extension Hwr_V1_DecodingOptions: SwiftProtobuf.Message, SwiftProtob
     if lhs.pattern != rhs.pattern {return false}
     if lhs.alternatives != rhs.alternatives {return false}
     if lhs.rejectThreshold != rhs.rejectThreshold {return false}
+    if lhs.lexiconMode != rhs.lexiconMode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -290,6 +290,7 @@ public final class Service: @unchecked Sendable {
         if o.beamWidth > 0 { c.beam_width = Int32(clamping: o.beamWidth) }
         if o.alternatives > 0 { c.alternatives = Int32(clamping: o.alternatives) }
         c.reject_threshold = o.rejectThreshold
+        c.lexicon_mode = Int32(clamping: o.lexiconMode.rawValue) // LexiconMode numbers HWR_LEXICON_*; the library checks the range
         let strings = ([o.charset, o.pattern] + o.lexicon).map { strdup($0) }
         defer { strings.forEach { free($0) } }
         if !o.charset.isEmpty { c.charset = UnsafePointer(strings[0]) }

@@ -159,6 +159,17 @@ final class WorkerTests: WorkerHarness {
                 $0.recognize.options.lexicon = ["inconsequential", "nconsequential", "commanding"]
             }])
             XCTAssertEqual(line.recognize.result.text, "nconsequential", "the lexicon word as the list spells it")
+            // A dictionary (LEXICON_WORDS): each word of the free text is a lexicon word.
+            let twoWords = try Data(contentsOf: URL(fileURLWithPath: "\(Self.root)/Tests/Fixtures/inputs/09-two-words-with-space.png"))
+            let dictionary = try call(s, [request("dict") {
+                $0.recognize.image.data = twoWords; $0.recognize.mode = .line
+                $0.recognize.options.lexicon = ["BIG", "BOX", "BAG"]; $0.recognize.options.lexiconMode = .lexiconWords
+            }])
+            XCTAssertEqual(dictionary.recognize.result.text, "BIG BOX")
+            XCTAssertEqual(try call(s, [request("mode") {
+                $0.recognize.image.data = twoWords; $0.recognize.mode = .line
+                $0.recognize.options.lexicon = ["BIG"]; $0.recognize.options.lexiconMode = .UNRECOGNIZED(7)
+            }]).status, .badRequest, "an unknown lexicon mode is refused")
             let info = try call(s, [request("info") { $0.modelInfo = .init() }])
             XCTAssertTrue(info.modelInfo.lineModel)
             XCTAssertTrue(info.modelInfo.textModel)

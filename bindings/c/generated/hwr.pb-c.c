@@ -1199,7 +1199,7 @@ const ProtobufCMessageDescriptor hwr__v1__image__descriptor =
   (ProtobufCMessageInit) hwr__v1__image__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hwr__v1__decoding_options__field_descriptors[7] =
+static const ProtobufCFieldDescriptor hwr__v1__decoding_options__field_descriptors[8] =
 {
   {
     "top_k",
@@ -1285,12 +1285,25 @@ static const ProtobufCFieldDescriptor hwr__v1__decoding_options__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "lexicon_mode",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__DecodingOptions, lexicon_mode),
+    &hwr__v1__lexicon_mode__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hwr__v1__decoding_options__field_indices_by_name[] = {
   5,   /* field[5] = alternatives */
   1,   /* field[1] = beam_width */
   3,   /* field[3] = charset */
   2,   /* field[2] = lexicon */
+  7,   /* field[7] = lexicon_mode */
   4,   /* field[4] = pattern */
   6,   /* field[6] = reject_threshold */
   0,   /* field[0] = top_k */
@@ -1298,7 +1311,7 @@ static const unsigned hwr__v1__decoding_options__field_indices_by_name[] = {
 static const ProtobufCIntRange hwr__v1__decoding_options__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor hwr__v1__decoding_options__descriptor =
 {
@@ -1308,7 +1321,7 @@ const ProtobufCMessageDescriptor hwr__v1__decoding_options__descriptor =
   "Hwr__V1__DecodingOptions",
   "hwr.v1",
   sizeof(Hwr__V1__DecodingOptions),
-  7,
+  8,
   hwr__v1__decoding_options__field_descriptors,
   hwr__v1__decoding_options__field_indices_by_name,
   1,  hwr__v1__decoding_options__number_ranges,
@@ -2486,6 +2499,34 @@ const ProtobufCEnumDescriptor hwr__v1__mode__descriptor =
   hwr__v1__mode__enum_values_by_name,
   1,
   hwr__v1__mode__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue hwr__v1__lexicon_mode__enum_values_by_number[2] =
+{
+  { "LEXICON_LINE", "HWR__V1__LEXICON_MODE__LEXICON_LINE", 0 },
+  { "LEXICON_WORDS", "HWR__V1__LEXICON_MODE__LEXICON_WORDS", 1 },
+};
+static const ProtobufCIntRange hwr__v1__lexicon_mode__value_ranges[] = {
+{0, 0},{0, 2}
+};
+static const ProtobufCEnumValueIndex hwr__v1__lexicon_mode__enum_values_by_name[2] =
+{
+  { "LEXICON_LINE", 0 },
+  { "LEXICON_WORDS", 1 },
+};
+const ProtobufCEnumDescriptor hwr__v1__lexicon_mode__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "hwr.v1.LexiconMode",
+  "LexiconMode",
+  "Hwr__V1__LexiconMode",
+  "hwr.v1",
+  2,
+  hwr__v1__lexicon_mode__enum_values_by_number,
+  2,
+  hwr__v1__lexicon_mode__enum_values_by_name,
+  1,
+  hwr__v1__lexicon_mode__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCMethodDescriptor hwr__v1__recognizer__method_descriptors[4] =

@@ -122,6 +122,20 @@ typedef enum _Hwr__V1__Mode {
   HWR__V1__MODE__MODE_PAGE = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(HWR__V1__MODE)
 } Hwr__V1__Mode;
+/*
+ * hwr_recognize_options.lexicon_mode.
+ */
+typedef enum _Hwr__V1__LexiconMode {
+  /*
+   * The whole reading is one of the lexicon's words (HWR_LEXICON_LINE).
+   */
+  HWR__V1__LEXICON_MODE__LEXICON_LINE = 0,
+  /*
+   * Each word of free text is one of its words, anything else between them (HWR_LEXICON_WORDS).
+   */
+  HWR__V1__LEXICON_MODE__LEXICON_WORDS = 1
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(HWR__V1__LEXICON_MODE)
+} Hwr__V1__LexiconMode;
 
 /* --- messages --- */
 
@@ -274,10 +288,15 @@ struct  Hwr__V1__DecodingOptions
    * Reject readings whose probability is below this (0 = never).
    */
   float reject_threshold;
+  /*
+   * How the lexicon applies (hwr.h 1.1.0 lexicon_mode): the whole reading is one of its words
+   * (default), or each word of free text is (a dictionary).
+   */
+  Hwr__V1__LexiconMode lexicon_mode;
 };
 #define HWR__V1__DECODING_OPTIONS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hwr__v1__decoding_options__descriptor) \
-    , 0, 0, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
+    , 0, 0, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, HWR__V1__LEXICON_MODE__LEXICON_LINE }
 
 
 struct  Hwr__V1__RecognizeRequest
@@ -981,6 +1000,7 @@ void hwr__v1__recognizer__health(ProtobufCService *service,
 extern const ProtobufCEnumDescriptor    hwr__v1__status_code__descriptor;
 extern const ProtobufCEnumDescriptor    hwr__v1__encoding__descriptor;
 extern const ProtobufCEnumDescriptor    hwr__v1__mode__descriptor;
+extern const ProtobufCEnumDescriptor    hwr__v1__lexicon_mode__descriptor;
 extern const ProtobufCMessageDescriptor hwr__v1__request__descriptor;
 extern const ProtobufCMessageDescriptor hwr__v1__reply__descriptor;
 extern const ProtobufCMessageDescriptor hwr__v1__image__descriptor;

@@ -13,6 +13,8 @@ GRAY8: Encoding
 IMAGE_TOO_LARGE: StatusCode
 INTERNAL: StatusCode
 JPEG: Encoding
+LEXICON_LINE: LexiconMode
+LEXICON_WORDS: LexiconMode
 MODE_AUTO: Mode
 MODE_CHAR: Mode
 MODE_LINE: Mode
@@ -54,11 +56,12 @@ class Character(_message.Message):
     def __init__(self, text: _Optional[str] = ..., p: _Optional[float] = ...) -> None: ...
 
 class DecodingOptions(_message.Message):
-    __slots__ = ["alternatives", "beam_width", "charset", "lexicon", "pattern", "reject_threshold", "top_k"]
+    __slots__ = ["alternatives", "beam_width", "charset", "lexicon", "lexicon_mode", "pattern", "reject_threshold", "top_k"]
     ALTERNATIVES_FIELD_NUMBER: _ClassVar[int]
     BEAM_WIDTH_FIELD_NUMBER: _ClassVar[int]
     CHARSET_FIELD_NUMBER: _ClassVar[int]
     LEXICON_FIELD_NUMBER: _ClassVar[int]
+    LEXICON_MODE_FIELD_NUMBER: _ClassVar[int]
     PATTERN_FIELD_NUMBER: _ClassVar[int]
     REJECT_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
@@ -66,10 +69,11 @@ class DecodingOptions(_message.Message):
     beam_width: int
     charset: str
     lexicon: _containers.RepeatedScalarFieldContainer[str]
+    lexicon_mode: LexiconMode
     pattern: str
     reject_threshold: float
     top_k: int
-    def __init__(self, top_k: _Optional[int] = ..., beam_width: _Optional[int] = ..., lexicon: _Optional[_Iterable[str]] = ..., charset: _Optional[str] = ..., pattern: _Optional[str] = ..., alternatives: _Optional[int] = ..., reject_threshold: _Optional[float] = ...) -> None: ...
+    def __init__(self, top_k: _Optional[int] = ..., beam_width: _Optional[int] = ..., lexicon: _Optional[_Iterable[str]] = ..., charset: _Optional[str] = ..., pattern: _Optional[str] = ..., alternatives: _Optional[int] = ..., reject_threshold: _Optional[float] = ..., lexicon_mode: _Optional[_Union[LexiconMode, str]] = ...) -> None: ...
 
 class HealthReply(_message.Message):
     __slots__ = ["serving"]
@@ -270,4 +274,7 @@ class Encoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__: list[str] = []
 
 class Mode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__: list[str] = []
+
+class LexiconMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__: list[str] = []

@@ -63,7 +63,7 @@ extension DecodingConstraint {
         default:
             var set = Set<Int>()
             for ch in charset {
-                guard let k = classOf(ch) ?? classOf(Character(ch.uppercased())) else {
+                guard let k = classOf(ch) ?? classOf(ch.upperCaseForm) else {
                     throw ConstraintError.invalid("character \"\(ch)\" is not in the model's charset")
                 }
                 set.insert(k)
@@ -83,7 +83,7 @@ extension DecodingConstraint {
         var positions: [Set<Int>] = []
         let all = Set(0..<classes)
         func classOrThrow(_ c: Character) throws -> Int {
-            guard let k = classOf(Character(c.uppercased())) else { throw ConstraintError.invalid("pattern character \"\(c)\" is not in the model's charset") }
+            guard let k = classOf(c.upperCaseForm) else { throw ConstraintError.invalid("pattern character \"\(c)\" is not in the model's charset") }
             return k
         }
         while i < chars.count {
@@ -168,3 +168,12 @@ public enum SequenceDecoder {
 }
 
 import Glibc
+
+extension Character {
+    /// The character's upper case when that is one character ("a" gives "A"), else the character
+    /// itself ("ß", whose upper case is "SS"): case folding never traps on such characters.
+    public var upperCaseForm: Character {
+        let upper = uppercased()
+        return upper.count == 1 ? Character(upper) : self
+    }
+}

@@ -21,7 +21,7 @@ public final class Lexicon: @unchecked Sendable {
     public init<S: Sequence>(words: S, classOf: (Character) -> Int?, fold: [Int]? = nil) where S.Element == String {
         self.fold = fold
         for word in words {
-            let classes = word.compactMap { classOf(Character($0.uppercased())) }
+            let classes = word.compactMap { classOf($0.upperCaseForm) }
             guard !classes.isEmpty, classes.count == word.count else { continue }
             var node = 0
             for k in classes {

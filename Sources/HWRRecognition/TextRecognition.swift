@@ -132,7 +132,7 @@ extension Recognizer {
     /// when the model has both.
     func constraint(_ options: TextOptions, charset: [Character]) throws -> DecodingConstraint {
         try options.validate()
-        let fold = charset.indices.map { k in charset.firstIndex(of: Character(charset[k].uppercased())) ?? k }
+        let fold = charset.indices.map { k in charset.firstIndex(of: charset[k].upperCaseForm) ?? k }
         do {
             return try DecodingConstraint.make(charset: options.charset, pattern: options.pattern, lexicon: options.lexicon,
                                                classes: charset.count, classOf: { charset.firstIndex(of: $0) },

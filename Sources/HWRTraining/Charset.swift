@@ -1,3 +1,5 @@
+import HWRDecoding
+
 /// The character sets of hwr's models.
 public enum Charset {
     /// The 36 classes of the character model: `0`-`9` then `A`-`Z`.
@@ -9,8 +11,7 @@ public enum Charset {
 
     /// The class of a label, folding lower case into upper case; nil for characters outside the set.
     public static func classIndex(of label: Character, in charset: [Character] = alphanumeric) -> Int? {
-        let folded = Character(label.uppercased())
-        return charset.firstIndex(of: folded)
+        charset.firstIndex(of: label.upperCaseForm)
     }
 
     /// The classes of a transcription in `charset`, case kept, or nil when a character is outside it.

@@ -132,7 +132,7 @@ final class FuzzTests: XCTestCase {
         let budget = ProcessInfo.processInfo.environment["HWR_FUZZ_SECONDS"].flatMap(Double.init)
         let watchdog = Watchdog(target: target, limit: Self.hangSeconds)
         defer { watchdog.stop() }
-        var generator = SplitMix64(seed: 0x6877_7266_757A_7A00 ^ UInt64(target.utf8.reduce(0) { $0 &* 31 &+ Int($1) }.magnitude))
+        var generator = SeededGenerator(seed: 0x6877_7266_757A_7A00 ^ UInt64(target.utf8.reduce(0) { $0 &* 31 &+ Int($1) }.magnitude))
         let started = Date()
         var executions = 0
         func run(_ input: [UInt8]) throws {
@@ -150,7 +150,7 @@ final class FuzzTests: XCTestCase {
     }
 
     /// One to four random edits of `input`.
-    func mutate(_ input: [UInt8], seeds: [[UInt8]], _ g: inout SplitMix64) -> [UInt8] {
+    func mutate(_ input: [UInt8], seeds: [[UInt8]], _ g: inout SeededGenerator) -> [UInt8] {
         var bytes = input
         func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(g.next() % UInt64(n)) }
         for _ in 0...below(4) {
@@ -172,19 +172,6 @@ final class FuzzTests: XCTestCase {
             }
         }
         return bytes
-    }
-}
-
-/// SplitMix64 (Steele, Lea and Flood 2014): the harness's seeded generator.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -18,7 +18,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional
                     Type, TypeVar, Union)
 
 from . import _images, _lib
-from .engine import BatchErrors, _BatchCalls, _check_int, _check_str, _settle
+from .engine import BatchErrors, _BatchCalls, _check_int, _check_str, _lexicon_mode, _settle
 from .errors import (DeadlineExceededError, HwrError, ImageDecodeError, ImageTooLargeError, InternalError,
                      InvalidArgumentError, OverloadedError, ShuttingDownError, TimeoutError,
                      UnsupportedError, WrongVersionError)
@@ -210,7 +210,7 @@ def _char_options(opts: Any, top_k: Optional[int], charset: Optional[str], rejec
     _common_options(opts, charset, reject_threshold)
 
 
-def _line_options(opts: Any, charset: Optional[str], beam_width: Optional[int], lexicon: Optional[Iterable[str]],
+def _line_options(opts: Any, charset: Optional[str], beam_width: Optional[int], lexicon: Optional[Iterable[str]], lexicon_mode: Optional[str],
                   pattern: Optional[str], alternatives: Optional[int], reject_threshold: float) -> None:
     _common_options(opts, charset, reject_threshold)
     opts.beam_width = _positive("beam_width", _default("beam_width", beam_width))
@@ -220,6 +220,8 @@ def _line_options(opts: Any, charset: Optional[str], beam_width: Optional[int], 
         if not pattern:
             raise InvalidArgumentError("pattern is empty: pass None for no pattern")
         opts.pattern = pattern
+    if lexicon_mode is not None:
+        opts.lexicon_mode = _lexicon_mode(lexicon_mode)
     if lexicon is not None:
         if isinstance(lexicon, (str, bytes)):
             raise TypeError("lexicon must be a collection of words (for example a list of str), not a string")
@@ -610,41 +612,41 @@ class Client(_BatchCalls):
                           CharResult, deadline_ms, errors)
 
     def recognize_line(self, image: _images.ImageLike, charset: Optional[str] = None, *, auto: bool = False,
-                       beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
+                       beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None, lexicon_mode: Optional[str] = None,
                        pattern: Optional[str] = None, alternatives: Optional[int] = None,
                        reject_threshold: float = 0.0, deadline_ms: int = 0) -> LineResult:
         """Reads a word, code or line of text written on ``image``: as
         :meth:`hwr.Engine.recognize_line`, by the worker (:class:`UnsupportedError` if it has no
         line model and ``auto`` is false)."""
         return self._single(image, _MODE_AUTO if auto else _MODE_LINE,
-                            lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
+                            lambda o: _line_options(o, charset, beam_width, lexicon, lexicon_mode, pattern, alternatives,
                                                     reject_threshold), LineResult, deadline_ms)
 
     def recognize_page(self, image: _images.ImageLike, *, beam_width: Optional[int] = None,
-                       lexicon: Optional[Iterable[str]] = None, charset: Optional[str] = None,
+                       lexicon: Optional[Iterable[str]] = None, lexicon_mode: Optional[str] = None, charset: Optional[str] = None,
                        pattern: Optional[str] = None, alternatives: Optional[int] = None,
                        reject_threshold: float = 0.0, deadline_ms: int = 0) -> Page:
         """Reads a page, note or form field with several lines: as
         :meth:`hwr.Engine.recognize_page`, by the worker (the same lines, words and boxes)."""
         return self._single(image, _MODE_PAGE,
-                            lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
+                            lambda o: _line_options(o, charset, beam_width, lexicon, lexicon_mode, pattern, alternatives,
                                                     reject_threshold), Page, deadline_ms)
 
     def recognize_pages(self, images: Iterable[_images.ImageLike], *, errors: BatchErrors = "raise",
-                        beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
+                        beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None, lexicon_mode: Optional[str] = None,
                         charset: Optional[str] = None, pattern: Optional[str] = None,
                         alternatives: Optional[int] = None,
                         reject_threshold: float = 0.0, deadline_ms: int = 0) -> Sequence[Union[Page, HwrError]]:
         """Reads many pages in one request (``RecognizeBatch``): as
         :meth:`hwr.Engine.recognize_pages`, by the worker."""
         return self._many(images, _MODE_PAGE,
-                          lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
+                          lambda o: _line_options(o, charset, beam_width, lexicon, lexicon_mode, pattern, alternatives,
                                                   reject_threshold), Page, deadline_ms, errors)
 
     def _line_batch(self, images: Iterable[_images.ImageLike], auto: bool, charset: Optional[str],
-                    beam_width: Optional[int], lexicon: Optional[Iterable[str]], pattern: Optional[str],
+                    beam_width: Optional[int], lexicon: Optional[Iterable[str]], lexicon_mode: Optional[str], pattern: Optional[str],
                     alternatives: Optional[int], reject_threshold: float, deadline_ms: int,
                     errors: BatchErrors) -> Sequence[Union[LineResult, HwrError]]:
         return self._many(images, _MODE_AUTO if auto else _MODE_LINE,
-                          lambda o: _line_options(o, charset, beam_width, lexicon, pattern, alternatives,
+                          lambda o: _line_options(o, charset, beam_width, lexicon, lexicon_mode, pattern, alternatives,
                                                   reject_threshold), LineResult, deadline_ms, errors)

@@ -59,6 +59,17 @@ def _settle(results: List[Any], errors: BatchErrors) -> List[Any]:
     return results
 
 
+#: ``lexicon_mode`` names and their ``HWR_LEXICON_*`` numbers (the proto's LexiconMode numbers them alike).
+_LEXICON_MODES = {"line": _lib.HWR_LEXICON_LINE, "words": _lib.HWR_LEXICON_WORDS}
+
+
+def _lexicon_mode(value: Any) -> int:
+    """The ``HWR_LEXICON_*`` number of a ``lexicon_mode`` name."""
+    if value not in _LEXICON_MODES:
+        raise InvalidArgumentError(f"lexicon_mode must be one of {sorted(_LEXICON_MODES)}, not {value!r}")
+    return _LEXICON_MODES[value]
+
+
 def _check_str(name: str, value: Any) -> bytes:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
@@ -80,7 +91,7 @@ class _BatchCalls:
         raise NotImplementedError
 
     def _line_batch(self, images: Iterable[_images.ImageLike], auto: bool, charset: Optional[str],
-                    beam_width: Optional[int], lexicon: Optional[Iterable[str]], pattern: Optional[str],
+                    beam_width: Optional[int], lexicon: Optional[Iterable[str]], lexicon_mode: Optional[str], pattern: Optional[str],
                     alternatives: Optional[int], reject_threshold: float, deadline_ms: int,
                     errors: BatchErrors) -> Sequence[Union[LineResult, HwrError]]:
         raise NotImplementedError
@@ -130,24 +141,24 @@ class _BatchCalls:
     @overload
     def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ...,
                         errors: Literal["raise"] = ..., *, auto: bool = ..., beam_width: Optional[int] = ...,
-                        lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
+                        lexicon: Optional[Iterable[str]] = ..., lexicon_mode: Optional[str] = ..., pattern: Optional[str] = ...,
                         alternatives: Optional[int] = ..., reject_threshold: float = ..., deadline_ms: int = ...) -> List[LineResult]: ...
 
     @overload
     def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = ..., *,
                         errors: Literal["return"], auto: bool = ..., beam_width: Optional[int] = ...,
-                        lexicon: Optional[Iterable[str]] = ..., pattern: Optional[str] = ...,
+                        lexicon: Optional[Iterable[str]] = ..., lexicon_mode: Optional[str] = ..., pattern: Optional[str] = ...,
                         alternatives: Optional[int] = ...,
                         reject_threshold: float = ..., deadline_ms: int = ...) -> List[Union[LineResult, HwrError]]: ...
 
     def recognize_lines(self, images: Iterable[_images.ImageLike], charset: Optional[str] = None,
                         errors: BatchErrors = "raise", *, auto: bool = False, beam_width: Optional[int] = None,
-                        lexicon: Optional[Iterable[str]] = None, pattern: Optional[str] = None,
+                        lexicon: Optional[Iterable[str]] = None, lexicon_mode: Optional[str] = None, pattern: Optional[str] = None,
                         alternatives: Optional[int] = None,
                         reject_threshold: float = 0.0, deadline_ms: int = 0) -> Sequence[Union[LineResult, HwrError]]:
         """Reads many line images in one batched pass: :meth:`recognize_line` for each, with the
         per-item error handling of :meth:`recognize_batch` (``errors="raise"`` or ``"return"``)."""
-        return self._line_batch(images, auto, charset, beam_width, lexicon, pattern, alternatives, reject_threshold, deadline_ms,
+        return self._line_batch(images, auto, charset, beam_width, lexicon, lexicon_mode, pattern, alternatives, reject_threshold, deadline_ms,
                                 errors)
 
 
@@ -330,7 +341,7 @@ class Engine(_BatchCalls):
         return opts
 
     def _line_options(self, mode: int, charset: Optional[str], beam_width: Optional[int],
-                      lexicon: Optional[Iterable[str]], pattern: Optional[str], alternatives: Optional[int],
+                      lexicon: Optional[Iterable[str]], lexicon_mode: Optional[str], pattern: Optional[str], alternatives: Optional[int],
                       reject_threshold: float, deadline_ms: int) -> _Options:
         opts = _Options(mode)
         self._common(opts, charset, reject_threshold, deadline_ms)
@@ -340,6 +351,8 @@ class Engine(_BatchCalls):
             encoded = _check_str("pattern", pattern)
             opts.keep.append(encoded)
             opts.struct.pattern = encoded
+        if lexicon_mode is not None:
+            opts.struct.lexicon_mode = _lexicon_mode(lexicon_mode)
         if lexicon is not None:
             if isinstance(lexicon, (str, bytes)):
                 raise TypeError("lexicon must be a collection of words (for example a list of str), not a string")
@@ -514,7 +527,7 @@ class Engine(_BatchCalls):
     # ---- lines ----------------------------------------------------------------------------------
 
     def recognize_line(self, image: _images.ImageLike, charset: Optional[str] = None, *, auto: bool = False,
-                       beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
+                       beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None, lexicon_mode: Optional[str] = None,
                        pattern: Optional[str] = None, alternatives: Optional[int] = None,
                        reject_threshold: float = 0.0, deadline_ms: int = 0) -> LineResult:
         """Reads a word, code or line of text written on ``image`` (line model, no segmentation).
@@ -531,8 +544,12 @@ class Engine(_BatchCalls):
                 the lines joined by ``"\\n"`` and :attr:`LineResult.page` holds the layout.
             beam_width: beam search width, 1 to 1000 (1 with no constraint: greedy decoding;
                 ``None``: the library's default, 10).
-            lexicon: only these words may be read (case-insensitive), or ``None``. Must not be
-                empty.
+            lexicon: only these words may be read (case-insensitive; a whole-line word comes back
+                as the list spells it), or ``None``. Must not be empty.
+            lexicon_mode: ``"line"`` (``None``: the library's default): the whole reading is one
+                of the lexicon's words;
+                ``"words"``: a dictionary, each word of free text is one of its words, with
+                digits, spaces and punctuation free between them (word beam search).
             pattern: a fixed-length pattern, or ``None``: literal characters, ``.`` (any),
                 ``\\d`` (digit), ``\\a`` (letter), sets such as ``[A-F0-9]``, each optionally
                 followed by ``{n}``. Example: ``r"\\a\\d{4}"`` reads a letter then four digits.
@@ -550,21 +567,21 @@ class Engine(_BatchCalls):
             the image errors and :class:`InvalidArgumentError` as :meth:`recognize_char`.
         """
         mode = _lib.HWR_MODE_AUTO if auto else _lib.HWR_MODE_LINE
-        opts = self._line_options(mode, charset, beam_width, lexicon, pattern, alternatives, reject_threshold, deadline_ms)
+        opts = self._line_options(mode, charset, beam_width, lexicon, lexicon_mode, pattern, alternatives, reject_threshold, deadline_ms)
         return self._single(image, opts, LineResult)
 
     def _line_batch(self, images: Iterable[_images.ImageLike], auto: bool, charset: Optional[str],
-                    beam_width: Optional[int], lexicon: Optional[Iterable[str]], pattern: Optional[str],
+                    beam_width: Optional[int], lexicon: Optional[Iterable[str]], lexicon_mode: Optional[str], pattern: Optional[str],
                     alternatives: Optional[int], reject_threshold: float, deadline_ms: int,
                     errors: BatchErrors) -> Sequence[Union[LineResult, HwrError]]:
         mode = _lib.HWR_MODE_AUTO if auto else _lib.HWR_MODE_LINE
-        opts = self._line_options(mode, charset, beam_width, lexicon, pattern, alternatives, reject_threshold, deadline_ms)
+        opts = self._line_options(mode, charset, beam_width, lexicon, lexicon_mode, pattern, alternatives, reject_threshold, deadline_ms)
         return self._many(images, opts, LineResult, errors)
 
     # ---- pages ----------------------------------------------------------------------------------
 
     def recognize_page(self, image: _images.ImageLike, *, beam_width: Optional[int] = None,
-                       lexicon: Optional[Iterable[str]] = None, charset: Optional[str] = None,
+                       lexicon: Optional[Iterable[str]] = None, lexicon_mode: Optional[str] = None, charset: Optional[str] = None,
                        pattern: Optional[str] = None, alternatives: Optional[int] = None,
                        reject_threshold: float = 0.0, deadline_ms: int = 0) -> Page:
         """Reads a page, note or form field with several lines (``HWR_MODE_PAGE``): the library
@@ -594,25 +611,25 @@ class Engine(_BatchCalls):
             ImageEmptyError: nothing is written on the image (no line found).
             the other image errors and :class:`InvalidArgumentError` as :meth:`recognize_char`.
         """
-        opts = self._line_options(_lib.HWR_MODE_PAGE, charset, beam_width, lexicon, pattern, alternatives,
+        opts = self._line_options(_lib.HWR_MODE_PAGE, charset, beam_width, lexicon, lexicon_mode, pattern, alternatives,
                                   reject_threshold, deadline_ms)
         return self._single(image, opts, Page)
 
     @overload
     def recognize_pages(self, images: Iterable[_images.ImageLike], *, errors: Literal["raise"] = ...,
-                        beam_width: Optional[int] = ..., lexicon: Optional[Iterable[str]] = ...,
+                        beam_width: Optional[int] = ..., lexicon: Optional[Iterable[str]] = ..., lexicon_mode: Optional[str] = ...,
                         charset: Optional[str] = ..., pattern: Optional[str] = ...,
                         alternatives: Optional[int] = ..., reject_threshold: float = ..., deadline_ms: int = ...) -> List[Page]: ...
 
     @overload
     def recognize_pages(self, images: Iterable[_images.ImageLike], *, errors: Literal["return"],
-                        beam_width: Optional[int] = ..., lexicon: Optional[Iterable[str]] = ...,
+                        beam_width: Optional[int] = ..., lexicon: Optional[Iterable[str]] = ..., lexicon_mode: Optional[str] = ...,
                         charset: Optional[str] = ..., pattern: Optional[str] = ...,
                         alternatives: Optional[int] = ...,
                         reject_threshold: float = ..., deadline_ms: int = ...) -> List[Union[Page, HwrError]]: ...
 
     def recognize_pages(self, images: Iterable[_images.ImageLike], *, errors: BatchErrors = "raise",
-                        beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
+                        beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None, lexicon_mode: Optional[str] = None,
                         charset: Optional[str] = None, pattern: Optional[str] = None,
                         alternatives: Optional[int] = None,
                         reject_threshold: float = 0.0, deadline_ms: int = 0) -> Sequence[Union[Page, HwrError]]:
@@ -620,14 +637,14 @@ class Engine(_BatchCalls):
         handling of :meth:`recognize_batch` (``errors="raise"`` or ``"return"``; a blank page is
         an :class:`ImageEmptyError` item). :class:`UnsupportedError` (no line model) is raised for
         the whole call."""
-        opts = self._line_options(_lib.HWR_MODE_PAGE, charset, beam_width, lexicon, pattern, alternatives,
+        opts = self._line_options(_lib.HWR_MODE_PAGE, charset, beam_width, lexicon, lexicon_mode, pattern, alternatives,
                                   reject_threshold, deadline_ms)
         return self._many(images, opts, Page, errors)
 
     # ---- sequences ------------------------------------------------------------------------------
 
     def recognize_sequence(self, images: Iterable[_images.ImageLike], charset: Optional[str] = None, *,
-                           beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None,
+                           beam_width: Optional[int] = None, lexicon: Optional[Iterable[str]] = None, lexicon_mode: Optional[str] = None,
                            pattern: Optional[str] = None, alternatives: Optional[int] = None,
                            reject_threshold: float = 0.0, deadline_ms: int = 0) -> LineResult:
         """Reads already segmented character images, in order, as the characters of one string.
@@ -644,7 +661,7 @@ class Engine(_BatchCalls):
             ImageEmptyError: every image is blank;
             InvalidArgumentError: no images, or a bad option.
         """
-        opts = self._line_options(_lib.HWR_MODE_LINE, charset, beam_width, lexicon, pattern, alternatives,
+        opts = self._line_options(_lib.HWR_MODE_LINE, charset, beam_width, lexicon, lexicon_mode, pattern, alternatives,
                                   reject_threshold, deadline_ms)
         prepared: List[_images.Prepared] = []
         for i, image in enumerate(images):

@@ -980,3 +980,17 @@ def test_live_page_has_the_engines_layout(client: hwr.Client, engine: hwr.Engine
     assert auto.text == "2048\n7315" and auto.page is not None and len(auto.page.lines) == 2
     pages = client.recognize_pages([str(notes / "inputs" / "08-two-lines.png"), b"not an image"], errors="return")
     assert isinstance(pages[0], hwr.Page) and isinstance(pages[1], hwr.ImageDecodeError)
+
+
+def test_dictionary_mode_in_the_engine_and_through_the_worker(engine: hwr.Engine, client: hwr.Client) -> None:
+    """``lexicon_mode="words"``: each word of the free text is a lexicon word (bug input 09's kind,
+    two words with a space); the same reading from the Engine and through the worker."""
+    image = str(pathlib.Path(__file__).resolve().parents[3] / "Tests" / "Fixtures" / "inputs" / "09-two-words-with-space.png")
+    words = ["BAG", "BIG", "BOX"]
+    local = engine.recognize_line(image, lexicon=words, lexicon_mode="words")
+    remote = client.recognize_line(image, lexicon=words, lexicon_mode="words")
+    assert local.text == remote.text == "BIG BOX"
+    assert engine.recognize_line(image, lexicon=words).text in words, "a whole-line lexicon reads one word"
+    for call in (engine.recognize_line, client.recognize_line):
+        with pytest.raises(hwr.InvalidArgumentError):
+            call(image, lexicon=words, lexicon_mode="sentences")

@@ -52,7 +52,7 @@ make -s -C bindings/c HWR_PREFIX="$PREFIX" BUILD="$tmp/c" check-example
 make -s -C bindings/c HWR_PREFIX="$PREFIX" BUILD="$tmp/c" HWR_CLI="$PREFIX/bin/hwr" check-zmq-client
 "$PREFIX/bin/hwr" --version > "$tmp/version"
 grep -qx "hwr $VERSION" "$tmp/version" && grep -q "^libhwr $VERSION " "$tmp/version" \
-    && grep -q "^hwr-char " "$tmp/version" && grep -q "^hwr-line " "$tmp/version" || fail "hwr --version: $(cat "$tmp/version")"
+    && grep -q "^hwr-char " "$tmp/version" && grep -q "^hwr-line " "$tmp/version" && grep -q "/hwr-text.hwrm$" "$tmp/version" || fail "hwr --version: $(cat "$tmp/version")"
 [ "$("$PREFIX/bin/hwr" recognize Tests/Fixtures/formats/K.jpg | cut -f2)" = K ] || fail "hwr recognize did not read K"
 step "C example, worker, hwr --version and hwr recognize: OK"
 

@@ -12,7 +12,7 @@ struct TrainLine: ParsableCommand {
     @Option(help: "Shared data folder (real-lines/, chars/, mnist/, ocr-words/ as in ../shared/data).") var data = "../shared/data"
     @Option(help: "Generated corpus folder (made by scripts/build-text-corpus.sh), or '' for none.") var corpus = "\(NSHomeDirectory())/hwr-corpus/v1"
     @Option(help: "Run folder for checkpoints and history.") var out = "runs/text-line"
-    @Option(help: "Where to write the final (best) model.") var model = "models/hwr-line.hwrm"
+    @Option(help: "Where to write the final (best) model.") var model = "models/hwr-text.hwrm"
     @Option(help: "Most epochs.") var epochs = 40
     @Option(help: "Batches per epoch.") var stepsPerEpoch = 500
     @Option(help: "Lines per batch.") var batch = 24
@@ -85,7 +85,7 @@ struct TrainLine: ParsableCommand {
             progress.log("wrote \(lines.count) lines to \(dumpSamples): " + lines.map(\.text).joined(separator: " | "))
             return
         }
-        let metadata = ModelMetadata(name: "hwr-line", version: "2.0.0", created: ISO8601DateFormatter().string(from: Date()),
+        let metadata = ModelMetadata(name: "hwr-text", version: "2.1.0", created: ISO8601DateFormatter().string(from: Date()),
                                      trainingData: "real-lines (Washington and Stanford, held-out pages and letters excluded; no Hooker), lines rendered from handwriting fonts (held-out fonts excluded), lines composed from the writer-disjoint training split of the shared characters, OCR words folds 0-5")
         let initial = try Model(architecture: .textLineCRNN(classes: charset.count + 1), charset: charset,
                                 preprocessing: preprocessing, metadata: metadata, seed: seed)

@@ -15,7 +15,8 @@ enum VersionReport {
         } catch {
             lines.append("libhwr: \(error)")
         }
-        for (file, variable) in [(Recognizer.defaultModelFile, "HWR_MODEL"), (Recognizer.defaultLineModelFile, "HWR_LINE_MODEL")] {
+        for (file, variable) in [(Recognizer.defaultModelFile, "HWR_MODEL"), (Recognizer.defaultLineModelFile, "HWR_LINE_MODEL"),
+                                 (Recognizer.defaultTextModelFile, "HWR_TEXT_MODEL")] {
             guard let path = Recognizer.defaultPath(file: file, environment: variable) else {
                 lines.append("\(file): not found (set \(variable), or install hwr)")
                 continue

@@ -25,7 +25,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let loaded = try Model.load(path: model)
-        if loaded.preprocessing.kind == "line" { return try evaluateLines() }
+        if loaded.preprocessing.kind == "line" { return try evaluateLines(loaded.preprocessing) }
         let loader = DataLoader(normalizer: .init(size: loaded.preprocessing.size, box: loaded.preprocessing.box),
                                 charset: loaded.charset)
         var isDirectory: ObjCBool = false
@@ -60,7 +60,8 @@ struct Eval: ParsableCommand {
 extension Eval {
     static let composedSetName = "composed lines, unseen writers"
 
-    func evaluateLines() throws {
+    /// - Parameter spec: the line model's preprocessing (stored corpora are normalised with it).
+    func evaluateLines(_ spec: PreprocessingSpec) throws {
         let recognizer = try Recognizer(lineModelPath: model, textModelPath: model, threads: 0)
         /// A named set: its references, and how to read a subset of its lines under some options.
         typealias Reader = (TextOptions, [Int]) throws -> [String]
@@ -74,7 +75,6 @@ extension Eval {
                          { options, members in texts(try recognizer.recognizeLines(members.map { images[$0] }, options: options)) }))
         } else {
             // Stored lines are already normalised: read as they are, through the same decoding.
-            let spec = try Model.load(path: model).preprocessing
             let corpus = try LineCorpus.load(root: data, validationLines: 600, seed: 7,
                                              normalizer: LineNormalizer(height: spec.size, box: spec.box))
             for (name, samples) in [(Self.composedSetName, corpus.syntheticValidation), ("OCR words folds 6-7", corpus.validationWords)] {

@@ -6,6 +6,14 @@ import HWRRecognition
 import HWRTraining
 import XCTest
 
+/// The images of a line fixture folder (manifest.csv: path, text, source) from one source, with
+/// their transcriptions.
+func lineFixture(_ dir: String, source: String) throws -> [(image: GrayImage, text: String)] {
+    try CSVManifest.rows("\(dir)/manifest.csv", requiring: ["path", "text", "source"])
+        .filter { $0["source"] == source }
+        .map { (try GrayImage(contentsOfFile: "\(dir)/\($0["path"]!)"), $0["text"]!) }
+}
+
 /// The shipped line model (models/hwr-line.hwrm, codes) on the committed fixture: lines composed
 /// from validation-split characters (unseen writers) and real handwritten words from held-out folds.
 /// The engine is given the line model as its text-line model too, so it reads every request.
@@ -17,10 +25,7 @@ final class LineRecognitionTests: XCTestCase {
     }
 
     func fixture(_ source: String) throws -> [(image: GrayImage, text: String)] {
-        let dir = "\(Self.root)/Tests/Fixtures/lines"
-        return try CSVManifest.rows("\(dir)/manifest.csv", requiring: ["path", "text", "source"])
-            .filter { $0["source"] == source }
-            .map { (try GrayImage(contentsOfFile: "\(dir)/\($0["path"]!)"), $0["text"]!) }
+        try lineFixture("\(Self.root)/Tests/Fixtures/lines", source: source)
     }
 
     func read(_ rows: [(image: GrayImage, text: String)], _ options: TextOptions) throws -> TranscriptionMetrics {

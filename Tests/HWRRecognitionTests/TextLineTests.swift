@@ -15,10 +15,7 @@ final class TextLineTests: XCTestCase {
     }
 
     func fixture(_ source: String) throws -> [(image: GrayImage, text: String)] {
-        let dir = "\(Self.root)/Tests/Fixtures/text-lines"
-        return try CSVManifest.rows("\(dir)/manifest.csv", requiring: ["path", "text", "source"])
-            .filter { $0["source"] == source }
-            .map { (try GrayImage(contentsOfFile: "\(dir)/\($0["path"]!)"), $0["text"]!) }
+        try lineFixture("\(Self.root)/Tests/Fixtures/text-lines", source: source)
     }
 
     /// Greedy CER of the text-line model on one source of the fixture, case-sensitive.

@@ -77,22 +77,12 @@ def test_lines_found(read_notes: List[Dict]) -> None:
         f"wrong: {wrong}")
 
 
-def test_composed_notes_cer(read_notes: List[Dict]) -> None:
+@pytest.mark.parametrize("source, measured", [("composed", MEASURED_COMPOSED_CER_CI), ("font", MEASURED_FONT_CER_CI)])
+def test_notes_cer(read_notes: List[Dict], source: str, measured: float) -> None:
     ev = _eval_notes()
-    composed = [r for r in read_notes if r["source"] == "composed"]
-    assert composed
-    cer = 100.0 * ev.summarise([r["score"] for r in composed])["cer_ci"]
-    assert cer <= MEASURED_COMPOSED_CER_CI + MARGIN, (
-        f"case-insensitive CER {cer:.1f}% on the composed notes (measured "
-        f"{MEASURED_COMPOSED_CER_CI:.1f}%): "
-        + "; ".join(f"{r['file']}: {r['text']!r} -> {r['hyp']!r}" for r in composed))
-
-
-def test_font_notes_cer(read_notes: List[Dict]) -> None:
-    ev = _eval_notes()
-    fonts = [r for r in read_notes if r["source"] == "font"]
-    assert fonts
-    cer = 100.0 * ev.summarise([r["score"] for r in fonts])["cer_ci"]
-    assert cer <= MEASURED_FONT_CER_CI + MARGIN, (
-        f"case-insensitive CER {cer:.1f}% on the font notes (measured {MEASURED_FONT_CER_CI:.1f}%): "
-        + "; ".join(f"{r['file']}: {r['text']!r} -> {r['hyp']!r}" for r in fonts))
+    notes = [r for r in read_notes if r["source"] == source]
+    assert notes
+    cer = 100.0 * ev.summarise([r["score"] for r in notes])["cer_ci"]
+    assert cer <= measured + MARGIN, (
+        f"case-insensitive CER {cer:.1f}% on the {source} notes (measured {measured:.1f}%): "
+        + "; ".join(f"{r['file']}: {r['text']!r} -> {r['hyp']!r}" for r in notes))

@@ -40,11 +40,12 @@ let package = Package(
         .systemLibrary(name: "CHwr", path: "include"),
         .systemLibrary(name: "CZMQ", path: "Sources/CZMQ"),
         .target(name: "CLoader", path: "Sources/CLoader"),
+        .target(name: "CInt8Kernels", path: "Sources/CInt8Kernels"),
 
         // Swift modules
         // -Ounchecked on the kernels only: their loops index raw buffers whose sizes the model loader
         // has checked. HWRModel parses untrusted model files and keeps Swift's checks.
-        .target(name: "HWRKernels", dependencies: ["CBLAS"],
+        .target(name: "HWRKernels", dependencies: ["CBLAS", "CInt8Kernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "HWRModel", dependencies: ["HWRKernels", "CZlib"]),
         .target(name: "HWRImage", dependencies: ["CImageCodecs"]),
@@ -80,7 +81,7 @@ let package = Package(
         ], linkerSettings: [.unsafeFlags(["-static-stdlib"] + staticFoundation)]),
 
         // Tests, one target per module
-        .testTarget(name: "HWRKernelsTests", dependencies: ["HWRKernels"]),
+        .testTarget(name: "HWRKernelsTests", dependencies: ["HWRKernels", "CInt8Kernels"]),
         .testTarget(name: "HWRModelTests", dependencies: ["HWRModel", "HWRKernels"]),
         .testTarget(name: "HWRImageTests", dependencies: ["HWRImage"]),
         .testTarget(name: "HWRDecodingTests", dependencies: ["HWRDecoding", "HWRKernels"]),

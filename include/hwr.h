@@ -56,10 +56,10 @@ extern "C" {
 /* ---- Versions --------------------------------------------------------------------------- */
 
 #define HWR_VERSION_MAJOR 1
-#define HWR_VERSION_MINOR 2
+#define HWR_VERSION_MINOR 3
 #define HWR_VERSION_PATCH 0
 /** "MAJOR.MINOR.PATCH" of this header. */
-#define HWR_VERSION_STRING "1.2.0"
+#define HWR_VERSION_STRING "1.3.0"
 /** MAJOR * 1000000 + MINOR * 1000 + PATCH. */
 #define HWR_VERSION_NUMBER (HWR_VERSION_MAJOR * 1000000 + HWR_VERSION_MINOR * 1000 + HWR_VERSION_PATCH)
 /** Binary interface version; changes only if a declaration here changes incompatibly. */
@@ -229,6 +229,18 @@ HWR_API const char *hwr_engine_line_model_path(const hwr_engine *engine);
 HWR_API const char *hwr_engine_text_model_path(const hwr_engine *engine);
 /** The characters the model can output, in class order (owned by the engine). NULL if engine is NULL. */
 HWR_API const char *hwr_engine_charset(const hwr_engine *engine);
+
+/** (1.3.0) Selects one of an engine's models in hwr_engine_model_precision. */
+#define HWR_MODEL_CHAR 0 /**< the character model */
+#define HWR_MODEL_LINE 1 /**< the line model (codes) */
+#define HWR_MODEL_TEXT 2 /**< the text-line model (free text) */
+/**
+ * (1.3.0) Precision of a loaded model's matrix products: "fp32", or "int8" for a model written by
+ * `hwr quantize` (int8 weights and activations; any model path, option or variable may name one).
+ * A static string. NULL if engine is NULL, `model` is not an HWR_MODEL_* value, or that model is
+ * not loaded.
+ */
+HWR_API const char *hwr_engine_model_precision(const hwr_engine *engine, int32_t model);
 
 /* ---- Recognition ------------------------------------------------------------------------ */
 

@@ -19,7 +19,7 @@ cp -r bindings/python "$work/src"
 rm -rf "$work/src/build" "$work/src/"*.egg-info
 install -D -m 0755 "$LIB" "$work/src/hwr/lib/libhwr.so"
 strip --strip-unneeded "$work/src/hwr/lib/libhwr.so"
-install -D -m 0644 -t "$work/src/hwr/share/hwr/models" models/hwr-char.hwrm models/hwr-line.hwrm models/hwr-text.hwrm
+install -D -m 0644 -t "$work/src/hwr/share/hwr/models" models/*.hwrm
 
 # The tools, in a virtual environment of their own.
 python3 -m venv "$work/tools"

@@ -19,9 +19,10 @@ $SUDO ln -sfn "libhwr.so.$VERSION" "$DEST/lib/libhwr.so.$ABI"
 $SUDO ln -sfn "libhwr.so.$ABI" "$DEST/lib/libhwr.so"
 $SUDO install -D -m 0644 include/hwr.h "$DEST/include/hwr.h"
 $SUDO install -D -m 0755 .build/release/hwr-cli "$DEST/bin/hwr"
-$SUDO install -D -m 0644 models/hwr-char.hwrm "$DEST/share/hwr/models/hwr-char.hwrm"
-$SUDO install -D -m 0644 models/hwr-line.hwrm "$DEST/share/hwr/models/hwr-line.hwrm"
-$SUDO install -D -m 0644 models/hwr-text.hwrm "$DEST/share/hwr/models/hwr-text.hwrm"
+# Every shipped model: the float defaults and their int8 copies (hwr quantize).
+for model in models/*.hwrm; do
+    $SUDO install -D -m 0644 "$model" "$DEST/share/hwr/models/$(basename "$model")"
+done
 if [ -f bindings/c/hwr.pc.in ]; then
     # hwr.pc.in with the prefix and the header's HWR_VERSION_STRING filled in
     make -s -C bindings/c pc PREFIX="$PREFIX" >/dev/null

@@ -4,6 +4,7 @@
 
 import CHwr
 import Glibc
+import HWRModel
 import HWRRecognition
 import Logging
 
@@ -99,6 +100,24 @@ public func capiEngineLineModelPath(_ engine: OpaquePointer?) -> UnsafePointer<C
 
 @_cdecl("hwr_engine_text_model_path")
 public func capiEngineTextModelPath(_ engine: OpaquePointer?) -> UnsafePointer<CChar>? { engineBox(engine)?.textPath?.pointer }
+
+@_cdecl("hwr_engine_model_precision")
+public func capiEngineModelPrecision(_ engine: OpaquePointer?, _ model: Int32) -> UnsafePointer<CChar>? {
+    guard let recognizer = engineBox(engine)?.recognizer else { return nil }
+    let selected: Model?
+    switch model {
+    case HWR_MODEL_CHAR: selected = recognizer.model
+    case HWR_MODEL_LINE: selected = recognizer.lineModel
+    case HWR_MODEL_TEXT: selected = recognizer.textModel
+    default: selected = nil
+    }
+    return selected.map { precisionNames[$0.precision]! }
+}
+
+/// The static C strings hwr_engine_model_precision returns.
+let precisionNames: [Precision: UnsafePointer<CChar>] = Dictionary(uniqueKeysWithValues: [Precision.fp32, .int8].map {
+    ($0, UnsafePointer(strdup($0.rawValue)!))
+})
 
 @_cdecl("hwr_engine_charset")
 public func capiEngineCharset(_ engine: OpaquePointer?) -> UnsafePointer<CChar>? { engineBox(engine)?.charset.pointer }

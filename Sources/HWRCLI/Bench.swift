@@ -12,6 +12,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Image of one character (default: the fixture K).") var charImage = "Tests/Fixtures/formats/K-grey-background.png"
     @Option(help: "Image of a word (default: a fixture word).") var wordImage = "Tests/Fixtures/lines/word-000.png"
     @Option(help: "Image of a real handwritten line of about 40 characters (default: a 38-character fixture Stanford line).") var textLineImage = "Tests/Fixtures/text-lines/stanford-007.png"
+    @Option(help: "A 6-line note, 1600x1200 JPEG, timed from its encoded bytes (page mode).") var pageImage = "Benchmarks/fixtures/note-6-lines-1600x1200.jpg"
+    @Option(help: "int8 character model (hwr quantize) for the char_int8_ keys; skipped when the file is missing.") var int8Model = "models/hwr-char-int8.hwrm"
+    @Option(help: "int8 text-line model for the text_line_int8_ and page6_int8_ keys; skipped when the file is missing.") var int8TextModel = "models/hwr-text-int8.hwrm"
     @Option(help: "Seconds per measurement.") var seconds: Double = 3
     @Flag(help: "Print one JSON object.") var json = false
     @Option(help: "Only run measurements whose name starts with this (for profiling), e.g. char_b1_t1.") var only: String?
@@ -22,10 +25,22 @@ struct Bench: ParsableCommand {
         let char = try GrayImage(contentsOfFile: charImage)
         let word = try GrayImage(contentsOfFile: wordImage)
         let textLine = try GrayImage(contentsOfFile: textLineImage)
+        let page = try Data(contentsOf: URL(fileURLWithPath: pageImage))
         let charFlops = Double(try recognizer.model.architecture.flops(width: 28))
         var results: [String: Double] = ["rss_mb": residentMegabytes(), "char_mflop_per_image": charFlops / 1e6]
-        func wanted(_ name: String) -> Bool { only.map { name.hasPrefix($0) } ?? true }
+        let hasInt8 = FileManager.default.fileExists(atPath: int8Model) && FileManager.default.fileExists(atPath: int8TextModel)
         for threads in threads {
+            if hasInt8 {
+                let int8 = try Recognizer(modelPath: int8Model, lineModelPath: nil, textModelPath: int8TextModel, threads: threads)
+                try measureText(int8, name: "text_line_int8", page: "page6_int8", threads: threads, line: textLine, pageData: page, into: &results)
+                if wanted("char_int8_b1_t\(threads)") {
+                    results["char_int8_b1_t\(threads)_ms"] = try measure { _ = try int8.recognize([char]) }.median * 1000
+                }
+                for batch in [64] where wanted("char_int8_b\(batch)_t\(threads)") {
+                    let images = [GrayImage](repeating: char, count: batch)
+                    results["char_int8_b\(batch)_t\(threads)_img_per_s"] = Double(batch) / (try measure { _ = try int8.recognize(images) }.median)
+                }
+            }
             recognizer = try models.recognizer(threads: threads)
             if wanted("char_b1_t\(threads)") {
                 let latency = try measure { _ = try recognizer.recognize([char]) }
@@ -56,19 +71,10 @@ struct Bench: ParsableCommand {
                 results["char_b\(batch)_t\(threads)_gflop_per_s"] = Double(batch) * charFlops / t.median / 1e9
             }
             // Codes through the line model (charset alnum), free text through the text-line model.
-            for (name, loaded, image, charset) in [("line", recognizer.lineModel != nil, word, "alnum"), ("text_line", recognizer.textModel != nil, textLine, "text")] where loaded {
-                var options = TextOptions()
-                options.charset = charset
-                if wanted("\(name)_b1_t\(threads)") {
-                    let line = try measure { _ = try recognizer.recognizeLines([image], options: options) }
-                    results["\(name)_b1_t\(threads)_ms"] = line.median * 1000
-                    results["\(name)_b1_t\(threads)_p99_ms"] = line.p99 * 1000
-                }
-                if wanted("\(name)_b32_t\(threads)") {
-                    let t = try measure { _ = try recognizer.recognizeLines([GrayImage](repeating: image, count: 32), options: options) }
-                    results["\(name)_b32_t\(threads)_\(name == "line" ? "words" : "lines")_per_s"] = 32 / t.median
-                }
+            if recognizer.lineModel != nil {
+                try measureLines(recognizer, name: "line", unit: "words", image: word, charset: "alnum", threads: threads, into: &results)
             }
+            try measureText(recognizer, name: "text_line", page: "page6", threads: threads, line: textLine, pageData: page, into: &results)
         }
         results["rss_after_mb"] = residentMegabytes()
         if json {
@@ -80,6 +86,37 @@ struct Bench: ParsableCommand {
     }
 
     struct Timing { var median: Double; var p90: Double; var p99: Double; var runs: Int }
+
+    func wanted(_ name: String) -> Bool { only.map { name.hasPrefix($0) } ?? true }
+
+    /// `<name>_b1_t<threads>_ms` (and p99) and `<name>_b32_t<threads>_<unit>_per_s` of one line image.
+    func measureLines(_ recognizer: Recognizer, name: String, unit: String, image: GrayImage, charset: String,
+                      threads: Int, into results: inout [String: Double]) throws {
+        var options = TextOptions()
+        options.charset = charset
+        if wanted("\(name)_b1_t\(threads)") {
+            let line = try measure { _ = try recognizer.recognizeLines([image], options: options) }
+            results["\(name)_b1_t\(threads)_ms"] = line.median * 1000
+            results["\(name)_b1_t\(threads)_p99_ms"] = line.p99 * 1000
+        }
+        if wanted("\(name)_b32_t\(threads)") {
+            let t = try measure { _ = try recognizer.recognizeLines([GrayImage](repeating: image, count: 32), options: options) }
+            results["\(name)_b32_t\(threads)_\(unit)_per_s"] = 32 / t.median
+        }
+    }
+
+    /// The text-line model's line keys, and `<page>_t<threads>_ms`: a page from its encoded JPEG to
+    /// the layout (decoding, preprocessing, line segmentation, reading).
+    func measureText(_ recognizer: Recognizer, name: String, page: String, threads: Int, line: GrayImage, pageData: Data,
+                     into results: inout [String: Double]) throws {
+        guard recognizer.textModel != nil else { return }
+        try measureLines(recognizer, name: name, unit: "lines", image: line, charset: "text", threads: threads, into: &results)
+        guard wanted("\(page)_t\(threads)") else { return }
+        let t = try pageData.withUnsafeBytes { bytes in
+            try measure { _ = try recognizer.recognizePage(try recognizer.decode(.encoded(bytes))) }
+        }
+        results["\(page)_t\(threads)_ms"] = t.median * 1000
+    }
 
     /// Runs `body` for `seconds` after a warm-up and returns percentiles of its wall time.
     func measure(_ body: () throws -> Void) rethrows -> Timing {

@@ -13,7 +13,7 @@ struct HWR: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hwr",
         abstract: "Handwriting recognition: digits and letters with a CRNN.",
-        subcommands: [Recognize.self, Visualize.self, WorkerCommand.self, BrokerCommand.self, KeygenCommand.self, Train.self, TrainLine.self, Eval.self, Bench.self, Preprocess.self])
+        subcommands: [Recognize.self, Visualize.self, WorkerCommand.self, BrokerCommand.self, KeygenCommand.self, Train.self, TrainLine.self, Eval.self, Bench.self, Quantize.self, Preprocess.self])
 
     /// The settings this process owns, made before any command runs: OpenBLAS single-threaded (the
     /// engine splits batches over threads itself; libhwr.so never changes this for a host), and the

@@ -35,10 +35,26 @@ public func lstmForward(out: UnsafeMutablePointer<Float>, ldOut: Int, states: LS
                         x: UnsafePointer<Float>, wx: UnsafePointer<Float>, wh: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>, steps: Int, batch: Int, inputs: Int, units: Int,
                         reverse: Bool, lengths: UnsafePointer<Int32>? = nil) {
+    let g4 = 4 * units
+    lstmForward(out: out, ldOut: ldOut, states: states, steps: steps, batch: batch, units: units, reverse: reverse, lengths: lengths,
+                projectInputs: { gates in
+                    for r in 0..<(steps * batch) { (gates + r * g4).update(from: bias, count: g4) }
+                    gemm(.noTranspose, .noTranspose, m: steps * batch, n: g4, k: inputs, a: x, b: wx, beta: 1, c: gates)
+                },
+                addRecurrent: { hp, gates in
+                    gemm(.noTranspose, .noTranspose, m: batch, n: g4, k: units, a: hp, b: wh, beta: 1, c: gates)
+                })
+}
+
+/// LSTM forward for one direction with the two matrix products given by the caller (the float
+/// ones above, or int8 ones): `projectInputs(gates)` fills gates [T, N, 4U] with x·wx + bias for
+/// every step; `addRecurrent(h, gates)` adds h[N, U]·wh to one step's gates [N, 4U].
+public func lstmForward(out: UnsafeMutablePointer<Float>, ldOut: Int, states: LSTMStates, steps: Int, batch: Int,
+                        units: Int, reverse: Bool, lengths: UnsafePointer<Int32>?,
+                        projectInputs: (UnsafeMutablePointer<Float>) -> Void,
+                        addRecurrent: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
     let g4 = 4 * units, bh = batch * units
-    let rows = steps * batch
-    for r in 0..<rows { (states.gates + r * g4).update(from: bias, count: g4) }
-    gemm(.noTranspose, .noTranspose, m: rows, n: g4, k: inputs, a: x, b: wx, beta: 1, c: states.gates)
+    projectInputs(states.gates)
     var previous = -1
     for s in 0..<steps {
         let t = reverse ? steps - 1 - s : s
@@ -48,7 +64,7 @@ public func lstmForward(out: UnsafeMutablePointer<Float>, ldOut: Int, states: LS
             hp.update(repeating: 0, count: bh)
         } else {
             hp.update(from: states.hidden + previous * bh, count: bh)
-            gemm(.noTranspose, .noTranspose, m: batch, n: g4, k: units, a: hp, b: wh, beta: 1, c: gates)
+            addRecurrent(hp, gates)
         }
         let cells = states.cells + t * bh, hidden = states.hidden + t * bh
         for n in 0..<batch {

@@ -37,10 +37,15 @@ final class ConvLayer: Layer {
     private var inShape = (h: 0, w: 0, c: 0)
     /// Whether `foldedKernel`/`foldedBias` match the current parameters (training invalidates them).
     private var foldIsCurrent = false
+    /// The int8 product of an int8 model (inference), and its workspaces.
+    private let int8: QuantizedProduct?
+    private let inputCodes = ByteBuffer(), colCodes = ByteBuffer()
 
-    /// - Parameter offsets: of the kernel, gamma, beta, mean and var tensors.
-    init(filters: Int, kernel: Int, offsets: [Int]) {
-        self.filters = filters; self.kernel = kernel
+    /// - Parameters:
+    ///   - offsets: of the kernel, gamma, beta, mean and var tensors.
+    ///   - int8: the int8 kernel (batch norm folded in) of an int8 model
+    init(filters: Int, kernel: Int, offsets: [Int], int8: QuantizedProduct? = nil) {
+        self.filters = filters; self.kernel = kernel; self.int8 = int8
         (kernelOffset, gammaOffset, betaOffset, meanOffset, varOffset) = (offsets[0], offsets[1], offsets[2], offsets[3], offsets[4])
     }
 
@@ -48,7 +53,6 @@ final class ConvLayer: Layer {
                  parameters p: UnsafeMutablePointer<Float>, random: inout SeededGenerator) -> (UnsafeMutablePointer<Float>, Shape) {
         let (h, w, c) = shape.asFeatureMap
         let rows = batch * h * w, kk = kernel * kernel * c
-        col.reserve(rows * kk)
         let y = out.reserve(rows * filters)
         switch mode {
         case .inference:
@@ -58,9 +62,19 @@ final class ConvLayer: Layer {
                               mean: p + meanOffset, variance: p + varOffset, rows: kk, c: filters, epsilon: Self.epsilon)
                 foldIsCurrent = true
             }
+            if let int8 { // codes of the input, im2col over them, one int8 product with bias and ReLU
+                let codes = inputCodes.reserve(batch * shape.count), stride = int8.rowStride
+                quantizeCodes(x, count: batch * shape.count, int8.input, into: codes)
+                im2colCodes(colCodes.reserve(rows * stride), rowStride: stride, codes, b: batch, h: h, w: w, cin: c, k: kernel,
+                            zeroPoint: UInt8(int8.input.zeroPoint))
+                int8.multiply(m: rows, codes: colCodes.pointer, bias: foldedBias.pointer, into: y, ldc: filters, accumulate: false, relu: true)
+                return (y, .image(height: h, width: w, channels: filters))
+            }
+            col.reserve(rows * kk)
             conv2dForward(out: y, col: col.pointer, input: x, weight: foldedKernel.pointer, bias: foldedBias.pointer,
                           b: batch, h: h, w: w, cin: c, cout: filters, k: kernel)
         case .training:
+            col.reserve(rows * kk)
             let z = convOut.reserve(rows * filters)
             conv2dForward(out: z, col: col.pointer, input: x, weight: p + kernelOffset, bias: nil,
                           b: batch, h: h, w: w, cin: c, cout: filters, k: kernel)
@@ -181,10 +195,16 @@ final class BiLSTMLayer: Layer {
     private var steps = 0, features = 0
     /// Steps of each sample of a padded batch (set by the network before forward), or empty.
     var lengths: [Int32] = []
+    /// The int8 products of an int8 model (inference) by role (fw.wx, bw.wx, and fw.wh, bw.wh when
+    /// the recurrent products are int8 too), and their workspaces.
+    private let int8: [String: QuantizedProduct]
+    private let inputCodes = ByteBuffer(), hiddenCodes = ByteBuffer()
 
-    /// - Parameter offsets: of the fw.wx, fw.wh, fw.b, bw.wx, bw.wh and bw.b tensors.
-    init(units: Int, returnSequences: Bool, offsets: [Int]) {
-        self.units = units; self.returnSequences = returnSequences
+    /// - Parameters:
+    ///   - offsets: of the fw.wx, fw.wh, fw.b, bw.wx, bw.wh and bw.b tensors.
+    ///   - int8: the int8 products of an int8 model, by role
+    init(units: Int, returnSequences: Bool, offsets: [Int], int8: [String: QuantizedProduct] = [:]) {
+        self.units = units; self.returnSequences = returnSequences; self.int8 = int8
         self.offsets = [(offsets[0], offsets[1], offsets[2]), (offsets[3], offsets[4], offsets[5])]
     }
 
@@ -200,12 +220,16 @@ final class BiLSTMLayer: Layer {
         steps = t; features = f; input = x
         let u2 = 2 * units
         let seq = sequenceOut.reserve(t * batch * u2)
-        lengths.withUnsafeBufferPointer { lengths in
-            for d in 0..<2 {
-                let o = offsets[d]
-                lstmForward(out: seq + d * units, ldOut: u2, states: states(d, count: t * batch * units), x: x,
-                            wx: p + o.wx, wh: p + o.wh, bias: p + o.b, steps: t, batch: batch, inputs: f,
-                            units: units, reverse: d == 1, lengths: lengths.isEmpty ? nil : lengths.baseAddress)
+        if mode == .inference, let fw = int8["fw.wx"], let bw = int8["bw.wx"] {
+            forwardInt8(seq, x: x, steps: t, batch: batch, inputs: f, projections: [fw, bw], parameters: p)
+        } else {
+            lengths.withUnsafeBufferPointer { lengths in
+                for d in 0..<2 {
+                    let o = offsets[d]
+                    lstmForward(out: seq + d * units, ldOut: u2, states: states(d, count: t * batch * units), x: x,
+                                wx: p + o.wx, wh: p + o.wh, bias: p + o.b, steps: t, batch: batch, inputs: f,
+                                units: units, reverse: d == 1, lengths: lengths.isEmpty ? nil : lengths.baseAddress)
+                }
             }
         }
         if returnSequences { return (seq, .sequence(steps: t, features: u2)) }
@@ -217,6 +241,34 @@ final class BiLSTMLayer: Layer {
             (v + n * u2 + units).update(from: seq + n * u2 + units, count: units)
         }
         return (v, .vector(features: u2))
+    }
+
+    /// Both directions in int8: the input quantized once for both input projections; each recurrent
+    /// product int8 when the model has it, float otherwise.
+    private func forwardInt8(_ seq: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, steps t: Int, batch: Int,
+                             inputs f: Int, projections: [QuantizedProduct], parameters p: UnsafeMutablePointer<Float>) {
+        let rows = t * batch, g4 = 4 * units
+        let codes = inputCodes.reserve(rows * projections[0].rowStride)
+        projections[0].quantize(x, ldx: f, rows: rows, into: codes)
+        lengths.withUnsafeBufferPointer { lengths in
+            for d in 0..<2 {
+                let o = offsets[d], recurrent = int8[d == 0 ? "fw.wh" : "bw.wh"]
+                lstmForward(out: seq + d * units, ldOut: 2 * units, states: states(d, count: rows * units), steps: t, batch: batch,
+                            units: units, reverse: d == 1, lengths: lengths.isEmpty ? nil : lengths.baseAddress,
+                            projectInputs: { gates in
+                                projections[d].multiply(m: rows, codes: codes, bias: p + o.b, into: gates, ldc: g4, accumulate: false, relu: false)
+                            },
+                            addRecurrent: { hidden, gates in
+                                guard let recurrent else {
+                                    gemm(.noTranspose, .noTranspose, m: batch, n: g4, k: units, a: hidden, b: p + o.wh, beta: 1, c: gates)
+                                    return
+                                }
+                                let h = self.hiddenCodes.reserve(batch * recurrent.rowStride)
+                                recurrent.quantize(hidden, ldx: self.units, rows: batch, into: h)
+                                recurrent.multiply(m: batch, codes: h, bias: nil, into: gates, ldc: g4, accumulate: true, relu: false)
+                            })
+            }
+        }
     }
 
     func backward(_ dy: UnsafeMutablePointer<Float>, batch: Int, parameters p: UnsafeMutablePointer<Float>,
@@ -256,10 +308,15 @@ final class DenseLayer: Layer {
     private let out = FloatBuffer(), dx = FloatBuffer()
     private var input: UnsafeMutablePointer<Float>?
     private var rows = 0, inputs = 0
+    /// The int8 product of an int8 model (inference), and its workspace.
+    private let int8: QuantizedProduct?
+    private let inputCodes = ByteBuffer()
 
-    /// - Parameter offsets: of the w and b tensors.
-    init(units: Int, relu: Bool, offsets: [Int]) {
-        self.units = units; self.relu = relu
+    /// - Parameters:
+    ///   - offsets: of the w and b tensors.
+    ///   - int8: the int8 weights of an int8 model
+    init(units: Int, relu: Bool, offsets: [Int], int8: QuantizedProduct? = nil) {
+        self.units = units; self.relu = relu; self.int8 = int8
         (weightOffset, biasOffset) = (offsets[0], offsets[1])
     }
 
@@ -273,6 +330,12 @@ final class DenseLayer: Layer {
         }
         input = x
         let y = out.reserve(rows * units)
+        if mode == .inference, let int8 {
+            let codes = inputCodes.reserve(rows * int8.rowStride)
+            int8.quantize(x, ldx: inputs, rows: rows, into: codes)
+            int8.multiply(m: rows, codes: codes, bias: p + biasOffset, into: y, ldc: units, accumulate: false, relu: relu)
+            return (y, outShape)
+        }
         denseForward(out: y, x: x, weight: p + weightOffset, bias: p + biasOffset, n: rows, inputs: inputs, outputs: units)
         if relu { reluForward(y, n: rows * units) }
         return (y, outShape)

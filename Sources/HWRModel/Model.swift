@@ -52,8 +52,10 @@ public final class Model: @unchecked Sendable {
     public let preprocessing: PreprocessingSpec
     /// Provenance and metrics.
     public var metadata: ModelMetadata
-    /// The weights.
+    /// The weights (for an int8 model, the float values its int8 weights stand for).
     public let parameters: ParameterStore
+    /// The int8 weights of an int8 model (format version 2), nil for a float model.
+    public let quantized: QuantizedWeights?
 
     /// Creates a model with freshly initialised weights.
     /// - Throws: `ModelError.invalidArchitecture` if the architecture is invalid or its classes
@@ -101,14 +103,15 @@ public final class Model: @unchecked Sendable {
     }
 
     init(unchecked architecture: Architecture, charset: [Character], preprocessing: PreprocessingSpec,
-         metadata: ModelMetadata, parameters: ParameterStore) {
+         metadata: ModelMetadata, parameters: ParameterStore, quantized: QuantizedWeights? = nil) {
         self.architecture = architecture; self.charset = charset; self.preprocessing = preprocessing
-        self.metadata = metadata; self.parameters = parameters
+        self.metadata = metadata; self.parameters = parameters; self.quantized = quantized
     }
 
-    /// A new network instance over this model's weights (one per thread).
+    /// A new network instance over this model's weights (one per thread); an int8 model's runs its
+    /// inference passes in int8.
     public func makeNetwork(seed: UInt64 = 1) -> Network {
-        Network(architecture: architecture, parameters: parameters, seed: seed)
+        Network(architecture: architecture, parameters: parameters, quantized: quantized, seed: seed)
     }
 
     /// Copies into this model every tensor of `other` with the same name and shape (for example the

@@ -1,10 +1,15 @@
 import CZlib
 import FoundationEssentials
 import Glibc
+import HWRKernels
 
 // The .hwrm file format (see docs/model-format.md):
 //   "HWRM" | u32 format version | u32 header length | header JSON (UTF-8)
-//   | u64 float count | float32 weights (little-endian) | u32 CRC-32 of every byte before it
+//   | u64 float count | float32 weights (little-endian)
+//   | version 2 (int8 models) only: u64 int8 count | int8 weights
+//   | u32 CRC-32 of every byte before it
+// Version 1 holds every tensor as floats. Version 2 holds the tensors its header's "quantization"
+// names as int8 (in that order), the others as floats (in layout order).
 
 /// The JSON header of a model file.
 struct ModelFileHeader: Codable {
@@ -13,28 +18,42 @@ struct ModelFileHeader: Codable {
     var preprocessing: PreprocessingSpec
     var metadata: ModelMetadata
     var tensors: [ParameterTensor]
+    /// The int8 form (version 2 only).
+    var quantization: QuantizationSpec?
 }
 
 extension Model {
     /// Magic bytes at the start of every model file.
     public static let fileMagic: [UInt8] = Array("HWRM".utf8)
-    /// The format version this build writes and reads.
-    public static let fileFormatVersion: UInt32 = 1
+    /// The newest format version this build reads: 1 (float models, which it writes as 1, so that
+    /// older builds read them) and 2 (int8 models).
+    public static let fileFormatVersion: UInt32 = 2
 
     /// Serialises the model.
     public func fileData() throws -> Data {
+        let spec = quantized?.spec
         let header = ModelFileHeader(architecture: architecture, charset: String(charset), preprocessing: preprocessing,
-                                     metadata: metadata, tensors: parameters.layout.tensors)
+                                     metadata: metadata, tensors: parameters.layout.tensors, quantization: spec)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = try encoder.encode(header)
         var data = Data(Self.fileMagic)
-        data.appendLittleEndian(Self.fileFormatVersion)
+        data.appendLittleEndian(UInt32(spec == nil ? 1 : 2))
         data.appendLittleEndian(UInt32(json.count))
         data.append(json)
-        let weights = parameters.array
-        data.appendLittleEndian(UInt64(weights.count))
-        for w in weights { data.appendLittleEndian(w.bitPattern) }
+        let int8Names = Set(spec?.tensorNames ?? [])
+        let floatTensors = parameters.layout.tensors.filter { !int8Names.contains($0.name) }
+        data.appendLittleEndian(UInt64(floatTensors.reduce(0) { $0 + $1.count }))
+        for tensor in floatTensors {
+            for w in UnsafeBufferPointer(start: parameters.buffer.pointer + tensor.offset, count: tensor.count) {
+                data.appendLittleEndian(w.bitPattern)
+            }
+        }
+        if let quantized, let spec {
+            let matrices = spec.tensorNames.compactMap { quantized.matrices[$0] }
+            data.appendLittleEndian(UInt64(matrices.reduce(0) { $0 + $1.values.count }))
+            for matrix in matrices { matrix.values.withUnsafeBytes { data.append(contentsOf: $0) } }
+        }
         data.appendLittleEndian(crc32(data))
         return data
     }
@@ -121,8 +140,8 @@ extension Model {
         guard version <= Self.fileFormatVersion else {
             throw ModelError.unsupported("format version \(version) is newer than this build reads (\(Self.fileFormatVersion)); update hwr")
         }
-        guard version == Self.fileFormatVersion else {
-            throw ModelError.badFile("format version \(version) does not exist (this build reads \(Self.fileFormatVersion))")
+        guard version >= 1 else {
+            throw ModelError.badFile("format version \(version) does not exist (this build reads 1 to \(Self.fileFormatVersion))")
         }
         guard bytes.count <= ModelLimits.fileSize else {
             throw ModelError.badFile("\(bytes.count) bytes, more than the \(ModelLimits.fileSize) a model file may have")
@@ -132,13 +151,28 @@ extension Model {
             | UInt32(bytes[bytes.count - 2]) << 16 | UInt32(bytes[bytes.count - 1]) << 24
         let json = try reader.take(headerLength)
         let count = try reader.u64()
-        guard count <= UInt64(ModelLimits.parameters), reader.offset + Int(count) * 4 + 4 == bytes.count else {
-            throw ModelError.badFile("truncated or padded: \(bytes.count) bytes do not hold \(count) weights")
+        guard count <= UInt64(ModelLimits.parameters), reader.offset + Int(count) * 4 + 4 <= bytes.count else {
+            throw ModelError.badFile("truncated: \(bytes.count) bytes do not hold \(count) weights")
+        }
+        let floats = try reader.take(Int(count) * 4)
+        var int8Bytes: ArraySlice<UInt8> = []
+        if version == 2 {
+            let int8Count = try reader.u64()
+            guard int8Count <= UInt64(ModelLimits.parameters), reader.offset + Int(int8Count) + 4 <= bytes.count else {
+                throw ModelError.badFile("truncated: \(bytes.count) bytes do not hold \(int8Count) int8 weights")
+            }
+            int8Bytes = try reader.take(Int(int8Count))
+        }
+        guard reader.offset + 4 == bytes.count else {
+            throw ModelError.badFile("truncated or padded: \(bytes.count - reader.offset - 4) bytes after the weights")
         }
         guard crc32(bytes[0..<(bytes.count - 4)]) == stored else { throw ModelError.badFile("checksum mismatch (corrupted file)") }
         let header: ModelFileHeader
         do { header = try JSONDecoder().decode(ModelFileHeader.self, from: Data(json)) } catch {
             throw ModelError.badFile("unreadable header: \(error)")
+        }
+        guard (version == 2) == (header.quantization != nil) else {
+            throw ModelError.badFile(version == 2 ? "format version 2 without its \"quantization\"" : "\"quantization\" in a format version 1 file")
         }
         let charset = Array(header.charset)
         let layout: ParameterLayout
@@ -146,14 +180,26 @@ extension Model {
             try Model.validate(architecture: header.architecture, charset: charset, preprocessing: header.preprocessing)
             layout = try ParameterLayout(architecture: header.architecture)
         } catch let e as ModelError { throw ModelError.badFile(e.description) }
-        guard layout.tensors == header.tensors, layout.count == Int(count) else {
-            throw ModelError.badFile("tensor table does not match the architecture")
-        }
+        guard layout.tensors == header.tensors else { throw ModelError.badFile("tensor table does not match the architecture") }
         let parameters = ParameterStore(layout: layout)
         let p = parameters.buffer.pointer
-        let weights = try reader.take(Int(count) * 4)
-        weights.withUnsafeBytes { raw in
-            for i in 0..<Int(count) { p[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+        let int8Names = try header.quantization.map { try Self.checkQuantization($0, layout: layout) } ?? []
+        let floatTensors = layout.tensors.filter { !int8Names.contains($0.name) }
+        guard floatTensors.reduce(0, { $0 + $1.count }) == Int(count) else {
+            throw ModelError.badFile("\(count) float weights, but the architecture has \(floatTensors.reduce(0) { $0 + $1.count }) float weights")
+        }
+        floats.withUnsafeBytes { raw in
+            var i = 0
+            for tensor in floatTensors {
+                for j in 0..<tensor.count {
+                    p[tensor.offset + j] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    i += 1
+                }
+            }
+        }
+        var quantized: QuantizedWeights?
+        if let spec = header.quantization {
+            quantized = try Self.readInt8(spec, bytes: int8Bytes, into: parameters)
         }
         try Self.checkWeights(parameters)
         let bound = try Self.activationBound(architecture: header.architecture, parameters: parameters)
@@ -161,7 +207,68 @@ extension Model {
             throw ModelError.badFile("weights too large: activations could reach \(bound), beyond \(ModelLimits.activationMagnitude)")
         }
         self.init(unchecked: header.architecture, charset: charset, preprocessing: header.preprocessing,
-                  metadata: header.metadata, parameters: parameters)
+                  metadata: header.metadata, parameters: parameters, quantized: quantized)
+    }
+
+    /// Checks an int8 specification against the layout: each layer index a conv, bilstm or dense
+    /// layer, its tensors that layer's weight matrices (a bilstm's input projections both present),
+    /// no tensor twice, one finite positive scale per column, valid activation quantizations.
+    /// - Returns: the names of the int8 tensors.
+    /// - Throws: `ModelError.badFile` naming the problem.
+    static func checkQuantization(_ spec: QuantizationSpec, layout: ParameterLayout) throws -> Set<String> {
+        var names = Set<String>()
+        for layer in spec.layers {
+            guard layout.layers.indices.contains(layer.index) else { throw ModelError.badFile("quantization names layer \(layer.index), which does not exist") }
+            let roles: Set<String>
+            switch layout.layers[layer.index].settings {
+            case .conv: roles = ["kernel"]
+            case .biLSTM: roles = ["fw.wx", "bw.wx", "fw.wh", "bw.wh"]
+            case .dense: roles = ["w"]
+            default: throw ModelError.badFile("quantization names layer \(layer.index), which has no weights")
+            }
+            guard layer.input.isValid, layer.recurrent?.isValid ?? true else { throw ModelError.badFile("layer \(layer.index): invalid activation quantization") }
+            var own = Set<String>()
+            for tensor in layer.tensors {
+                let prefix = "L\(layer.index)."
+                guard tensor.name.hasPrefix(prefix), roles.contains(String(tensor.name.dropFirst(prefix.count))),
+                      let t = layout.tensor(tensor.name), own.insert(tensor.name).inserted else {
+                    throw ModelError.badFile("quantization names tensor \(tensor.name) of layer \(layer.index) wrongly or twice")
+                }
+                guard tensor.scales.count == t.shape.last, tensor.scales.allSatisfy({ $0.isFinite && $0 > 0 && $0 * 127 <= ModelLimits.weightMagnitude }) else {
+                    throw ModelError.badFile("\(tensor.name): \(tensor.scales.count) scales for \(t.shape.last ?? 0) columns, or a scale not finite and positive")
+                }
+            }
+            if case .biLSTM = layout.layers[layer.index].settings {
+                let x = own.filter { $0.hasSuffix("wx") }.count, h = own.filter { $0.hasSuffix("wh") }.count
+                guard x == 2, h == 0 || h == 2, (h == 2) == (layer.recurrent != nil) else {
+                    throw ModelError.badFile("layer \(layer.index): a bilstm needs both input projections int8, and both recurrent ones or neither")
+                }
+            }
+            guard names.isDisjoint(with: own) else { throw ModelError.badFile("layer \(layer.index) quantized twice") }
+            names.formUnion(own)
+        }
+        return names
+    }
+
+    /// Reads the int8 section (the tensors of `spec` in order), checks every value is in -127...127,
+    /// and writes the float values they stand for into `parameters`.
+    /// - Throws: `ModelError.badFile` if the section's size does not match or a value is -128.
+    static func readInt8(_ spec: QuantizationSpec, bytes: ArraySlice<UInt8>, into parameters: ParameterStore) throws -> QuantizedWeights {
+        let tensors = spec.layers.flatMap(\.tensors)
+        let expected = tensors.reduce(0) { $0 + (parameters.layout.tensor($1.name)?.count ?? 0) }
+        guard bytes.count == expected else { throw ModelError.badFile("\(bytes.count) int8 weights, but the quantization names \(expected)") }
+        var matrices: [String: Int8Matrix] = [:]
+        var start = bytes.startIndex
+        for tensor in tensors {
+            let t = parameters.layout.tensor(tensor.name)!
+            let values = bytes[start..<(start + t.count)].map { Int8(bitPattern: $0) }
+            start += t.count
+            guard !values.contains(-128) else { throw ModelError.badFile("\(tensor.name): int8 weight -128 (the range is -127...127)") }
+            let matrix = Int8Matrix(values: values, scales: tensor.scales, rows: t.count / tensor.scales.count, columns: tensor.scales.count)
+            matrix.dequantize(into: parameters.buffer.pointer + t.offset)
+            matrices[tensor.name] = matrix
+        }
+        return QuantizedWeights(spec: spec, matrices: matrices)
     }
 
     /// Checks every weight: finite, within ±`ModelLimits.weightMagnitude`, and batch-norm running

@@ -66,20 +66,24 @@ public final class Network {
     }
 
     /// Builds the layers of `parameters.layout`, the checked layout of `architecture`.
-    /// - Parameter seed: seeds dropout.
-    public init(architecture: Architecture, parameters: ParameterStore, seed: UInt64 = 1) {
+    /// - Parameters:
+    ///   - quantized: int8 weights: inference passes then run the layers they cover in int8
+    ///   - seed: seeds dropout.
+    public init(architecture: Architecture, parameters: ParameterStore, quantized: QuantizedWeights? = nil, seed: UInt64 = 1) {
         self.architecture = architecture
         self.parameters = parameters
         random = SeededGenerator(seed: seed)
-        layers = parameters.layout.layers.map { layer -> Layer in
+        layers = parameters.layout.layers.enumerated().map { index, layer -> Layer in
+            let int8 = quantized?.products[index] ?? [:]
             switch layer.settings {
-            case let .conv(filters, kernel): return ConvLayer(filters: filters, kernel: kernel, offsets: layer.offsets)
+            case let .conv(filters, kernel):
+                return ConvLayer(filters: filters, kernel: kernel, offsets: layer.offsets, int8: int8["kernel"])
             case let .maxPool(poolWidth): return MaxPoolLayer(poolWidth: poolWidth)
             case let .dropout(rate): return DropoutLayer(rate: rate)
             case .columnsToSequence: return ColumnsToSequenceLayer()
             case let .biLSTM(units, returnSequences):
-                return BiLSTMLayer(units: units, returnSequences: returnSequences, offsets: layer.offsets)
-            case let .dense(units, relu): return DenseLayer(units: units, relu: relu, offsets: layer.offsets)
+                return BiLSTMLayer(units: units, returnSequences: returnSequences, offsets: layer.offsets, int8: int8)
+            case let .dense(units, relu): return DenseLayer(units: units, relu: relu, offsets: layer.offsets, int8: int8["w"])
             }
         }
         layers.first?.needsInputGradient = false
@@ -94,10 +98,12 @@ public final class Network {
     ///   - width: image width (must equal `inputWidth` for a fixed-size model)
     ///   - widths: for a padded batch of lines, each image's own width (its recurrent layers then
     ///     treat the padding as absent); nil when every image fills `width`
+    ///   - observe: called with each layer's index and input before it runs (int8 calibration)
     /// - Returns: the logits (valid until the next call) and their per-sample shape: a vector of classes,
     ///   or for a sequence model a time-major [steps, batch, classes] sequence.
     public func forward(_ images: UnsafePointer<Float>, batch: Int, width: Int, mode: PassMode,
-                        widths: [Int]? = nil) -> (UnsafeMutablePointer<Float>, Shape) {
+                        widths: [Int]? = nil,
+                        observe: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil) -> (UnsafeMutablePointer<Float>, Shape) {
         var shape = Shape.image(height: architecture.inputHeight, width: width, channels: 1)
         let x = inputBuffer.reserve(batch * shape.count)
         x.update(from: images, count: batch * shape.count)
@@ -105,7 +111,8 @@ public final class Network {
         let p = parameters.buffer.pointer
         ownWidths = widths ?? []; paddedWidth = width
         masked.removeAll(keepingCapacity: true)
-        for layer in layers {
+        for (index, layer) in layers.enumerated() {
+            observe?(index, UnsafeBufferPointer(start: current, count: batch * shape.count))
             if let lstm = layer as? BiLSTMLayer, case let .sequence(steps, _) = shape {
                 lstm.lengths = widths.map { $0.map { Int32(Self.steps(ofWidth: $0, steps: steps, width: width)) } } ?? []
             }

@@ -797,6 +797,23 @@ public nonisolated struct Hwr_V1_ModelInfoReply: @unchecked Sendable {
     set {_uniqueStorage()._textModel = newValue}
   }
 
+  /// Precision of each loaded model's matrix products, "fp32" or "int8" (hwr_engine_model_precision,
+  /// hwr.h 1.3.0); empty for a model that is not loaded, or with a library older than 1.3.0.
+  public var modelPrecision: String {
+    get {_storage._modelPrecision}
+    set {_uniqueStorage()._modelPrecision = newValue}
+  }
+
+  public var lineModelPrecision: String {
+    get {_storage._lineModelPrecision}
+    set {_uniqueStorage()._lineModelPrecision = newValue}
+  }
+
+  public var textModelPrecision: String {
+    get {_storage._textModelPrecision}
+    set {_uniqueStorage()._textModelPrecision = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1724,7 +1741,7 @@ nonisolated extension Hwr_V1_Stats: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension Hwr_V1_ModelInfoReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelInfoReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{3}model_version\0\u{1}charset\0\u{3}line_model\0\u{3}library_version\0\u{3}abi_version\0\u{3}max_message_bytes\0\u{3}max_pixels\0\u{3}max_batch\0\u{1}stats\0\u{3}text_model\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{3}model_version\0\u{1}charset\0\u{3}line_model\0\u{3}library_version\0\u{3}abi_version\0\u{3}max_message_bytes\0\u{3}max_pixels\0\u{3}max_batch\0\u{1}stats\0\u{3}text_model\0\u{3}model_precision\0\u{3}line_model_precision\0\u{3}text_model_precision\0")
 
   fileprivate class _StorageClass {
     var _modelName: String = String()
@@ -1738,6 +1755,9 @@ nonisolated extension Hwr_V1_ModelInfoReply: SwiftProtobuf.Message, SwiftProtobu
     var _maxBatch: UInt32 = 0
     var _stats: Hwr_V1_Stats? = nil
     var _textModel: Bool = false
+    var _modelPrecision: String = String()
+    var _lineModelPrecision: String = String()
+    var _textModelPrecision: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1759,6 +1779,9 @@ nonisolated extension Hwr_V1_ModelInfoReply: SwiftProtobuf.Message, SwiftProtobu
       _maxBatch = source._maxBatch
       _stats = source._stats
       _textModel = source._textModel
+      _modelPrecision = source._modelPrecision
+      _lineModelPrecision = source._lineModelPrecision
+      _textModelPrecision = source._textModelPrecision
     }
   }
 
@@ -1788,6 +1811,9 @@ nonisolated extension Hwr_V1_ModelInfoReply: SwiftProtobuf.Message, SwiftProtobu
         case 9: try { try decoder.decodeSingularUInt32Field(value: &_storage._maxBatch) }()
         case 10: try { try decoder.decodeSingularMessageField(value: &_storage._stats) }()
         case 11: try { try decoder.decodeSingularBoolField(value: &_storage._textModel) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._modelPrecision) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._lineModelPrecision) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._textModelPrecision) }()
         default: break
         }
       }
@@ -1833,6 +1859,15 @@ nonisolated extension Hwr_V1_ModelInfoReply: SwiftProtobuf.Message, SwiftProtobu
       if _storage._textModel != false {
         try visitor.visitSingularBoolField(value: _storage._textModel, fieldNumber: 11)
       }
+      if !_storage._modelPrecision.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._modelPrecision, fieldNumber: 12)
+      }
+      if !_storage._lineModelPrecision.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._lineModelPrecision, fieldNumber: 13)
+      }
+      if !_storage._textModelPrecision.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._textModelPrecision, fieldNumber: 14)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1853,6 +1888,9 @@ nonisolated extension Hwr_V1_ModelInfoReply: SwiftProtobuf.Message, SwiftProtobu
         if _storage._maxBatch != rhs_storage._maxBatch {return false}
         if _storage._stats != rhs_storage._stats {return false}
         if _storage._textModel != rhs_storage._textModel {return false}
+        if _storage._modelPrecision != rhs_storage._modelPrecision {return false}
+        if _storage._lineModelPrecision != rhs_storage._lineModelPrecision {return false}
+        if _storage._textModelPrecision != rhs_storage._textModelPrecision {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -10,6 +10,7 @@ public final class EngineABI: @unchecked Sendable {
     typealias Batch = @convention(c) (OpaquePointer?, UnsafePointer<hwr_image>?, Int, UnsafePointer<hwr_recognize_options>?,
                                       UnsafeMutablePointer<OpaquePointer?>?) -> Int32
     typealias EngineString = @convention(c) (OpaquePointer?) -> UnsafePointer<CChar>?
+    typealias ModelPrecision = @convention(c) (OpaquePointer?, Int32) -> UnsafePointer<CChar>?
     typealias CStringGetter = @convention(c) () -> UnsafePointer<CChar>
     typealias Int32Getter = @convention(c) () -> Int32
     typealias ResultCount = @convention(c) (OpaquePointer?) -> Int
@@ -53,6 +54,8 @@ public final class EngineABI: @unchecked Sendable {
     let layout: Layout?
     /// hwr_engine_text_model_path, absent from libraries older than 1.2.0.
     let textModelPath: EngineString?
+    /// hwr_engine_model_precision, absent from libraries older than 1.3.0.
+    let modelPrecision: ModelPrecision?
 
     /// Errors of loading an engine library.
     public enum LoadError: Error, CustomStringConvertible {
@@ -110,6 +113,7 @@ public final class EngineABI: @unchecked Sendable {
         free = try symbol("hwr_result_free", as: Free.self)
         setLogCallback = optionalSymbol("hwr_set_log_callback", as: SetLogCallback.self)
         textModelPath = optionalSymbol("hwr_engine_text_model_path", as: EngineString.self)
+        modelPrecision = optionalSymbol("hwr_engine_model_precision", as: ModelPrecision.self)
         if let lineCount = optionalSymbol("hwr_result_line_count", as: LineCount.self) {
             layout = Layout(lineCount: lineCount, lineText: try symbol("hwr_result_line_text", as: LineString.self),
                             lineConfidence: try symbol("hwr_result_line_confidence", as: LineFloat.self),
@@ -159,6 +163,9 @@ public final class Engine: @unchecked Sendable {
     let handle: OpaquePointer
     /// Model facts, read once.
     public let modelName: String, modelVersion: String, charset: String, hasLineModel: Bool, hasTextModel: Bool
+    /// Precision ("fp32", "int8") of the character, line and text-line models, "" for one not loaded
+    /// or a library older than 1.3.0.
+    public let precisions: [String]
 
     /// Opens an engine with the default models.
     /// - Parameters:
@@ -182,6 +189,9 @@ public final class Engine: @unchecked Sendable {
         charset = abi.charset(engine).map { String(cString: $0) } ?? ""
         hasLineModel = abi.lineModelPath(engine) != nil
         hasTextModel = abi.textModelPath.map { $0(engine) != nil } ?? false
+        precisions = [HWR_MODEL_CHAR, HWR_MODEL_LINE, HWR_MODEL_TEXT].map { model in
+            abi.modelPrecision.flatMap { $0(engine, model) }.map { String(cString: $0) } ?? ""
+        }
     }
 
     deinit { abi.close(handle) }

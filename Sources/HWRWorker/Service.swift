@@ -75,6 +75,7 @@ public final class Service: @unchecked Sendable {
             info.lineModel = engine.hasLineModel; info.textModel = engine.hasTextModel; info.libraryVersion = engine.abi.version; info.abiVersion = engine.abi.abiVersion
             info.maxMessageBytes = UInt64(limits.maxMessageBytes); info.maxPixels = UInt64(limits.effectiveMaxPixels)
             info.maxBatch = UInt32(limits.maxBatch)
+            (info.modelPrecision, info.lineModelPrecision, info.textModelPrecision) = (engine.precisions[0], engine.precisions[1], engine.precisions[2])
             info.stats = stats.snapshot()
             reply.modelInfo = info
         case .health?:

@@ -108,6 +108,29 @@ int main(int argc, char **argv) {
     CHECK(strlen(hwr_engine_model_version(engine)) > 0 && strlen(hwr_engine_model_path(engine)) > 0, "info");
     CHECK(hwr_engine_model_name(NULL) == NULL, "NULL engine getter");
 
+    /* (1.3.0) Precision of each model: the default models are float; an int8 copy (hwr quantize)
+     * opens like any model, says so, and reads the same character. */
+    CHECK(strcmp(hwr_engine_model_precision(engine, HWR_MODEL_CHAR), "fp32") == 0, "char precision");
+    CHECK(hwr_engine_model_precision(engine, 7) == NULL && hwr_engine_model_precision(NULL, HWR_MODEL_CHAR) == NULL,
+          "unknown selector or NULL engine");
+    {
+        hwr_engine *int8 = NULL;
+        hwr_engine_options int8_options;
+        hwr_engine_options_init(&int8_options);
+        snprintf(path, sizeof path, "%s/../../models/hwr-char-int8.hwrm", fixtures);
+        int8_options.model_path = path;
+        CHECK(hwr_engine_open(&int8_options, &int8) == HWR_OK, "int8 open: %s", hwr_last_error());
+        if (int8) {
+            CHECK(strcmp(hwr_engine_model_precision(int8, HWR_MODEL_CHAR), "int8") == 0, "int8 precision");
+            hwr_result *k = NULL;
+            snprintf(path, sizeof path, "%s/formats/K-grey-background.png", fixtures);
+            CHECK(hwr_recognize_file(int8, path, NULL, &k) == HWR_OK && strcmp(hwr_result_text(k, 0), "K") == 0,
+                  "int8 reads K: %s", k ? hwr_result_text(k, 0) : hwr_last_error());
+            hwr_result_free(k);
+            hwr_engine_close(int8);
+        }
+    }
+
     /* A file, then the same image as encoded bytes, raw grey and raw RGBA. */
     hwr_result *r = NULL;
     snprintf(path, sizeof path, "%s/formats/K-grey-background.png", fixtures);

@@ -67,10 +67,10 @@ final class ModelFileTests: XCTestCase {
 
     func testNewerFormatVersionIsUnsupported() throws {
         var newer = try smallModel().fileData()
-        newer[4] = 2 // the rest of a newer file may be laid out differently: the version alone decides
+        newer[4] = UInt8(Model.fileFormatVersion + 1) // the rest of a newer file may be laid out differently: the version alone decides
         XCTAssertThrowsError(try Model(fileData: newer)) { error in
             guard case let ModelError.unsupported(message) = error else { return XCTFail("\(error)") }
-            XCTAssertTrue(message.contains("version 2"), message)
+            XCTAssertTrue(message.contains("version \(Model.fileFormatVersion + 1)"), message)
         }
     }
 

@@ -47,6 +47,24 @@ final class RecognitionTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Double(letterHits) / Double(letterRows.count), 0.97)
     }
 
+    /// The shipped int8 copy (`hwr quantize`, models/hwr-char-int8.hwrm) on the same fixture, paired
+    /// with the float model: the issue allows 0.3 points of top-1 lost on the validation split.
+    func testShippedInt8ModelReadsTheFixtureLikeTheFloatOne() throws {
+        let rows = try fixture()
+        let images = try rows.map { try GrayImage(contentsOfFile: $0.path) }
+        let int8 = try Recognizer(modelPath: "\(Self.root)/models/hwr-char-int8.hwrm", threads: 1)
+        XCTAssertEqual(int8.model.precision, .int8)
+        let float = try recognizer().recognize(images).map { try $0.get().text }
+        let quantized = try int8.recognize(images).map { try $0.get().text }
+        let labels = rows.map { String($0.label) }
+        let hits = { (texts: [String]) in Double(zip(texts, labels).filter { $0 == $1 }.count) / Double(labels.count) }
+        let agreement = Double(zip(float, quantized).filter { $0 == $1 }.count) / Double(rows.count)
+        print("fixture: top-1 fp32 \(hits(float)), int8 \(hits(quantized)), same reading \(agreement)")
+        // Measured 2026-11-30: fp32 and int8 top-1 within a point; readings the same on over 98%.
+        XCTAssertGreaterThanOrEqual(hits(quantized), hits(float) - 0.01)
+        XCTAssertGreaterThanOrEqual(agreement, 0.97)
+    }
+
     func testShippedModelDescribesItself() throws {
         let model = try recognizer().model
         XCTAssertEqual(model.metadata.name, "hwr-char")

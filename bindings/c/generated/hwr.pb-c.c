@@ -2167,7 +2167,7 @@ const ProtobufCMessageDescriptor hwr__v1__stats__descriptor =
   (ProtobufCMessageInit) hwr__v1__stats__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor hwr__v1__model_info_reply__field_descriptors[11] =
+static const ProtobufCFieldDescriptor hwr__v1__model_info_reply__field_descriptors[14] =
 {
   {
     "model_name",
@@ -2301,24 +2301,63 @@ static const ProtobufCFieldDescriptor hwr__v1__model_info_reply__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "model_precision",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__ModelInfoReply, model_precision),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "line_model_precision",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__ModelInfoReply, line_model_precision),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "text_model_precision",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Hwr__V1__ModelInfoReply, text_model_precision),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned hwr__v1__model_info_reply__field_indices_by_name[] = {
   5,   /* field[5] = abi_version */
   2,   /* field[2] = charset */
   4,   /* field[4] = library_version */
   3,   /* field[3] = line_model */
+  12,   /* field[12] = line_model_precision */
   8,   /* field[8] = max_batch */
   6,   /* field[6] = max_message_bytes */
   7,   /* field[7] = max_pixels */
   0,   /* field[0] = model_name */
+  11,   /* field[11] = model_precision */
   1,   /* field[1] = model_version */
   9,   /* field[9] = stats */
   10,   /* field[10] = text_model */
+  13,   /* field[13] = text_model_precision */
 };
 static const ProtobufCIntRange hwr__v1__model_info_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor hwr__v1__model_info_reply__descriptor =
 {
@@ -2328,7 +2367,7 @@ const ProtobufCMessageDescriptor hwr__v1__model_info_reply__descriptor =
   "Hwr__V1__ModelInfoReply",
   "hwr.v1",
   sizeof(Hwr__V1__ModelInfoReply),
-  11,
+  14,
   hwr__v1__model_info_reply__field_descriptors,
   hwr__v1__model_info_reply__field_indices_by_name,
   1,  hwr__v1__model_info_reply__number_ranges,

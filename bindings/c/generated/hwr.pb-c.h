@@ -498,10 +498,17 @@ struct  Hwr__V1__ModelInfoReply
    * a text-line model (free text) is loaded (hwr.h 1.2.0)
    */
   protobuf_c_boolean text_model;
+  /*
+   * Precision of each loaded model's matrix products, "fp32" or "int8" (hwr_engine_model_precision,
+   * hwr.h 1.3.0); empty for a model that is not loaded, or with a library older than 1.3.0.
+   */
+  char *model_precision;
+  char *line_model_precision;
+  char *text_model_precision;
 };
 #define HWR__V1__MODEL_INFO_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&hwr__v1__model_info_reply__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, NULL, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Hwr__V1__HealthRequest

@@ -50,9 +50,9 @@ __all__ = [
 # Versions: the header this binding is written against. HWR_VERSION_STRING is also the version of
 # the Python package (hwr.__version__, and pyproject.toml reads it from here).
 HWR_VERSION_MAJOR = 1
-HWR_VERSION_MINOR = 2
+HWR_VERSION_MINOR = 3
 HWR_VERSION_PATCH = 0
-HWR_VERSION_STRING = "1.2.0"
+HWR_VERSION_STRING = "1.3.0"
 HWR_VERSION_NUMBER = HWR_VERSION_MAJOR * 1000000 + HWR_VERSION_MINOR * 1000 + HWR_VERSION_PATCH
 HWR_ABI_VERSION = 1
 
@@ -90,6 +90,11 @@ HWR_MAX_BATCH = 4096
 HWR_MAX_LEXICON_WORDS = 1000000
 HWR_LEXICON_LINE = 0  # 1.1.0
 HWR_LEXICON_WORDS = 1  # 1.1.0
+
+# Model selectors of hwr_engine_model_precision (1.3.0).
+HWR_MODEL_CHAR = 0
+HWR_MODEL_LINE = 1
+HWR_MODEL_TEXT = 2
 
 # Severities of diagnostic messages (hwr_set_log_callback).
 HWR_LOG_DEBUG = 0
@@ -216,6 +221,7 @@ _SIGNATURES = {
     "hwr_engine_line_model_path": (_str, [_c_engine_p]),
     "hwr_engine_text_model_path": (_str, [_c_engine_p]),
     "hwr_engine_charset": (_str, [_c_engine_p]),
+    "hwr_engine_model_precision": (_str, [_c_engine_p, _i32]),
     "hwr_recognize": (
         _i32, [_c_engine_p, ctypes.POINTER(HwrImage), ctypes.POINTER(HwrRecognizeOptions),
                ctypes.POINTER(_c_result_p)]),
@@ -254,7 +260,7 @@ _SIGNATURES = {
 
 #: Functions appended after 1.0.0: a library without them still loads (the ABI is append-only),
 #: and the binding does without them.
-_OPTIONAL = {"hwr_set_log_callback"}
+_OPTIONAL = {"hwr_set_log_callback", "hwr_engine_model_precision"}
 
 _lock = threading.Lock()
 _lib: Optional[ctypes.CDLL] = None

@@ -524,7 +524,10 @@ class Client(_BatchCalls):
                          int(info.max_pixels), int(info.max_batch),
                          ServingStats(int(s.requests), int(s.errors), int(s.overloaded), float(s.latency_p50_ms),
                                       float(s.latency_p90_ms), float(s.latency_p99_ms), float(s.uptime_s)),
-                         bool(info.text_model))
+                         bool(info.text_model),
+                         {name: precision for name, precision in (("char", info.model_precision),
+                                                                  ("line", info.line_model_precision),
+                                                                  ("text", info.text_model_precision)) if precision})
 
     # ---- recognition -----------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
-from typing import (Any, Callable, Iterable, List, Literal, Optional, Sequence, Tuple, Type, TypeVar,
+from typing import (Any, Callable, Dict, Iterable, List, Literal, Optional, Sequence, Tuple, Type, TypeVar,
                     Union, overload)
 
 from . import _images, _lib
@@ -237,6 +237,13 @@ class Engine(_BatchCalls):
         self._line_model_path = None if line is None else _lib.decode(line)
         text = lib.hwr_engine_text_model_path(handle)
         self._text_model_path = None if text is None else _lib.decode(text)
+        self._precisions = {}
+        if hasattr(lib, "hwr_engine_model_precision"):  # 1.3.0
+            for name, selector in (("char", _lib.HWR_MODEL_CHAR), ("line", _lib.HWR_MODEL_LINE),
+                                   ("text", _lib.HWR_MODEL_TEXT)):
+                precision = lib.hwr_engine_model_precision(handle, selector)
+                if precision is not None:
+                    self._precisions[name] = _lib.decode(precision)
 
     # ---- lifetime -------------------------------------------------------------------------
 
@@ -315,6 +322,13 @@ class Engine(_BatchCalls):
     def text_model_path(self) -> Optional[str]:
         """Path of the loaded text-line model file, or ``None`` when the engine has none."""
         return self._text_model_path
+
+    @property
+    def precisions(self) -> Dict[str, str]:
+        """Precision of each loaded model's matrix products, ``{"char": "fp32", "text": "int8", ...}``
+        (``"int8"`` for a model written by ``hwr quantize``); the keys are the loaded models among
+        ``"char"``, ``"line"`` and ``"text"``. Empty with a library older than 1.3.0."""
+        return dict(self._precisions)
 
     @property
     def charset(self) -> str:

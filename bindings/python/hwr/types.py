@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, NamedTuple, Optional, Tuple
 
 __all__ = ["Box", "Candidate", "CharResult", "LineResult", "ModelInfo", "Page", "PageLine", "ServingStats",
            "Word"]
@@ -207,6 +207,9 @@ class ModelInfo:
         stats: the worker's serving statistics.
         text_model: whether the worker has a text-line model (free text; ``recognize_line``
             works when it has either).
+        precisions: precision of each model the worker has loaded, as
+            :attr:`hwr.Engine.precisions` (``{"char": "fp32", "text": "int8"}``; empty from a worker
+            older than 1.3.0).
     """
 
     model_name: str
@@ -220,3 +223,4 @@ class ModelInfo:
     max_batch: int
     stats: ServingStats
     text_model: bool = False
+    precisions: Dict[str, str] = field(default_factory=dict)

@@ -742,6 +742,7 @@ def test_live_model_info_and_health(client: hwr.Client) -> None:
     info = client.model_info()
     assert info.model_name and info.model_version
     assert "K" in info.charset and info.line_model
+    assert info.precisions["char"] == "fp32" and set(info.precisions) <= {"char", "line", "text"}
     assert info.abi_version == hwr.ABI_VERSION
     assert info.library_version.count(".") == 2
     assert info.max_message_bytes > 0 and info.max_pixels > 0 and info.max_batch > 0

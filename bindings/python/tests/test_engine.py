@@ -98,6 +98,19 @@ def test_model_information(engine: hwr.Engine) -> None:
     assert "open" in repr(engine) and engine.model_name in repr(engine)
 
 
+def test_int8_models_open_like_any_model_and_say_so(engine: hwr.Engine) -> None:
+    """The shipped int8 copies (``hwr quantize``) load through the same options and read the same
+    inputs; ``precisions`` tells them apart."""
+    assert engine.precisions["char"] == "fp32"
+    int8_char = CHECKOUT_MODEL.with_name("hwr-char-int8.hwrm")
+    int8_text = CHECKOUT_MODEL.with_name("hwr-text-int8.hwrm")
+    with hwr.Engine(model=int8_char, text_model=int8_text, threads=1) as e:
+        assert e.precisions["char"] == "int8" and e.precisions["text"] == "int8"
+        assert e.model_name == engine.model_name
+        for ch in "7K":
+            assert e.recognize_char(_glyphs.gray(ch)).text == ch
+
+
 def test_explicit_model_path_and_threads(model_path: str) -> None:
     with hwr.Engine(pathlib.Path(model_path), threads=1) as e:
         assert os.path.samefile(e.model_path, model_path)

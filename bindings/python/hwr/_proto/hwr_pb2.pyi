@@ -110,30 +110,36 @@ class Line(_message.Message):
     def __init__(self, text: _Optional[str] = ..., confidence: _Optional[float] = ..., box: _Optional[_Union[Box, _Mapping]] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ...) -> None: ...
 
 class ModelInfoReply(_message.Message):
-    __slots__ = ["abi_version", "charset", "library_version", "line_model", "max_batch", "max_message_bytes", "max_pixels", "model_name", "model_version", "stats", "text_model"]
+    __slots__ = ["abi_version", "charset", "library_version", "line_model", "line_model_precision", "max_batch", "max_message_bytes", "max_pixels", "model_name", "model_precision", "model_version", "stats", "text_model", "text_model_precision"]
     ABI_VERSION_FIELD_NUMBER: _ClassVar[int]
     CHARSET_FIELD_NUMBER: _ClassVar[int]
     LIBRARY_VERSION_FIELD_NUMBER: _ClassVar[int]
     LINE_MODEL_FIELD_NUMBER: _ClassVar[int]
+    LINE_MODEL_PRECISION_FIELD_NUMBER: _ClassVar[int]
     MAX_BATCH_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_PIXELS_FIELD_NUMBER: _ClassVar[int]
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_PRECISION_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     STATS_FIELD_NUMBER: _ClassVar[int]
     TEXT_MODEL_FIELD_NUMBER: _ClassVar[int]
+    TEXT_MODEL_PRECISION_FIELD_NUMBER: _ClassVar[int]
     abi_version: int
     charset: str
     library_version: str
     line_model: bool
+    line_model_precision: str
     max_batch: int
     max_message_bytes: int
     max_pixels: int
     model_name: str
+    model_precision: str
     model_version: str
     stats: Stats
     text_model: bool
-    def __init__(self, model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., charset: _Optional[str] = ..., line_model: bool = ..., library_version: _Optional[str] = ..., abi_version: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_pixels: _Optional[int] = ..., max_batch: _Optional[int] = ..., stats: _Optional[_Union[Stats, _Mapping]] = ..., text_model: bool = ...) -> None: ...
+    text_model_precision: str
+    def __init__(self, model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., charset: _Optional[str] = ..., line_model: bool = ..., library_version: _Optional[str] = ..., abi_version: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_pixels: _Optional[int] = ..., max_batch: _Optional[int] = ..., stats: _Optional[_Union[Stats, _Mapping]] = ..., text_model: bool = ..., model_precision: _Optional[str] = ..., line_model_precision: _Optional[str] = ..., text_model_precision: _Optional[str] = ...) -> None: ...
 
 class ModelInfoRequest(_message.Message):
     __slots__: list[str] = []

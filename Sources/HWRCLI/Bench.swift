@@ -40,6 +40,7 @@ struct Bench: ParsableCommand {
                     let images = [GrayImage](repeating: char, count: batch)
                     results["char_int8_b\(batch)_t\(threads)_img_per_s"] = Double(batch) / (try measure { _ = try int8.recognize(images) }.median)
                 }
+                try measureNetwork(int8.characters, name: "char_net_int8", image: char, threads: threads, into: &results)
             }
             recognizer = try models.recognizer(threads: threads)
             if wanted("char_b1_t\(threads)") {
@@ -61,6 +62,7 @@ struct Bench: ParsableCommand {
                     }
                 }
             }
+            try measureNetwork(recognizer.characters, name: "char_net", image: char, threads: threads, into: &results)
             if threads == 1, wanted("char_b1_t1"), let perCall = try allocationsPerCall({ _ = try recognizer.recognize([char]) }) {
                 results["char_b1_allocations_per_call"] = perCall
             }
@@ -88,6 +90,28 @@ struct Bench: ParsableCommand {
     struct Timing { var median: Double; var p90: Double; var p99: Double; var runs: Int }
 
     func wanted(_ name: String) -> Bool { only.map { name.hasPrefix($0) } ?? true }
+
+    /// The network alone, from normalised 28x28 inputs to probabilities (no preprocessing: what a
+    /// bare inference runtime such as TensorFlow Lite times): `<name>_b1_t<threads>_ms` and
+    /// `<name>_b64_t<threads>_img_per_s`, the batch split over the threads as `Recognizer` does.
+    func measureNetwork(_ classifier: CharacterClassifier, name: String, image: GrayImage, threads: Int,
+                        into results: inout [String: Double]) throws {
+        let input = try classifier.normalizer.normalize(image)
+        for batch in [1, 64] where wanted("\(name)_b\(batch)_t\(threads)") {
+            let shard = (batch + threads - 1) / threads, shards = (batch + shard - 1) / shard
+            let inputs = [Float]((0..<shard).map { _ in input }.joined())
+            let probabilities = UnsafeMutablePointer<Float>.allocate(capacity: batch * classifier.classes)
+            defer { probabilities.deallocate() }
+            let t = measure {
+                DispatchQueue.concurrentPerform(iterations: shards) { i in
+                    classifier.classify(normalized: inputs, count: min(shard, batch - i * shard),
+                                        into: probabilities + i * shard * classifier.classes)
+                }
+            }
+            results[batch == 1 ? "\(name)_b1_t\(threads)_ms" : "\(name)_b\(batch)_t\(threads)_img_per_s"] =
+                batch == 1 ? t.median * 1000 : Double(batch) / t.median
+        }
+    }
 
     /// `<name>_b1_t<threads>_ms` (and p99) and `<name>_b32_t<threads>_<unit>_per_s` of one line image.
     func measureLines(_ recognizer: Recognizer, name: String, unit: String, image: GrayImage, charset: String,

@@ -15,18 +15,20 @@ public func im2col(_ col: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Fl
         for y in 0..<h {
             for x in 0..<w {
                 var dst = col + ((n * h + y) * w + x) * rowLen
+                // The taps of one kernel row that fall inside the image are contiguous in the input:
+                // one copy for them, zeros for the rest.
+                let first = max(0, pad - x), last = min(k, w + pad - x) // kx in first..<last inside
                 for ky in 0..<k {
                     let sy = y + ky - pad
-                    for kx in 0..<k {
-                        let sx = x + kx - pad
-                        if sy >= 0 && sy < h && sx >= 0 && sx < w {
-                            let src = img + (sy * w + sx) * cin
-                            if cin == 1 { dst[0] = src[0] } else { dst.update(from: src, count: cin) }
-                        } else {
-                            dst.update(repeating: 0, count: cin)
-                        }
-                        dst += cin
+                    guard sy >= 0 && sy < h, first < last else {
+                        dst.update(repeating: 0, count: k * cin)
+                        dst += k * cin
+                        continue
                     }
+                    if first > 0 { dst.update(repeating: 0, count: first * cin) }
+                    (dst + first * cin).update(from: img + (sy * w + x + first - pad) * cin, count: (last - first) * cin)
+                    if last < k { (dst + last * cin).update(repeating: 0, count: (k - last) * cin) }
+                    dst += k * cin
                 }
             }
         }
@@ -62,7 +64,7 @@ public func col2im(_ dInput: UnsafeMutablePointer<Float>, _ dCol: UnsafePointer<
     }
 }
 
-/// Convolution forward: `out = im2col(input) * weight (+ bias)`.
+/// Convolution forward: `out = im2col(input) * weight (+ bias)`, then ReLU if asked.
 /// - Parameters:
 ///   - out: [N, H, W, Cout]
 ///   - col: scratch [N*H*W, K*K*Cin], left holding im2col(input) for the backward pass
@@ -71,13 +73,16 @@ public func col2im(_ dInput: UnsafeMutablePointer<Float>, _ dCol: UnsafePointer<
 ///   - bias: [Cout] or nil
 public func conv2dForward(out: UnsafeMutablePointer<Float>, col: UnsafeMutablePointer<Float>,
                           input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                          bias: UnsafePointer<Float>?, b: Int, h: Int, w: Int, cin: Int, cout: Int, k: Int) {
+                          bias: UnsafePointer<Float>?, b: Int, h: Int, w: Int, cin: Int, cout: Int, k: Int,
+                          relu: Bool = false) {
     im2col(col, input, b: b, h: h, w: w, cin: cin, k: k)
     let rows = b * h * w
+    // The bias written first makes the product's beta 1, which spares BLAS its pass zeroing C.
     if let bias {
         for r in 0..<rows { (out + r * cout).update(from: bias, count: cout) }
     }
     gemm(.noTranspose, .noTranspose, m: rows, n: cout, k: k * k * cin, a: col, b: weight, beta: bias == nil ? 0 : 1, c: out)
+    if relu { reluForward(out, n: rows * cout) }
 }
 
 /// Convolution backward; adds into every gradient.

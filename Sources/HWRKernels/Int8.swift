@@ -138,17 +138,18 @@ public func im2colCodes(_ col: UnsafeMutablePointer<UInt8>, rowStride: Int, _ in
         for y in 0..<h {
             for x in 0..<w {
                 var dst = col + ((n * h + y) * w + x) * rowStride
+                let first = max(0, pad - x), last = min(k, w + pad - x) // kx in first..<last inside (see im2col)
                 for ky in 0..<k {
                     let sy = y + ky - pad
-                    for kx in 0..<k {
-                        let sx = x + kx - pad
-                        if sy >= 0 && sy < h && sx >= 0 && sx < w {
-                            dst.update(from: img + (sy * w + sx) * cin, count: cin)
-                        } else {
-                            dst.update(repeating: zeroPoint, count: cin)
-                        }
-                        dst += cin
+                    guard sy >= 0 && sy < h, first < last else {
+                        dst.update(repeating: zeroPoint, count: k * cin)
+                        dst += k * cin
+                        continue
                     }
+                    if first > 0 { dst.update(repeating: zeroPoint, count: first * cin) }
+                    (dst + first * cin).update(from: img + (sy * w + x + first - pad) * cin, count: (last - first) * cin)
+                    if last < k { (dst + last * cin).update(repeating: zeroPoint, count: (k - last) * cin) }
+                    dst += k * cin
                 }
             }
         }

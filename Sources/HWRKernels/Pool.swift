@@ -11,6 +11,20 @@ public func maxPool2Forward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMuta
     // Offsets of the other window cells from the top-left one.
     let right = poolWidth == 2 ? c : 0, below = w * c, diagonal = below + right
     var o = 0
+    guard let argmax else {
+        // Inference: no positions to keep, so a branch-free maximum over channels (vectorised).
+        for n in 0..<b {
+            for y in 0..<oh {
+                for x in 0..<ow {
+                    let top = input + ((n * h + 2 * y) * w + poolWidth * x) * c, bottom = top + below
+                    let result = out + o
+                    for ch in 0..<c { result[ch] = max(max(top[ch], bottom[ch]), max(top[ch + right], bottom[ch + right])) }
+                    o += c
+                }
+            }
+        }
+        return
+    }
     for n in 0..<b {
         for y in 0..<oh {
             for x in 0..<ow {
@@ -26,7 +40,7 @@ public func maxPool2Forward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMuta
                         if input[d] > value { value = input[d]; best = d }
                     }
                     out[o] = value
-                    argmax?[o] = Int32(best)
+                    argmax[o] = Int32(best)
                     o += 1
                 }
             }

@@ -72,7 +72,8 @@ final class ConvLayer: Layer {
             }
             col.reserve(rows * kk)
             conv2dForward(out: y, col: col.pointer, input: x, weight: foldedKernel.pointer, bias: foldedBias.pointer,
-                          b: batch, h: h, w: w, cin: c, cout: filters, k: kernel)
+                          b: batch, h: h, w: w, cin: c, cout: filters, k: kernel, relu: true)
+            return (y, .image(height: h, width: w, channels: filters))
         case .training:
             col.reserve(rows * kk)
             let z = convOut.reserve(rows * filters)

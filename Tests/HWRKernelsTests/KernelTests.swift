@@ -83,12 +83,16 @@ final class KernelTests: XCTestCase {
     }
 
     func testConvolutionMatchesReference() {
-        let (b, h, w, cin, cout, k) = (2, 6, 5, 3, 4, 3)
-        let x = rand(b * h * w * cin), wt = rand(k * k * cin * cout), bias = rand(cout)
-        var out = [Float](repeating: 0, count: b * h * w * cout)
-        var col = [Float](repeating: 0, count: b * h * w * k * k * cin)
-        conv2dForward(out: &out, col: &col, input: x, weight: wt, bias: bias, b: b, h: h, w: w, cin: cin, cout: cout, k: k)
-        assertClose(out, naiveConv(x, wt, bias, b: b, h: h, wd: w, cin: cin, cout: cout, k: k))
+        // Images narrower and shorter than the kernel too (a line's first columns, a thin line).
+        for (b, h, w, cin, cout, k) in [(2, 6, 5, 3, 4, 3), (1, 1, 1, 2, 3, 3), (1, 2, 3, 1, 2, 5), (2, 4, 2, 3, 2, 5)] {
+            let x = rand(b * h * w * cin), wt = rand(k * k * cin * cout), bias = rand(cout)
+            var out = [Float](repeating: 0, count: b * h * w * cout)
+            var col = [Float](repeating: 0, count: b * h * w * k * k * cin)
+            conv2dForward(out: &out, col: &col, input: x, weight: wt, bias: bias, b: b, h: h, w: w, cin: cin, cout: cout, k: k)
+            assertClose(out, naiveConv(x, wt, bias, b: b, h: h, wd: w, cin: cin, cout: cout, k: k))
+            conv2dForward(out: &out, col: &col, input: x, weight: wt, bias: bias, b: b, h: h, w: w, cin: cin, cout: cout, k: k, relu: true)
+            assertClose(out, naiveConv(x, wt, bias, b: b, h: h, wd: w, cin: cin, cout: cout, k: k).map { max(0, $0) })
+        }
     }
 
     func testFoldedBatchNormEqualsConvolutionThenBatchNorm() {
@@ -126,6 +130,10 @@ final class KernelTests: XCTestCase {
         var arg = [Int32](repeating: 0, count: out.count)
         maxPool2Forward(out: &out, argmax: &arg, input: x, b: b, h: h, w: w, c: c, poolWidth: poolWidth)
         XCTAssertEqual(out, expected, file: file, line: line)
+        // The inference path (no positions kept) gives the same maxima.
+        var inference = [Float](repeating: 0, count: expected.count)
+        maxPool2Forward(out: &inference, argmax: nil, input: x, b: b, h: h, w: w, c: c, poolWidth: poolWidth)
+        XCTAssertEqual(inference, expected, file: file, line: line)
         // Backward adds each output's gradient to its maximum's position, and to nothing else.
         let dOut = (0..<out.count).map { Float($0 + 1) }
         var dx = [Float](repeating: 0.5, count: x.count)

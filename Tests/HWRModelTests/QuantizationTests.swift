@@ -1,6 +1,6 @@
 import Foundation
 import HWRKernels
-@testable import HWRModel
+import HWRModel
 import XCTest
 
 final class QuantizationTests: XCTestCase {

@@ -260,7 +260,7 @@ _SIGNATURES = {
 
 #: Functions appended after 1.0.0: a library without them still loads (the ABI is append-only),
 #: and the binding does without them.
-_OPTIONAL = {"hwr_set_log_callback", "hwr_engine_model_precision"}
+_OPTIONAL = {"hwr_set_log_callback"}
 
 _lock = threading.Lock()
 _lib: Optional[ctypes.CDLL] = None

@@ -238,12 +238,11 @@ class Engine(_BatchCalls):
         text = lib.hwr_engine_text_model_path(handle)
         self._text_model_path = None if text is None else _lib.decode(text)
         self._precisions = {}
-        if hasattr(lib, "hwr_engine_model_precision"):  # 1.3.0
-            for name, selector in (("char", _lib.HWR_MODEL_CHAR), ("line", _lib.HWR_MODEL_LINE),
-                                   ("text", _lib.HWR_MODEL_TEXT)):
-                precision = lib.hwr_engine_model_precision(handle, selector)
-                if precision is not None:
-                    self._precisions[name] = _lib.decode(precision)
+        for name, selector in (("char", _lib.HWR_MODEL_CHAR), ("line", _lib.HWR_MODEL_LINE),
+                               ("text", _lib.HWR_MODEL_TEXT)):
+            precision = lib.hwr_engine_model_precision(handle, selector)
+            if precision is not None:
+                self._precisions[name] = _lib.decode(precision)
 
     # ---- lifetime -------------------------------------------------------------------------
 
@@ -327,7 +326,7 @@ class Engine(_BatchCalls):
     def precisions(self) -> Dict[str, str]:
         """Precision of each loaded model's matrix products, ``{"char": "fp32", "text": "int8", ...}``
         (``"int8"`` for a model written by ``hwr quantize``); the keys are the loaded models among
-        ``"char"``, ``"line"`` and ``"text"``. Empty with a library older than 1.3.0."""
+        ``"char"``, ``"line"`` and ``"text"``."""
         return dict(self._precisions)
 
     @property

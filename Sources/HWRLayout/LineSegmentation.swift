@@ -84,13 +84,17 @@ public enum LineSegmentation {
         }
 
         var lines: [SegmentedLine] = []
+        // Whether a label belongs to the line being cut (a table, not a set: it is read for every
+        // pixel around the line).
+        var own = [Bool](repeating: false, count: (labels.max() ?? 0) + 1)
         for ids in members where !ids.isEmpty {
             let x0 = ids.map { found[$0].x0 }.min()!, x1 = ids.map { found[$0].x1 }.max()!
             let y0 = ids.map { found[$0].y0 }.min()!, y1 = ids.map { found[$0].y1 }.max()!
             let mass = ids.reduce(0) { $0 + found[$1].count }
             // A line holds at least a short stroke's worth of ink.
             guard mass >= Int(max(4, 3 * page.strokeWidth * page.strokeWidth)), y1 - y0 >= 3 else { continue }
-            let own = Set(ids.map { $0 + 1 })
+            for id in ids where id + 1 < own.count { own[id + 1] = true }
+            defer { for id in ids where id + 1 < own.count { own[id + 1] = false } }
             let margin = max(2, (y1 - y0) / 4)
             let cw = x1 - x0 + 2 * margin, ch = y1 - y0 + 2 * margin
             var pixels = [UInt8](repeating: 255, count: cw * ch)
@@ -101,7 +105,7 @@ public enum LineSegmentation {
                     for dy in -1...1 where !mine {
                         for dx in -1...1 {
                             let yy = y + dy, xx = x + dx
-                            if yy >= 0, yy < h, xx >= 0, xx < w, own.contains(labels[yy * w + xx]) { mine = true; break }
+                            if yy >= 0, yy < h, xx >= 0, xx < w, own[labels[yy * w + xx]] { mine = true; break }
                         }
                     }
                     guard mine else { continue }

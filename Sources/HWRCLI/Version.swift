@@ -4,7 +4,8 @@ import HWRRecognition
 import HWRWorker
 
 /// What `hwr --version` prints: the command's version (HWR_VERSION_STRING of the hwr.h it was built
-/// with), the libhwr.so the worker would load, and the default models, each with where it was found.
+/// with), the libhwr.so the worker would load, and the default models, each with its precision and
+/// where it was found.
 enum VersionReport {
     static func lines() -> [String] {
         var lines = ["hwr \(HWR_VERSION_STRING)"]
@@ -22,8 +23,8 @@ enum VersionReport {
                 continue
             }
             do {
-                let metadata = try Model.load(path: path).metadata
-                lines.append("\(metadata.name) \(metadata.version) \(path)")
+                let model = try Model.load(path: path)
+                lines.append("\(model.metadata.name) \(model.metadata.version) \(model.precision.rawValue) \(path)")
             } catch {
                 lines.append("\(file): \(error)")
             }

@@ -8,26 +8,33 @@
 ///   - input: [N, H, W, Cin]
 public func im2col(_ col: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
                    b: Int, h: Int, w: Int, cin: Int, k: Int) {
+    im2colRows(col, rowStride: k * k * cin, input, b: b, h: h, w: w, cin: cin, k: k, outside: 0)
+}
+
+/// im2col of floats or int8 codes: row (n, y, x) of `col` (`rowStride` elements apart, at least
+/// K*K*Cin) holds the K x K x Cin window around (y, x), `outside` where it leaves the image.
+@inline(__always)
+func im2colRows<T>(_ col: UnsafeMutablePointer<T>, rowStride: Int, _ input: UnsafePointer<T>,
+                   b: Int, h: Int, w: Int, cin: Int, k: Int, outside: T) {
     let pad = k / 2
-    let rowLen = k * k * cin
     for n in 0..<b {
         let img = input + n * h * w * cin
         for y in 0..<h {
             for x in 0..<w {
-                var dst = col + ((n * h + y) * w + x) * rowLen
+                var dst = col + ((n * h + y) * w + x) * rowStride
                 // The taps of one kernel row that fall inside the image are contiguous in the input:
-                // one copy for them, zeros for the rest.
+                // one copy for them, `outside` for the rest.
                 let first = max(0, pad - x), last = min(k, w + pad - x) // kx in first..<last inside
                 for ky in 0..<k {
                     let sy = y + ky - pad
                     guard sy >= 0 && sy < h, first < last else {
-                        dst.update(repeating: 0, count: k * cin)
+                        dst.update(repeating: outside, count: k * cin)
                         dst += k * cin
                         continue
                     }
-                    if first > 0 { dst.update(repeating: 0, count: first * cin) }
+                    if first > 0 { dst.update(repeating: outside, count: first * cin) }
                     (dst + first * cin).update(from: img + (sy * w + x + first - pad) * cin, count: (last - first) * cin)
-                    if last < k { (dst + last * cin).update(repeating: 0, count: (k - last) * cin) }
+                    if last < k { (dst + last * cin).update(repeating: outside, count: (k - last) * cin) }
                     dst += k * cin
                 }
             }

@@ -132,28 +132,7 @@ public final class QuantizedProduct: @unchecked Sendable {
 ///   - input: [N, H, W, Cin] codes
 public func im2colCodes(_ col: UnsafeMutablePointer<UInt8>, rowStride: Int, _ input: UnsafePointer<UInt8>,
                         b: Int, h: Int, w: Int, cin: Int, k: Int, zeroPoint: UInt8) {
-    let pad = k / 2
-    for n in 0..<b {
-        let img = input + n * h * w * cin
-        for y in 0..<h {
-            for x in 0..<w {
-                var dst = col + ((n * h + y) * w + x) * rowStride
-                let first = max(0, pad - x), last = min(k, w + pad - x) // kx in first..<last inside (see im2col)
-                for ky in 0..<k {
-                    let sy = y + ky - pad
-                    guard sy >= 0 && sy < h, first < last else {
-                        dst.update(repeating: zeroPoint, count: k * cin)
-                        dst += k * cin
-                        continue
-                    }
-                    if first > 0 { dst.update(repeating: zeroPoint, count: first * cin) }
-                    (dst + first * cin).update(from: img + (sy * w + x + first - pad) * cin, count: (last - first) * cin)
-                    if last < k { (dst + last * cin).update(repeating: zeroPoint, count: (k - last) * cin) }
-                    dst += k * cin
-                }
-            }
-        }
-    }
+    im2colRows(col, rowStride: rowStride, input, b: b, h: h, w: w, cin: cin, k: k, outside: zeroPoint)
 }
 
 /// Quantizes `count` floats to codes with `quantization` (a feature map before `im2colCodes`).

@@ -29,9 +29,15 @@ struct Bench: ParsableCommand {
         let charFlops = Double(try recognizer.model.architecture.flops(width: 28))
         var results: [String: Double] = ["rss_mb": residentMegabytes(), "char_mflop_per_image": charFlops / 1e6]
         let hasInt8 = FileManager.default.fileExists(atPath: int8Model) && FileManager.default.fileExists(atPath: int8TextModel)
+        if !hasInt8 {
+            FileHandle.standardError.write("no int8 measurements: \(int8Model) or \(int8TextModel) not found (hwr quantize writes them)\n".data(using: .utf8)!)
+        }
         for threads in threads {
             if hasInt8 {
                 let int8 = try Recognizer(modelPath: int8Model, lineModelPath: nil, textModelPath: int8TextModel, threads: threads)
+                guard int8.model.precision == .int8, int8.textModel?.precision == .int8 else {
+                    throw ValidationError("--int8-model and --int8-text-model must be int8 models (hwr quantize)")
+                }
                 try measureText(int8, name: "text_line_int8", page: "page6_int8", threads: threads, line: textLine, pageData: page, into: &results)
                 if wanted("char_int8_b1_t\(threads)") {
                     results["char_int8_b1_t\(threads)_ms"] = try measure { _ = try int8.recognize([char]) }.median * 1000

@@ -68,9 +68,8 @@ extension Eval {
         var sets: [(name: String, references: [String], read: Reader)] = []
         func texts(_ results: [Result<TextReading, Error>]) -> [String] { results.map { (try? $0.get().text) ?? "" } }
         if data.hasSuffix(".csv") {
-            let folder = (data as NSString).deletingLastPathComponent
             let rows = try CSVManifest.rows(data, requiring: ["path", "text"])
-            let images = try rows.map { f in try recognizer.decode(.file("\(folder)/\(f["path"] ?? "")")) }
+            let images = try rows.map { f in try recognizer.decode(.file(CSVManifest.resolve(f["path"] ?? "", relativeTo: data))) }
             sets.append((data, rows.map { ($0["text"] ?? "").uppercased() },
                          { options, members in texts(try recognizer.recognizeLines(members.map { images[$0] }, options: options)) }))
         } else {

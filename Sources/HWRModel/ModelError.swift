@@ -1,6 +1,6 @@
 /// Errors of model construction and model files.
 public enum ModelError: Error, Equatable, CustomStringConvertible {
-    /// The file could not be read: missing, unreadable, or not a regular file.
+    /// The file could not be read or written: missing, unreadable, unwritable, or not a regular file.
     case io(String)
     /// The file is not a valid hwr model: foreign, truncated, corrupted, inconsistent, or outside
     /// `ModelLimits`.
@@ -15,7 +15,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     /// A readable message.
     public var description: String {
         switch self {
-        case let .io(m): return "cannot read model: \(m)"
+        case let .io(m): return "model file: \(m)"
         case let .badFile(m): return "invalid model file: \(m)"
         case let .unsupported(m): return "unsupported model file: \(m)"
         case let .invalidArchitecture(m): return "invalid architecture: \(m)"

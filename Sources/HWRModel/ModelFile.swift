@@ -58,14 +58,20 @@ extension Model {
         return data
     }
 
-    /// Writes the model atomically to `path`.
+    /// Writes the model atomically to `path` (a new file renamed over it). Only a regular file is
+    /// replaced: a directory, symbolic link, FIFO, socket or device at `path` is refused, as it would
+    /// otherwise become a model file itself.
     /// - Throws: `ModelError.io` on failure.
     public func write(to path: String) throws {
+        var info = stat()
+        if lstat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+            throw ModelError.io("cannot write \(path): not a regular file (a directory, link, FIFO, socket or device is never replaced)")
+        }
         do { try fileData().write(to: URL(fileURLWithPath: path), options: .atomic) } catch let e as ModelError { throw e } catch let e as CocoaError {
             // FoundationEssentials' error, told by its system cause ("No such file or directory")
-            throw ModelError.io("\(path): \((e.underlying as? POSIXError).map { String(cString: strerror($0.code.rawValue)) } ?? "\(e.code)")")
+            throw ModelError.io("cannot write \(path): \((e.underlying as? POSIXError).map { String(cString: strerror($0.code.rawValue)) } ?? "\(e.code)")")
         } catch {
-            throw ModelError.io("\(path): \(error)")
+            throw ModelError.io("cannot write \(path): \(error)")
         }
     }
 
@@ -226,7 +232,12 @@ extension Model {
             case .dense: roles = ["w"]
             default: throw ModelError.badFile("quantization names layer \(layer.index), which has no weights")
             }
-            guard layer.input.isValid, layer.recurrent?.isValid ?? true else { throw ModelError.badFile("layer \(layer.index): invalid activation quantization") }
+            guard layer.input.isValid, Double(layer.input.scale) * Double(ActivationQuantization.maximumCode) <= ModelLimits.activationMagnitude else {
+                throw ModelError.badFile("layer \(layer.index): input scale \(layer.input.scale) and zero point \(layer.input.zeroPoint) (a finite positive scale, at most \(ModelLimits.activationMagnitude) / 127, and a zero point in 0...127)")
+            }
+            guard layer.recurrent == nil || layer.recurrent == .recurrent else {
+                throw ModelError.badFile("layer \(layer.index): recurrent quantization must be the fixed scale 1/63 and zero point 64")
+            }
             var own = Set<String>()
             for tensor in layer.tensors {
                 let prefix = "L\(layer.index)."
@@ -234,8 +245,11 @@ extension Model {
                       let t = layout.tensor(tensor.name), own.insert(tensor.name).inserted else {
                     throw ModelError.badFile("quantization names tensor \(tensor.name) of layer \(layer.index) wrongly or twice")
                 }
-                guard tensor.scales.count == t.shape.last, tensor.scales.allSatisfy({ $0.isFinite && $0 > 0 && $0 * 127 <= ModelLimits.weightMagnitude }) else {
-                    throw ModelError.badFile("\(tensor.name): \(tensor.scales.count) scales for \(t.shape.last ?? 0) columns, or a scale not finite and positive")
+                guard tensor.scales.count == t.shape.last else {
+                    throw ModelError.badFile("\(tensor.name): \(tensor.scales.count) scales for \(t.shape.last ?? 0) columns")
+                }
+                if let bad = tensor.scales.first(where: { !($0.isFinite && $0 > 0 && $0 * 127 <= ModelLimits.weightMagnitude) }) {
+                    throw ModelError.badFile("\(tensor.name): scale \(bad) (each must be finite, positive and at most \(ModelLimits.weightMagnitude) / 127)")
                 }
             }
             if case .biLSTM = layout.layers[layer.index].settings {

@@ -14,6 +14,14 @@ public enum CSVManifest {
         }
     }
 
+    /// Where a manifest's `path` value points: itself if absolute, else relative to the folder of
+    /// the manifest (the working directory for a manifest named without a folder).
+    public static func resolve(_ path: String, relativeTo manifest: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let folder = (manifest as NSString).deletingLastPathComponent
+        return folder.isEmpty ? path : "\(folder)/\(path)"
+    }
+
     /// The rows of `path`, checking that every row has `columns`.
     /// - Throws: `DataError.badFile`, or `DataError.badData` naming the first missing column.
     public static func rows(_ path: String, requiring columns: [String]) throws -> [[String: String]] {

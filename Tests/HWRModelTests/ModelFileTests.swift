@@ -99,7 +99,7 @@ final class ModelFileTests: XCTestCase {
     func testWriteFailureIsAnIOErrorWithItsCause() throws {
         XCTAssertThrowsError(try smallModel().write(to: "/nonexistent/model.hwrm")) { error in
             guard case let ModelError.io(message) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(message, "/nonexistent/model.hwrm: No such file or directory")
+            XCTAssertEqual(message, "cannot write /nonexistent/model.hwrm: No such file or directory")
         }
     }
 

@@ -70,6 +70,26 @@ final class QuantizationTests: XCTestCase {
         XCTAssertThrowsError(try int8.quantizedCopy(calibration: [(images(1, seed: 1)[0], 12)], recurrent: true, description: ""))
     }
 
+    /// Writing replaces a regular file only: never a device, FIFO, directory or symbolic link.
+    func testWriteReplacesOnlyRegularFiles() throws {
+        let model = try model()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hwr-write-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try model.write(to: "\(dir)/m.hwrm")
+        try model.write(to: "\(dir)/m.hwrm") // a regular file is replaced
+        XCTAssertEqual(mkfifo("\(dir)/fifo", 0o600), 0)
+        try FileManager.default.createSymbolicLink(atPath: "\(dir)/link", withDestinationPath: "\(dir)/m.hwrm")
+        for path in ["/dev/null", "\(dir)/fifo", "\(dir)/link", dir] {
+            XCTAssertThrowsError(try model.write(to: path), path) { error in
+                XCTAssertTrue("\(error)".contains("not a regular file"), "\(error)")
+            }
+        }
+        var info = stat()
+        XCTAssertEqual(lstat("\(dir)/link", &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFLNK, "the link is left as it was")
+    }
+
     /// Rewrites the file with a changed header (CRC recomputed), so only the check under test fails.
     func withHeader(_ data: Data, _ edit: (inout [String: Any]) -> Void) throws -> Data {
         let bytes = [UInt8](data)
@@ -106,7 +126,14 @@ final class QuantizationTests: XCTestCase {
         }, containing: "scales")
         expectBadFile(try withHeader(data) { h in
             var l = layers(h); l[0]["input"] = ["scale": 0.1, "zeroPoint": 200]; setLayers(&h, l)
-        }, containing: "activation quantization")
+        }, containing: "zero point")
+        expectBadFile(try withHeader(data) { h in
+            var l = layers(h); l[0]["input"] = ["scale": 3e38, "zeroPoint": 0]; setLayers(&h, l)
+        }, containing: "input scale")
+        expectBadFile(try withHeader(data) { h in
+            var l = layers(h); let i = l.firstIndex { $0["recurrent"] != nil }!
+            l[i]["recurrent"] = ["scale": 0.5, "zeroPoint": 64]; setLayers(&h, l)
+        }, containing: "recurrent")
         expectBadFile(try withHeader(data) { h in var l = layers(h); l.append(l[0]); setLayers(&h, l) }, containing: "twice")
         // An int8 weight of -128 (outside the symmetric range), CRC recomputed.
         var bytes = [UInt8](data)

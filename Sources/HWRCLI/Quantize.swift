@@ -57,11 +57,12 @@ struct Quantize: ParsableCommand {
             }
         }
         let rows = try CSVManifest.rows(calibration, requiring: ["path"]).filter { ($0["split"] ?? "train") == "train" }
+        let characters = CharacterNormalizer(size: p.size, box: p.box), lines = LineNormalizer(height: p.size, box: p.box)
         let inputs = evenlySpaced(rows.count).compactMap { i -> (pixels: [Float], width: Int)? in
             // An image preprocessing refuses (blank, unreadable) says nothing about ranges: skipped.
             guard let image = try? GrayImage(contentsOfFile: CSVManifest.resolve(rows[i]["path"] ?? "", relativeTo: calibration)) else { return nil }
-            if p.kind == "character" { return (try? CharacterNormalizer(size: p.size, box: p.box).normalize(image)).map { ($0, p.size) } }
-            return (try? LineNormalizer(height: p.size, box: p.box).normalize(image)).map { ($0.pixels, $0.width) }
+            if p.kind == "character" { return (try? characters.normalize(image)).map { ($0, p.size) } }
+            return (try? lines.normalize(image)).map { ($0.pixels, $0.width) }
         }
         if inputs.count < min(images, rows.count) {
             FileHandle.standardError.write("skipped \(min(images, rows.count) - inputs.count) unreadable or blank images\n".data(using: .utf8)!)

@@ -25,7 +25,7 @@ public final class ParameterStore: @unchecked Sendable {
         let p = buffer.pointer
         for t in layout.tensors {
             let v = p + t.offset
-            let role = t.name.split(separator: ".").dropFirst().joined(separator: ".")
+            let role = t.role
             switch role {
             case "gamma", "var":
                 v.update(repeating: 1, count: t.count)

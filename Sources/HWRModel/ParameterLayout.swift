@@ -11,6 +11,8 @@ public struct ParameterTensor: Codable, Equatable, Sendable {
 
     /// Number of floats.
     public var count: Int { shape.reduce(1, *) }
+    /// Its role in its layer: the name without the `L<layer>.` prefix, for example `kernel` or `fw.wx`.
+    public var role: String { name.split(separator: ".").dropFirst().joined(separator: ".") }
 }
 
 /// A layer of an architecture as a `Network` builds it: its checked settings and the offsets of its

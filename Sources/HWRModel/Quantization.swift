@@ -59,7 +59,7 @@ public final class QuantizedWeights: @unchecked Sendable {
             var byRole: [String: QuantizedProduct] = [:]
             for tensor in layer.tensors {
                 guard let matrix = matrices[tensor.name] else { continue }
-                let role = tensor.name.split(separator: ".").dropFirst().joined(separator: ".")
+                let role = String(tensor.name.dropFirst("L\(layer.index).".count)) // names are L<index>.<role>
                 let input = role.hasSuffix("wh") ? (layer.recurrent ?? .recurrent) : layer.input
                 byRole[role] = QuantizedProduct(weights: matrix, input: input)
             }
@@ -118,7 +118,7 @@ extension Model {
             let input = ActivationQuantization(minimum: range.low, maximum: range.high)
             switch layer.settings {
             case let .conv(filters, _):
-                let o = layer.offsets, kernel = store.layout.tensors.first { $0.offset == o[0] }!
+                let o = layer.offsets, kernel = store.layout.tensor("L\(index).kernel")!
                 let rows = kernel.count / filters
                 let folded = FloatBuffer(count: kernel.count), bias = FloatBuffer(count: filters)
                 foldBatchNorm(foldedWeight: folded.pointer, foldedBias: bias.pointer, weight: p + o[0], gamma: p + o[1],

@@ -63,13 +63,6 @@ final class CraftedModelTests: XCTestCase {
         header["architecture"] = architecture
     }
 
-    func expectBadFile(_ data: Data, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try Model(fileData: data), file: file, line: line) { error in
-            guard case let ModelError.badFile(message) = error else { return XCTFail("\(error)", file: file, line: line) }
-            XCTAssertTrue(message.contains(text), "\"\(message)\" does not mention \"\(text)\"", file: file, line: line)
-        }
-    }
-
     /// Logits of a forward pass over an all-ink and a blank input are finite, and their softmax in [0, 1].
     func assertFiniteOutputs(_ model: Model, width: Int, file: StaticString = #filePath, line: UInt = #line) {
         let classes = model.architecture.classes

@@ -10,13 +10,6 @@ final class ModelFileTests: XCTestCase {
         metadata: .init(name: "small", version: "0.1", created: "2026-11-21", trainingData: "none", metrics: ["acc": 0.5]), seed: seed)
     }
 
-    func expectBadFile(_ data: Data, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try Model(fileData: data), file: file, line: line) { error in
-            guard case let ModelError.badFile(message) = error else { return XCTFail("\(error)", file: file, line: line) }
-            XCTAssertTrue(message.contains(text), "\"\(message)\" does not mention \"\(text)\"", file: file, line: line)
-        }
-    }
-
     func testCopyingMatchingTensorsTakesSharedLayersOnly() throws {
         let source = try smallModel(seed: 3)
         // Same convolution and LSTM, another head (4 classes): the head keeps its own weights.

@@ -90,51 +90,29 @@ final class QuantizationTests: XCTestCase {
         XCTAssertEqual(info.st_mode & S_IFMT, S_IFLNK, "the link is left as it was")
     }
 
-    /// Rewrites the file with a changed header (CRC recomputed), so only the check under test fails.
-    func withHeader(_ data: Data, _ edit: (inout [String: Any]) -> Void) throws -> Data {
-        let bytes = [UInt8](data)
-        let length = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-        var header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes[12..<(12 + length)])) as? [String: Any])
-        edit(&header)
-        let json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        var out = Data(bytes[0..<8])
-        withUnsafeBytes(of: UInt32(json.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(json)
-        out.append(contentsOf: bytes[(12 + length)..<(bytes.count - 4)])
-        withUnsafeBytes(of: crc32(out).littleEndian) { out.append(contentsOf: $0) }
-        return out
-    }
-
-    func expectBadFile(_ data: Data, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try Model(fileData: data), file: file, line: line) { error in
-            guard case let ModelError.badFile(message) = error else { return XCTFail("\(error)", file: file, line: line) }
-            XCTAssertTrue(message.contains(text), "\"\(message)\" does not mention \"\(text)\"", file: file, line: line)
-        }
-    }
-
     func testRejectsInconsistentInt8Files() throws {
         let data = try quantized(try model()).fileData()
         func layers(_ h: [String: Any]) -> [[String: Any]] { ((h["quantization"] as! [String: Any])["layers"] as! [[String: Any]]) }
         func setLayers(_ h: inout [String: Any], _ l: [[String: Any]]) {
             var q = h["quantization"] as! [String: Any]; q["layers"] = l; h["quantization"] = q
         }
-        expectBadFile(try withHeader(data) { $0["quantization"] = nil }, containing: "without")
-        expectBadFile(try withHeader(data) { h in var l = layers(h); l[0]["index"] = 1; setLayers(&h, l) }, containing: "no weights")
-        expectBadFile(try withHeader(data) { h in var l = layers(h); l[0]["index"] = 99; setLayers(&h, l) }, containing: "does not exist")
-        expectBadFile(try withHeader(data) { h in
+        expectBadFile(try rewritingHeader(data) { $0["quantization"] = nil }, containing: "without")
+        expectBadFile(try rewritingHeader(data) { h in var l = layers(h); l[0]["index"] = 1; setLayers(&h, l) }, containing: "no weights")
+        expectBadFile(try rewritingHeader(data) { h in var l = layers(h); l[0]["index"] = 99; setLayers(&h, l) }, containing: "does not exist")
+        expectBadFile(try rewritingHeader(data) { h in
             var l = layers(h); var t = l[0]["tensors"] as! [[String: Any]]; t[0]["scales"] = [1.0]; l[0]["tensors"] = t; setLayers(&h, l)
         }, containing: "scales")
-        expectBadFile(try withHeader(data) { h in
+        expectBadFile(try rewritingHeader(data) { h in
             var l = layers(h); l[0]["input"] = ["scale": 0.1, "zeroPoint": 200]; setLayers(&h, l)
         }, containing: "zero point")
-        expectBadFile(try withHeader(data) { h in
+        expectBadFile(try rewritingHeader(data) { h in
             var l = layers(h); l[0]["input"] = ["scale": 3e38, "zeroPoint": 0]; setLayers(&h, l)
         }, containing: "input scale")
-        expectBadFile(try withHeader(data) { h in
+        expectBadFile(try rewritingHeader(data) { h in
             var l = layers(h); let i = l.firstIndex { $0["recurrent"] != nil }!
             l[i]["recurrent"] = ["scale": 0.5, "zeroPoint": 64]; setLayers(&h, l)
         }, containing: "recurrent")
-        expectBadFile(try withHeader(data) { h in var l = layers(h); l.append(l[0]); setLayers(&h, l) }, containing: "twice")
+        expectBadFile(try rewritingHeader(data) { h in var l = layers(h); l.append(l[0]); setLayers(&h, l) }, containing: "twice")
         // An int8 weight of -128 (outside the symmetric range), CRC recomputed.
         var bytes = [UInt8](data)
         let last = bytes.count - 5 // the last int8 weight

@@ -170,7 +170,8 @@ typedef struct hwr_engine_options {
      */
     const char *model_path;
     /**
-     * Threads a batch is split over (0: one per core). Each thread runs its share of the images
+     * Threads a batch is split over (0: one per core); in page mode, the page's preprocessing and
+     * its lines too. Each thread runs its share of the images
      * with the BLAS as the process has configured it: the engine never changes process-wide
      * settings such as OpenBLAS's thread count (the hwr command and worker set OpenBLAS to one
      * thread for themselves; a host that wants the same calls openblas_set_num_threads(1)).

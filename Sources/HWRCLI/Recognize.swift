@@ -26,7 +26,7 @@ struct Recognize: ParsableCommand {
     @Option(help: "Beam width for line and sequence decoding, 1-1000 (default 10; 1: greedy).") var beam: Int?
     @Option(help: "Alternative readings in line, auto and sequence modes, 1-100 (default 5).") var alternatives: Int?
     @Option(help: "Reject readings whose probability is below this (0-1): the text is then empty.") var reject: Float?
-    @Option(help: "Threads a batch is split over (0: one per core).") var threads = 0
+    @Option(help: "Threads a batch (in page mode: the preprocessing and the lines) is split over (0: one per core).") var threads = 0
     @Option(help: "Stop after this many milliseconds from the start of recognition, for all the images (0: no limit); images not read by then are reported as past the deadline.") var deadlineMs = 0
     @Flag(help: "One JSON object per image, one per line.") var json = false
     @Argument(help: "Image files (PNG, JPEG, PGM).") var images: [String]

@@ -6,6 +6,7 @@ public struct NormalizerScratch {
     var luminance: [Float] = [], ink: [Float] = [], border: [Float] = [], fitted: [Float] = []
     var grid: [Float] = [], filterA: [Float] = [], filterB: [Float] = [], runPrefix: [Float] = [], runSuffix: [Float] = []
     var labels: [Int32] = [], stack: [Int32] = [], components: [InkComponent] = []
+    var columnCells: [Int32] = [], columnWeights: [Float] = []
 
     /// Empty buffers.
     public init() {}

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 
 /// One connected component of stroke pixels, as the cleaning stage measures it.
@@ -68,7 +69,8 @@ enum InkMap {
     ///   `.invalidArgument` for an image under `ImageLimits.minimumSide` on a side.
     /// - Parameter trace: when given, called after each stage with its name, a map of the image (grey
     ///   levels 0-255, or ink in [0, 1] for the ink stages) and the map's width; for `hwr preprocess`.
-    static func extract(_ image: GrayImage, scratch: inout NormalizerScratch,
+    /// - Parameter threads: threads the costliest stage (the top-hat) is split over.
+    static func extract(_ image: GrayImage, scratch: inout NormalizerScratch, threads: Int = 1,
                         trace: ((String, [Float], Int) -> Void)? = nil) throws -> Float {
         let (w, h) = (image.width, image.height), n = w * h
         guard w >= ImageLimits.minimumSide, h >= ImageLimits.minimumSide else {
@@ -78,14 +80,14 @@ enum InkMap {
         resize(&scratch.ink, n)
         try composite(image, scratch: &scratch)
         trace?("composited", scratch.luminance, w)
-        let darkInk = polarity(&scratch, width: w, height: h)
+        let darkInk = polarity(&scratch, width: w, height: h, threads: threads)
         if min(w, h) >= minimumSideForFlattening {
             // Second pass: a morphological closing about twice the pen's width follows the paper
             // exactly across hard shadow edges, vignetting and frames, which the block levels blur.
             // At least 1/16 of the shorter side: grainy pencil strokes look thinner than they are.
             let pen = penWidth(&scratch, width: w, height: h)
             let radius = max(2, min(min(w, h) / 4, max(min(w, h) / 16, Int((1.5 * pen).rounded()) + 2)))
-            topHat(&scratch, width: w, height: h, darkInk: darkInk, radius: radius)
+            topHat(&scratch, width: w, height: h, darkInk: darkInk, radius: radius, threads: threads)
         }
         trace?(darkInk ? "flattened (dark ink)" : "flattened (light ink)", scratch.ink.map { min(1, $0 / 128) }, w)
         // Ink strength in grey levels, then relative to the strongest.
@@ -138,7 +140,7 @@ enum InkMap {
     /// standing-out pixels in thin, elongated strokes, while the wrong one finds blobs (glare, the
     /// lit side of a shadow); when both look alike, the one with ink on fewer pixels wins; dark ink
     /// when they tie.
-    static func polarity(_ scratch: inout NormalizerScratch, width w: Int, height h: Int) -> Bool {
+    static func polarity(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, threads: Int = 1) -> Bool {
         let n = w * h
         /// (share of stroke pixels in elongated components, share of pixels that are strokes)
         func score(_ scratch: inout NormalizerScratch) -> (thin: Float, share: Float) {
@@ -155,11 +157,11 @@ enum InkMap {
             }
             return (Float(thin) / Float(max(1, counted)), Float(total) / Float(n))
         }
-        flatten(&scratch, width: w, height: h, darkInk: true)
+        flatten(&scratch, width: w, height: h, darkInk: true, threads: threads)
         let dark = score(&scratch)
         resize(&scratch.filterB, n)
         swap(&scratch.ink, &scratch.filterB)
-        flatten(&scratch, width: w, height: h, darkInk: false)
+        flatten(&scratch, width: w, height: h, darkInk: false, threads: threads)
         let light = score(&scratch)
         let lightWins: Bool
         if (light.share > 0.5) != (dark.share > 0.5) {
@@ -195,100 +197,169 @@ enum InkMap {
     /// median (most pixels are paper, where the top-hat is the grain). Serra, "Image Analysis and
     /// Mathematical Morphology" (1982); separable running extremes after van Herk (1992) and Gil and
     /// Werman (1993).
-    static func topHat(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, darkInk: Bool, radius: Int) {
+    /// Split over `threads` threads (column strips and transpose tiles).
+    static func topHat(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, darkInk: Bool, radius: Int,
+                       threads: Int = 1) {
         let n = w * h
         // Work on the image padded by `radius` on every side with its edge values repeated, so that
         // the closing is not cut short at the border (a shadow edge reaching the border stays exact).
         let pw = w + 2 * radius, ph = h + 2 * radius
         resize(&scratch.filterA, pw * ph)
         resize(&scratch.filterB, pw * ph)
-        resize(&scratch.runPrefix, max(pw, ph))
-        resize(&scratch.runSuffix, max(pw, ph))
-        resize(&scratch.grid, pw)
-        // Closing = dilation then erosion (for light ink: erosion then dilation), each by rows then
-        // columns: padded luminance -> A (rows) -> B (columns) -> A (rows) -> B (columns).
+        let workers = max(1, threads), perWorker = max(pw, ph) * extremeStrip
+        resize(&scratch.runPrefix, perWorker * workers)
+        resize(&scratch.runSuffix, perWorker * workers)
+        // Closing = dilation then erosion (for light ink: erosion then dilation), each by columns and
+        // rows, on the padded luminance in B; the result in B.
         scratch.luminance.withUnsafeBufferPointer { lum in
             scratch.filterA.withUnsafeMutableBufferPointer { a in
                 scratch.filterB.withUnsafeMutableBufferPointer { b in
-                    scratch.grid.withUnsafeMutableBufferPointer { line in
-                        scratch.runPrefix.withUnsafeMutableBufferPointer { g in
-                            scratch.runSuffix.withUnsafeMutableBufferPointer { hh in
-                                for (pass, maximum) in [(0, darkInk), (1, !darkInk)] {
-                                    for y in 0..<ph {
-                                        if pass == 0 {
-                                            let row = lum.baseAddress! + min(max(y - radius, 0), h - 1) * w
-                                            for x in 0..<pw { line[x] = row[min(max(x - radius, 0), w - 1)] }
-                                        } else {
-                                            (line.baseAddress!).update(from: b.baseAddress! + y * pw, count: pw)
-                                        }
-                                        runningExtreme(UnsafePointer(line.baseAddress!), a.baseAddress! + y * pw, step: 1, length: pw,
-                                                       radius: radius, maximum: maximum, prefix: g.baseAddress!, suffix: hh.baseAddress!)
-                                    }
-                                    for x in 0..<pw {
-                                        runningExtreme(UnsafePointer(a.baseAddress!) + x, b.baseAddress! + x, step: pw, length: ph,
-                                                       radius: radius, maximum: maximum, prefix: g.baseAddress!, suffix: hh.baseAddress!)
-                                    }
+                    scratch.runPrefix.withUnsafeMutableBufferPointer { g in
+                        scratch.runSuffix.withUnsafeMutableBufferPointer { hh in
+                            let (a, b, g, hh) = (a.baseAddress!, b.baseAddress!, g.baseAddress!, hh.baseAddress!)
+                            for y in 0..<ph {
+                                let row = lum.baseAddress! + min(max(y - radius, 0), h - 1) * w, padded = b + y * pw
+                                for x in 0..<radius { padded[x] = row[0]; padded[radius + w + x] = row[w - 1] }
+                                (padded + radius).update(from: row, count: w)
+                            }
+                            // The running extremes run down columns, `extremeStrip` columns at a
+                            // time (every inner loop over adjacent floats); the rows are columns of
+                            // the transposed image. B -> (columns) A -> B transposed -> (rows) A, then
+                            // (rows) B -> A transposed back -> (columns) B.
+                            func columns(_ from: UnsafeMutablePointer<Float>, _ to: UnsafeMutablePointer<Float>, width: Int, height: Int, maximum: Bool) {
+                                let strips = (width + extremeStrip - 1) / extremeStrip
+                                inParallel(strips, threads: workers) { strip, worker in
+                                    let x = strip * extremeStrip
+                                    runningExtreme(from + x, to + x, step: width, lanes: min(extremeStrip, width - x), length: height,
+                                                   radius: radius, maximum: maximum, prefix: g + worker * perWorker, suffix: hh + worker * perWorker)
                                 }
                             }
+                            func transposed(_ from: UnsafeMutablePointer<Float>, _ to: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+                                let bands = (rows + transposeTile - 1) / transposeTile
+                                inParallel(bands, threads: workers) { band, _ in
+                                    transpose(from, to, rows: rows, columns: columns, band: band * transposeTile..<min(rows, (band + 1) * transposeTile))
+                                }
+                            }
+                            columns(b, a, width: pw, height: ph, maximum: darkInk)
+                            transposed(a, b, rows: ph, columns: pw)
+                            columns(b, a, width: ph, height: pw, maximum: darkInk)
+                            columns(a, b, width: ph, height: pw, maximum: !darkInk)
+                            transposed(b, a, rows: pw, columns: ph)
+                            columns(a, b, width: pw, height: ph, maximum: !darkInk)
                         }
                     }
                 }
             }
         }
         // The background of pixel (x, y) is B at (x + radius, y + radius).
-        for y in 0..<h { for x in 0..<w { scratch.filterA[y * w + x] = scratch.filterB[(y + radius) * pw + x + radius] } }
         scratch.border.removeAll(keepingCapacity: true)
-        let sample = max(1, n / 8192)
-        for i in 0..<n {
-            let v = max(0, darkInk ? darkInkContrast(paper: scratch.filterA[i], luminance: scratch.luminance[i])
-                                   : scratch.luminance[i] - scratch.filterA[i])
-            scratch.ink[i] = v
-            if i % sample == 0 { scratch.border.append(v) }
+        scratch.ink.withUnsafeMutableBufferPointer { ink in
+            scratch.luminance.withUnsafeBufferPointer { lum in
+                scratch.filterB.withUnsafeBufferPointer { closed in
+                    for y in 0..<h {
+                        let paper = closed.baseAddress! + (y + radius) * pw + radius, i0 = y * w
+                        if darkInk {
+                            for x in 0..<w { ink[i0 + x] = max(0, darkInkContrast(paper: paper[x], luminance: lum[i0 + x])) }
+                        } else {
+                            for x in 0..<w { ink[i0 + x] = max(0, lum[i0 + x] - paper[x]) }
+                        }
+                    }
+                }
+            }
         }
+        for i in stride(from: 0, to: n, by: max(1, n / 8192)) { scratch.border.append(scratch.ink[i]) }
         let floor = 2 * select(&scratch.border, rank: scratch.border.count / 2)
         guard floor > 0 else { return }
-        for i in 0..<n { scratch.ink[i] = max(0, scratch.ink[i] - floor) }
+        scratch.ink.withUnsafeMutableBufferPointer { ink in
+            for i in 0..<n { ink[i] = max(0, ink[i] - floor) }
+        }
     }
 
-    /// Maximum (or minimum) of `input` over the window [i - radius, i + radius] clipped to the
-    /// line, for every i of a line of `length` values `step` apart; O(length) whatever the radius
-    /// (van Herk / Gil-Werman: block prefix and suffix extremes).
-    /// `prefix` and `suffix` hold `length` floats of scratch.
-    static func runningExtreme(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, step: Int,
+    /// Columns handled together by `runningExtreme` in the column passes of `topHat`.
+    static let extremeStrip = 64
+
+    /// Side of the square tiles `transpose` copies at a time (they stay in cache).
+    static let transposeTile = 32
+
+    /// `output` (`columns` x `rows`) = `input` (`rows` x `columns`) transposed, for the rows `band`.
+    static func transpose(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+                          band: Range<Int>) {
+        for x0 in stride(from: 0, to: columns, by: transposeTile) {
+            for y in band {
+                for x in x0..<min(columns, x0 + transposeTile) { output[x * rows + y] = input[y * columns + x] }
+            }
+        }
+    }
+
+    /// Runs `body(item, worker)` for every item in 0..<`count` on up to `threads` threads, worker
+    /// `w` taking the items w, w + threads, ... (the items cost alike).
+    static func inParallel(_ count: Int, threads: Int, _ body: (_ item: Int, _ worker: Int) -> Void) {
+        let workers = min(threads, count)
+        guard workers > 1 else { for i in 0..<count { body(i, 0) }; return }
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for i in stride(from: worker, to: count, by: workers) { body(i, worker) }
+        }
+    }
+
+    /// Maximum (or minimum) over the window [i - radius, i + radius], clipped to the line, for every
+    /// i of `lanes` lines of `length` values side by side: value i of lane j is `input[i * step + j]`
+    /// (and the same in `output`). O(length) whatever the radius: van Herk (1992) / Gil-Werman (1993),
+    /// blocks of 2 radius + 1 with their prefix and suffix extremes, so that a whole window is one
+    /// suffix and one prefix. `prefix` and `suffix` hold `length * lanes` floats of scratch.
+    static func runningExtreme(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, step: Int, lanes: Int,
                                length: Int, radius: Int, maximum: Bool, prefix g: UnsafeMutablePointer<Float>,
                                suffix hh: UnsafeMutablePointer<Float>) {
         let block = 2 * radius + 1
-        // One loop per extreme (no per-pixel branch on `maximum`), and the blocks of lo and hi tracked
-        // as they advance instead of divided out for every pixel.
+        // One copy of the loops per extreme: no per-value branch on `maximum`.
         @inline(__always) func run(_ pick: (Float, Float) -> Float) {
+            @inline(__always) func combine(_ to: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) {
+                for j in 0..<lanes { to[j] = pick(x[j], y[j]) }
+            }
             var blockStart = 0
             while blockStart < length {
                 let blockEnd = min(length, blockStart + block) - 1
-                g[blockStart] = input[blockStart * step]
-                if blockStart < blockEnd { for i in (blockStart + 1)...blockEnd { g[i] = pick(g[i - 1], input[i * step]) } }
-                hh[blockEnd] = input[blockEnd * step]
+                (g + blockStart * lanes).update(from: input + blockStart * step, count: lanes)
+                if blockStart < blockEnd {
+                    for i in (blockStart + 1)...blockEnd { combine(g + i * lanes, g + (i - 1) * lanes, input + i * step) }
+                }
+                (hh + blockEnd * lanes).update(from: input + blockEnd * step, count: lanes)
                 var i = blockEnd - 1
-                while i >= blockStart { hh[i] = pick(hh[i + 1], input[i * step]); i -= 1 }
+                while i >= blockStart { combine(hh + i * lanes, hh + (i + 1) * lanes, input + i * step); i -= 1 }
                 blockStart += block
             }
-            var loBlock = 0, hiBlock = 0 // starts of the blocks holding lo and hi
+            // A whole window: the suffix of its first block and the prefix of its second (one block
+            // when it starts a block). Windows cut by the start lie in the first block: its prefix.
             for i in 0..<length {
-                let lo = max(0, i - radius), hi = min(length - 1, i + radius)
-                while lo >= loBlock + block { loBlock += block }
-                while hi >= hiBlock + block { hiBlock += block }
-                if loBlock == hiBlock {
-                    output[i * step] = lo == loBlock ? g[hi] : hh[lo]
+                let lo = i - radius, hi = i + radius
+                if hi >= length { continue }
+                if lo < 0 {
+                    (output + i * step).update(from: g + hi * lanes, count: lanes)
                 } else {
-                    output[i * step] = pick(hh[lo], g[hi])
+                    combine(output + i * step, hh + lo * lanes, g + hi * lanes)
                 }
+            }
+            // Windows cut by the end: the extreme of the tail [lo, length - 1], grown backwards in `g`'s
+            // first row (the prefixes are no longer needed).
+            let tail = g, stop = max(0, length - 2 * radius)
+            tail.update(from: input + (length - 1) * step, count: lanes)
+            var lo = length - 1
+            while true {
+                if lo + radius < length { (output + (lo + radius) * step).update(from: tail, count: lanes) }
+                if lo == stop { break }
+                lo -= 1
+                combine(tail, tail, input + lo * step)
+            }
+            // Windows cut at both ends (a line under 2 radius long): the whole line, now in `tail`.
+            if stop == 0 {
+                for i in stride(from: max(0, length - radius), to: min(radius, length), by: 1) { (output + i * step).update(from: tail, count: lanes) }
             }
         }
         if maximum { run { max($0, $1) } } else { run { min($0, $1) } }
     }
 
     /// Stage 3: `scratch.ink` = how far each pixel is from the local paper level towards the ink, in
-    /// grey levels.
-    static func flatten(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, darkInk: Bool) {
+    /// grey levels. The pixels are split over `threads` threads by rows.
+    static func flatten(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, darkInk: Bool, threads: Int = 1) {
         let side = min(w, h) < minimumSideForFlattening ? max(w, h) : max(16, min(w, h) / 8)
         let gw = (w + side - 1) / side, gh = (h + side - 1) / side
         resize(&scratch.grid, gw * gh)
@@ -344,31 +415,48 @@ enum InkMap {
         // (the median of a half-normal deviation is 0.674 sigma).
         scratch.border.removeAll(keepingCapacity: true)
         let step = max(1, (w * h) / 8192)
+        // Each column's two grid cells and weight, computed once instead of for every row.
+        resize(&scratch.columnCells, 2 * w)
+        resize(&scratch.columnWeights, w)
+        for x in 0..<w {
+            let gx = min(max((Float(x) + 0.5) / Float(side) - 0.5, 0), Float(gw - 1))
+            let ix = Int(gx)
+            scratch.columnCells[2 * x] = Int32(ix); scratch.columnCells[2 * x + 1] = Int32(min(ix + 1, gw - 1))
+            scratch.columnWeights[x] = gx - Float(ix)
+        }
+        // The signed distance first (rows in parallel), then the noise sampled from it, then the floor.
         scratch.ink.withUnsafeMutableBufferPointer { ink in
             scratch.luminance.withUnsafeBufferPointer { lum in
                 scratch.filterA.withUnsafeBufferPointer { grid in
-                    for y in 0..<h {
-                        let gy = min(max((Float(y) + 0.5) / Float(side) - 0.5, 0), Float(gh - 1))
-                        let iy = Int(gy), ty = gy - Float(iy), iy1 = min(iy + 1, gh - 1)
-                        for x in 0..<w {
-                            let gx = min(max((Float(x) + 0.5) / Float(side) - 0.5, 0), Float(gw - 1))
-                            let ix = Int(gx), tx = gx - Float(ix), ix1 = min(ix + 1, gw - 1)
-                            let paper = (grid[iy * gw + ix] * (1 - tx) + grid[iy * gw + ix1] * tx) * (1 - ty)
-                                + (grid[iy1 * gw + ix] * (1 - tx) + grid[iy1 * gw + ix1] * tx) * ty
-                            let i = y * w + x
-                            let d = darkInk ? paper - lum[i] : lum[i] - paper
-                            ink[i] = max(0, d)
-                            if d < 0 && i % step == 0 { scratch.border.append(-d) }
+                    scratch.columnCells.withUnsafeBufferPointer { cells in
+                        scratch.columnWeights.withUnsafeBufferPointer { weights in
+                            let bands = (h + flattenBand - 1) / flattenBand
+                            inParallel(bands, threads: threads) { band, _ in
+                                for y in (band * flattenBand)..<min(h, (band + 1) * flattenBand) {
+                                    let gy = min(max((Float(y) + 0.5) / Float(side) - 0.5, 0), Float(gh - 1))
+                                    let iy = Int(gy), ty = gy - Float(iy), iy1 = min(iy + 1, gh - 1)
+                                    let top = grid.baseAddress! + iy * gw, bottom = grid.baseAddress! + iy1 * gw
+                                    let lumRow = lum.baseAddress! + y * w, inkRow = ink.baseAddress! + y * w
+                                    for x in 0..<w {
+                                        let ix = Int(cells[2 * x]), ix1 = Int(cells[2 * x + 1]), tx = weights[x]
+                                        let paper = (top[ix] * (1 - tx) + top[ix1] * tx) * (1 - ty)
+                                            + (bottom[ix] * (1 - tx) + bottom[ix1] * tx) * ty
+                                        inkRow[x] = darkInk ? paper - lumRow[x] : lumRow[x] - paper
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
-            guard !scratch.border.isEmpty else { return }
-            let floor = 3 * select(&scratch.border, rank: scratch.border.count / 2) / 0.674
-            guard floor > 0 else { return }
+            for i in stride(from: 0, to: w * h, by: step) where ink[i] < 0 { scratch.border.append(-ink[i]) }
+            let floor = scratch.border.isEmpty ? 0 : 3 * select(&scratch.border, rank: scratch.border.count / 2) / 0.674
             for i in 0..<(w * h) { ink[i] = max(0, ink[i] - floor) }
         }
     }
+
+    /// Rows per unit of work when `flatten` is split over threads.
+    static let flattenBand = 32
 
     /// How much darker than its paper a pixel is, in grey levels of white paper: light falls on ink
     /// and paper alike, so the ratio to the local paper level, not the difference, is the same in a

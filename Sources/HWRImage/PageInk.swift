@@ -19,15 +19,15 @@ public struct PageInk: Sendable {
     /// (about 100 dpi for an A4 sheet; a line of writing stays 20 pixels or more high).
     public static let workingSide = 2400
 
-    /// Preprocesses a page.
+    /// Preprocesses a page, its costliest stage split over `threads` threads.
     /// - Throws: `ImageError.empty` when nothing is written on it, `.invalidArgument` when it is under
     ///   `ImageLimits.minimumSide` on a side.
-    public init(_ image: GrayImage) throws {
+    public init(_ image: GrayImage, threads: Int = 1) throws {
         let fitted = image.fitted(maximumWidth: Self.workingSide, maximumHeight: Self.workingSide)
         let paper = Self.paperRegion(fitted)
         let sheet = paper == (0, 0, fitted.width, fitted.height) ? fitted : try fitted.cropped(x: paper.x, y: paper.y, width: paper.width, height: paper.height)
         var scratch = NormalizerScratch()
-        strokeWidth = try InkMap.extract(sheet, scratch: &scratch)
+        strokeWidth = try InkMap.extract(sheet, scratch: &scratch, threads: threads)
         width = sheet.width; height = sheet.height
         ink = Array(scratch.ink.prefix(width * height))
         scale = Double(image.width) / Double(fitted.width)

@@ -51,7 +51,7 @@ extension Recognizer {
         try classified {
             let lineModel = try lineReader(for: options).model
             try options.deadline.check()
-            let page = try PageInk(image)
+            let page = try PageInk(image, threads: threads)
             let layout = LineSegmentation.segment(page, originalSize: (image.width, image.height))
             let readable = layout.lines.filter { $0.image.width >= ImageLimits.minimumSide && $0.image.height >= ImageLimits.minimumSide }
             guard !readable.isEmpty else { throw HWRError.imageEmpty("no line of writing found on the page") }

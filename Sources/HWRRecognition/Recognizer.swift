@@ -2,6 +2,7 @@ import CLoader
 import Dispatch
 import FoundationEssentials
 import Glibc
+import Synchronization
 import HWRDecoding
 import HWRImage
 import HWRKernels
@@ -82,9 +83,9 @@ public final class Recognizer: @unchecked Sendable {
     ///   - textModelPath: a text-line model file (free text), or nil for the default
     ///     (`$HWR_TEXT_MODEL`, then the search paths; none when none is found). Which of the two
     ///     reads a request: `lineReader(for:)`.
-    ///   - threads: threads a batch is split over (0: one per core). The engine leaves process-wide
-    ///     BLAS settings alone: a process that wants single-threaded matrix products in each share
-    ///     (the hwr command does) sets that itself.
+    ///   - threads: threads a batch (in page mode: the preprocessing and the lines) is split over
+    ///     (0: one per core). The engine leaves process-wide BLAS settings alone: a process that
+    ///     wants single-threaded matrix products in each share (the hwr command does) sets that itself.
     ///   - maximumPixels: the largest decoded image accepted, 1 to `RecognitionLimits.maximumPixels`
     ///     (0: that limit)
     /// - Throws: `HWRError` (`.io`, `.modelFormat`, `.invalidArgument`) if a model is missing, invalid,
@@ -174,6 +175,26 @@ public final class Recognizer: @unchecked Sendable {
     /// decoded pixels, preprocessing included) into `probabilities`; see `CharacterClassifier`.
     public func classify(_ image: GrayImage, into probabilities: UnsafeMutableBufferPointer<Float>) throws {
         try characters.classify(image, into: probabilities)
+    }
+
+    /// Runs `body` on every item on up to `threads` threads, handing out the items one at a time,
+    /// costliest first (`cost`), to whichever thread is free: for lines, whose times differ with
+    /// their lengths (longest processing time first, Graham 1969). Results in the items' order.
+    func eachInParallel<T, R>(_ items: [T], cost: (T) -> Int, _ body: (T) -> R) -> [R] {
+        let workers = min(threads, items.count)
+        guard workers > 1 else { return items.map(body) }
+        let order = items.indices.sorted { cost(items[$0]) > cost(items[$1]) }
+        var results = [R?](repeating: nil, count: items.count)
+        let next = Atomic(0)
+        results.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while case let k = next.wrappingAdd(1, ordering: .relaxed).oldValue, k < order.count {
+                    base[order[k]] = body(items[order[k]])
+                }
+            }
+        }
+        return results.map { $0! }
     }
 
     /// Splits `items` into one chunk per thread (chunks of at least 4), runs `body` on each

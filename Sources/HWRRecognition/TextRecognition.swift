@@ -212,9 +212,9 @@ extension Recognizer {
     ///   image errors are returned per image.
     public func recognizeLines(_ images: [GrayImage], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
         let (reader, decode) = try lineDecoder(options)
-        return inParallel(images) { chunk in chunk.map { image in
+        return eachInParallel(images, cost: { $0.width * $0.height }) { image in
             Result { try options.deadline.check(); return try decode(try reader.posteriors(image)) }
-        } }
+        }
     }
 
     /// Reads lines already normalised by the normaliser of the model `lineReader(for:)` picks
@@ -223,9 +223,9 @@ extension Recognizer {
     /// - Throws: as `recognizeLines`.
     public func recognizeNormalizedLines(_ lines: [(pixels: [Float], width: Int)], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
         let (reader, decode) = try lineDecoder(options)
-        return inParallel(lines) { chunk in chunk.map { line in
+        return eachInParallel(lines, cost: \.width) { line in
             Result { try options.deadline.check(); return try decode(reader.posteriors(normalized: line.pixels, width: line.width)) }
-        } }
+        }
     }
 
     /// The model that reads a line request. Codes go to the line model, trained on strings of the

@@ -34,6 +34,20 @@ final class LineSegmentationTests: XCTestCase {
         return (try GrayImage(width: width, height: height, pixels: turned), tops)
     }
 
+    /// Page preprocessing split over threads (top-hat strips and tiles, flattening bands) gives the
+    /// ink map of one thread, to the bit: on a pencil photo in uneven light, a note in a shadow, a note
+    /// on grid paper and the benchmark's 1600x1200 note.
+    func testPagePreprocessingIsTheSameOnOneThreadAndOnThree() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+        for file in ["Tests/Fixtures/inputs/15-photo-uneven-light-pencil.jpg", "Tests/Fixtures/notes/note-003.jpg", "Tests/Fixtures/notes/note-002.jpg",
+                     "Benchmarks/fixtures/note-6-lines-1600x1200.jpg"] {
+            let image = try GrayImage(contentsOfFile: "\(root)/\(file)")
+            let one = try PageInk(image, threads: 1), three = try PageInk(image, threads: 3)
+            XCTAssertEqual(one.ink, three.ink, file)
+            XCTAssertEqual(one.strokeWidth, three.strokeWidth, file)
+        }
+    }
+
     func testSkewIsEstimatedWithinHalfADegree() throws {
         for degrees in [-4.0, -1.5, 0, 2, 3.5] {
             let (image, _) = try page(lines: [(50, 700), (50, 650), (120, 500), (50, 700), (300, 450)], degrees: degrees)

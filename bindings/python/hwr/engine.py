@@ -178,9 +178,10 @@ class Engine(_BatchCalls):
         model: the character model file (``.hwrm``), or ``None`` for the library's default: the
             file named by ``HWR_MODEL``, else the installed model, else ``models/hwr-char.hwrm`` of
             a source checkout.
-        threads: threads a batch is split over (``None`` or 0: one per core). Each runs its
-            share of the images with the BLAS as the process configured it: the engine changes
-            no process-wide setting (a host that wants single-threaded OpenBLAS sets it itself).
+        threads: threads a batch (in page mode: the preprocessing and the lines) is split over
+            (``None`` or 0: one per core). Each runs its share of the images with the BLAS as
+            the process configured it: the engine changes no process-wide setting (a host that
+            wants single-threaded OpenBLAS sets it itself).
         line_model: the line model file (codes: digits and upper-case letters), or ``None`` for
             the default: ``HWR_LINE_MODEL``, else the installed ``hwr-line.hwrm``, else the
             checkout's. When neither a line nor a text-line model is found the engine still

@@ -227,6 +227,32 @@ public struct LineNormalizer: Sendable {
         let image = image.fitted(maximumWidth: Self.workingWidth, maximumHeight: Self.workingHeight)
         var scratch = NormalizerScratch()
         let strokeWidth = try InkMap.extract(image, scratch: &scratch, trace: trace)
+        return try fit(&scratch, width: image.width, height: image.height, strokeWidth: strokeWidth)
+    }
+
+    /// Normalises the ink map of a line that is already preprocessed (a line cut from a page's
+    /// `PageInk`): the same as `normalize(_:)` from its crop to the ink on, without extracting the
+    /// ink again.
+    /// - Parameters:
+    ///   - ink: `width * height` ink strengths in [0, 1], row-major, 0 where there is no ink.
+    ///   - strokeWidth: the pen's width, in pixels of `ink`.
+    /// - Throws: as `normalize(_:)`.
+    public func normalize(ink: [Float], width: Int, height: Int, strokeWidth: Float) throws -> (pixels: [Float], width: Int) {
+        guard width >= ImageLimits.minimumSide, height >= ImageLimits.minimumSide, ink.count == width * height else {
+            throw ImageError.invalidArgument("\(width)x\(height) ink map of \(ink.count) values: too small to read or the wrong size")
+        }
+        var scratch = NormalizerScratch()
+        // Relative to the line's strongest ink, as `InkMap.extract` leaves a line.
+        let top = ink.max() ?? 0
+        guard top > 0 else { throw ImageError.empty("no ink") }
+        scratch.ink = ink.map { min(1, $0 / top) }
+        return try fit(&scratch, width: width, height: height, strokeWidth: strokeWidth)
+    }
+
+    /// The crop, scaling and placing of `normalize(_:)`, from the ink map in `scratch.ink`.
+    func fit(_ scratch: inout NormalizerScratch, width imageWidth: Int, height imageHeight: Int,
+             strokeWidth: Float) throws -> (pixels: [Float], width: Int) {
+        let image = (width: imageWidth, height: imageHeight)
         guard var (x0, y0, x1, y1) = InkMap.bounds(scratch.ink, width: image.width, height: image.height,
                                                    threshold: InkMap.cropThreshold) else { throw ImageError.empty("no ink") }
         try CharacterNormalizer.checkLayout(&scratch, width: image.width, x0: x0, y0: y0, x1: x1, y1: y1, singleCharacter: false)

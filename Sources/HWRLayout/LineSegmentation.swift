@@ -16,6 +16,9 @@ public struct Box: Equatable, Sendable, Codable {
 public struct SegmentedLine: Sendable {
     /// The line's ink alone (its connected components), dark on white paper, deskewed.
     public var image: GrayImage
+    /// The same ink as strengths in [0, 1] (`image.width * image.height`, row-major; 0: paper), the
+    /// page's ink map cut out, for `LineNormalizer.normalize(ink:width:height:strokeWidth:)`.
+    public var ink: [Float]
     /// Where the line is in the original image (after EXIF orientation), in its pixels.
     public var box: Box
     /// The columns of `image` that hold ink (the line's own components), left edge and width.
@@ -97,7 +100,7 @@ public enum LineSegmentation {
             defer { for id in ids where id + 1 < own.count { own[id + 1] = false } }
             let margin = max(2, (y1 - y0) / 4)
             let cw = x1 - x0 + 2 * margin, ch = y1 - y0 + 2 * margin
-            var pixels = [UInt8](repeating: 255, count: cw * ch)
+            var pixels = [UInt8](repeating: 255, count: cw * ch), lineInk = [Float](repeating: 0, count: cw * ch)
             for y in max(0, y0 - margin)..<min(h, y1 + margin) {
                 for x in max(0, x0 - margin)..<min(w, x1 + margin) {
                     // The line's own strokes, with their soft edges (pixels next to one of its components).
@@ -109,13 +112,14 @@ public enum LineSegmentation {
                         }
                     }
                     guard mine else { continue }
+                    lineInk[(y - y0 + margin) * cw + (x - x0 + margin)] = ink[y * w + x]
                     pixels[(y - y0 + margin) * cw + (x - x0 + margin)] = UInt8(255 - min(255, Int(ink[y * w + x] * 255)))
                 }
             }
             guard let image = try? GrayImage(width: cw, height: ch, pixels: pixels) else { continue }
             let left = Double(x0 - margin), top = Double(y0), bottom = Double(y1)
             let lineBox = box(Double(x0), top, Double(x1), bottom)
-            lines.append(SegmentedLine(image: image, box: lineBox, inkX: margin, inkWidth: x1 - x0, inkHeight: y1 - y0,
+            lines.append(SegmentedLine(image: image, ink: lineInk, box: lineBox, inkX: margin, inkWidth: x1 - x0, inkHeight: y1 - y0,
                                        toOriginal: { a, b in box(left + a, top, left + b, bottom) }))
         }
         lines.sort { $0.box.y < $1.box.y }

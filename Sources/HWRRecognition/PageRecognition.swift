@@ -42,20 +42,30 @@ public struct PageReading: Equatable, Sendable {
 extension Recognizer {
     /// Reads a page (a note, a form field, a sheet with several lines): preprocessing of the whole
     /// page, line segmentation with skew correction (`LineSegmentation`), each line read by the model
-    /// `lineReader(for:)` picks (the lines spread over the engine's threads), and words from its spaces, or,
+    /// `lineReader(for:)` picks from the page's ink map (the lines spread over the engine's threads),
+    /// and words from its spaces, or,
     /// for a line model without a space, from the gaps in the ink wider than a third of the line's
     /// height. Rejection (`options.rejectThreshold`) applies to each line.
     /// - Throws: `HWRError`: `.unsupported` without a line or text model, `.imageEmpty` when nothing is
     ///   written, the request's option errors.
     public func recognizePage(_ image: GrayImage, options: TextOptions = .init()) throws -> PageReading {
         try classified {
-            let lineModel = try lineReader(for: options).model
+            let (reader, decode) = try lineDecoder(options)
+            let lineModel = reader.model
             try options.deadline.check()
             let page = try PageInk(image, threads: threads)
             let layout = LineSegmentation.segment(page, originalSize: (image.width, image.height))
             let readable = layout.lines.filter { $0.image.width >= ImageLimits.minimumSide && $0.image.height >= ImageLimits.minimumSide }
             guard !readable.isEmpty else { throw HWRError.imageEmpty("no line of writing found on the page") }
-            let results = try recognizeLines(readable.map(\.image), options: options)
+            // Each line from the page's ink map: preprocessed once, with the page.
+            let results = eachInParallel(readable, cost: { $0.ink.count }) { line in
+                Result {
+                    try options.deadline.check()
+                    let (pixels, width) = try reader.normalizer.normalize(ink: line.ink, width: line.image.width, height: line.image.height,
+                                                                          strokeWidth: page.strokeWidth)
+                    return try decode(reader.posteriors(normalized: pixels, width: width))
+                }
+            }
             // Lines the deadline stopped fail the page: they are not left out like stray marks.
             for case let .failure(error as DeadlineExceeded) in results { throw error }
             let hasSpace = lineModel.charset.contains(" ")

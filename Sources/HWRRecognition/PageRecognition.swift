@@ -104,7 +104,7 @@ extension Recognizer {
                 if c.text == " " { if !groups[groups.count - 1].isEmpty { groups.append([]) } } else { groups[groups.count - 1].append(c) }
             }
         } else {
-            let gaps = inkGaps(inkColumns, minimum: max(2, Int(inkHeight / 3)))
+            let gaps = LineSegmentation.wordGaps(inkColumns, minimum: max(2, Int(inkHeight / 3)))
             var next = 0
             for c in reading.characters {
                 let center = column(Double(c.firstStep + c.lastStep + 1) / 2)
@@ -137,21 +137,5 @@ extension Recognizer {
         var ink = [Bool](repeating: false, count: image.width)
         for y in 0..<image.height { for x in 0..<image.width where image.pixels[y * image.width + x] < 160 { ink[x] = true } }
         return ink
-    }
-
-    /// Runs of ink-free columns (of `inkColumns`) at least `minimum` wide, between the first and
-    /// last ink.
-    static func inkGaps(_ inkColumns: [Bool], minimum: Int) -> [Range<Int>] {
-        let empty = inkColumns.map { !$0 }
-        guard let first = empty.firstIndex(of: false), let last = empty.lastIndex(of: false) else { return [] }
-        var gaps: [Range<Int>] = []
-        var x = first
-        while x <= last {
-            guard empty[x] else { x += 1; continue }
-            let start = x
-            while x <= last && empty[x] { x += 1 }
-            if x - start >= minimum { gaps.append(start..<x) }
-        }
-        return gaps
     }
 }

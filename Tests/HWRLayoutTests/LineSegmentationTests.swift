@@ -48,6 +48,22 @@ final class LineSegmentationTests: XCTestCase {
         }
     }
 
+    /// Ink columns: runs of `ink` columns separated by the given gaps.
+    func columns(ink: Int, gaps: [Int]) -> [Bool] {
+        gaps.reduce([Bool](repeating: true, count: ink)) { $0 + [Bool](repeating: false, count: $1) + [Bool](repeating: true, count: ink) }
+    }
+
+    func testWordGapsAreTheWiderGroupOfALinesGaps() {
+        // Loosely spaced capitals (letter gaps of 5-7 columns, over the minimum of 4) in three words.
+        let line = columns(ink: 10, gaps: [5, 7, 6, 24, 5, 6, 28, 7, 5])
+        XCTAssertEqual(LineSegmentation.wordGaps(line, minimum: 4).map(\.count), [24, 28])
+        // Gaps all alike: every gap over the minimum separates words ("A B C D").
+        XCTAssertEqual(LineSegmentation.wordGaps(columns(ink: 10, gaps: [12, 13, 12]), minimum: 4).map(\.count), [12, 13, 12])
+        // Narrow breaks in joined writing never do, even when they form a group of their own.
+        XCTAssertEqual(LineSegmentation.wordGaps(columns(ink: 10, gaps: [1, 1, 2, 1, 3]), minimum: 4), [])
+        XCTAssertEqual(LineSegmentation.wordGaps([false, false], minimum: 4), [])
+    }
+
     func testSkewIsEstimatedWithinHalfADegree() throws {
         for degrees in [-4.0, -1.5, 0, 2, 3.5] {
             let (image, _) = try page(lines: [(50, 700), (50, 650), (120, 500), (50, 700), (300, 450)], degrees: degrees)

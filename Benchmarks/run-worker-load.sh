@@ -14,6 +14,8 @@
 #   char-half   single characters, open loop at half of char-max's throughput: latency p50/p90/p99
 #   char-1500   single characters, open loop at 1500 requests/s (half of the 3000/s target)
 #   words       a word image (Tests/Fixtures/lines/word-000.png), line mode, closed loop
+#   pages       a 6-line note (Benchmarks/fixtures/note-6-lines-1600x1200.jpg), page mode, closed
+#               loop, 4 clients with one request in flight each
 #
 # Targets: >= 3000 single-character requests/s with one worker on a 2-core machine, p99 < 10 ms at
 # 1500/s, zero lost and zero duplicated replies. The figures depend on what else runs on the
@@ -21,7 +23,7 @@
 #
 # Environment: HWR_CLI (default .build/release/hwr-cli), WORKER_THREADS (worker --threads,
 # default 2), CLIENTS (8), WINDOW (4), CHAR_REQUESTS (20000), RATE_SECONDS (10: length of the
-# open-loop runs), WORD_REQUESTS (1000), OUT (JSON summary file, default
+# open-loop runs), WORD_REQUESTS (1000), PAGE_REQUESTS (100), OUT (JSON summary file, default
 # Benchmarks/build/worker-load.json), WORKER_ARGS (more worker options).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -33,9 +35,11 @@ WINDOW=${WINDOW:-4}
 CHAR_REQUESTS=${CHAR_REQUESTS:-20000}
 RATE_SECONDS=${RATE_SECONDS:-10}
 WORD_REQUESTS=${WORD_REQUESTS:-1000}
+PAGE_REQUESTS=${PAGE_REQUESTS:-100}
 OUT=${OUT:-$HERE/build/worker-load.json}
 CHAR=$ROOT/Tests/Fixtures/formats/K.jpg
 WORD=$ROOT/Tests/Fixtures/lines/word-000.png
+PAGE=$ROOT/Benchmarks/fixtures/note-6-lines-1600x1200.jpg
 LOAD=$HERE/build/worker_load
 
 make -s -C "$HERE" all
@@ -114,6 +118,8 @@ run char-1500 --endpoint "$endpoint" --image "$CHAR" --clients "$CLIENTS" --rate
     --requests "$((1500 * RATE_SECONDS))" --expect K --max-seconds 120
 run words --endpoint "$endpoint" --image "$WORD" --mode line --clients "$CLIENTS" --window 2 \
     --requests "$WORD_REQUESTS" --max-seconds 120
+run pages --endpoint "$endpoint" --image "$PAGE" --mode page --clients 4 --window 1 \
+    --requests "$PAGE_REQUESTS" --max-seconds 300
 
 kill -TERM "$worker_pid"
 wait "$worker_pid" && worker_rc=0 || worker_rc=$?
@@ -125,7 +131,7 @@ mkdir -p "$(dirname "$OUT")"
     printf '{"machine":{"cores":%s,"loadavg_end":"%s","date":"%s"},"worker":{"threads":%s,"exit_status":%s},"scenarios":[' \
         "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$WORKER_THREADS" "$worker_rc"
     sep=
-    for s in echo-max char-max char-half char-1500 words; do
+    for s in echo-max char-max char-half char-1500 words pages; do
         printf '%s%s' "$sep" "$(cat "$tmp/$s.json")"
         sep=,
     done

@@ -2,7 +2,7 @@
  * worker_load.c - load generator for `hwr worker` (proto/hwr.proto over ZeroMQ). A benchmark, not
  * a test: run it through run-worker-load.sh.
  *
- *   worker_load --endpoint E --image FILE [--mode char|line|auto] [--lexicon W1,W2,...]
+ *   worker_load --endpoint E --image FILE [--mode char|line|auto|page] [--lexicon W1,W2,...]
  *               [--clients N] [--requests TOTAL] [--rate R | --window W] [--drain-ms MS]
  *               [--max-seconds S] [--label NAME] [--expect TEXT]
  *   worker_load --echo-server E      a ROUTER answering every request at once with a canned
@@ -346,7 +346,7 @@ static double cpu_seconds(void) {
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: worker_load --endpoint E --image FILE [--mode char|line|auto] [--lexicon W1,W2,...]\n"
+            "usage: worker_load --endpoint E --image FILE [--mode char|line|auto|page] [--lexicon W1,W2,...]\n"
             "                   [--clients N] [--requests TOTAL] [--rate R | --window W] [--drain-ms MS]\n"
             "                   [--max-seconds S] [--label NAME] [--expect TEXT]\n"
             "       worker_load --echo-server ENDPOINT\n");
@@ -374,6 +374,7 @@ int main(int argc, char **argv) {
             if (!strcmp(v, "char")) mode = HWR__V1__MODE__MODE_CHAR;
             else if (!strcmp(v, "line")) mode = HWR__V1__MODE__MODE_LINE;
             else if (!strcmp(v, "auto")) mode = HWR__V1__MODE__MODE_AUTO;
+            else if (!strcmp(v, "page")) mode = HWR__V1__MODE__MODE_PAGE;
             else usage();
         } else if (!strcmp(a, "--clients")) clients = atol(v);
         else if (!strcmp(a, "--window")) window = atol(v);
@@ -492,7 +493,8 @@ int main(int argc, char **argv) {
     double mean = 0;
     for (uint64_t i = 0; i < n_lat; i++) mean += (double)lat[i];
     mean = n_lat ? mean / (double)n_lat / 1e6 : 0;
-    const char *mode_name = mode == HWR__V1__MODE__MODE_CHAR ? "char" : mode == HWR__V1__MODE__MODE_LINE ? "line" : "auto";
+    const char *mode_name = mode == HWR__V1__MODE__MODE_CHAR ? "char" : mode == HWR__V1__MODE__MODE_LINE ? "line"
+                          : mode == HWR__V1__MODE__MODE_PAGE ? "page" : "auto";
 
     printf("%-12s %s clients=%ld %s sent=%" PRIu64 " ok=%" PRIu64 " errors=%" PRIu64 " lost=%" PRIu64
            " dup=%" PRIu64 " | %.0f OK req/s | p50 %.2f p90 %.2f p99 %.2f max %.2f ms | client cpu %.0f%% (%.1f us/req)"

@@ -69,8 +69,11 @@ enum InkMap {
     ///   `.invalidArgument` for an image under `ImageLimits.minimumSide` on a side.
     /// - Parameter trace: when given, called after each stage with its name, a map of the image (grey
     ///   levels 0-255, or ink in [0, 1] for the ink stages) and the map's width; for `hwr preprocess`.
-    /// - Parameter threads: threads the costliest stage (the top-hat) is split over.
-    static func extract(_ image: GrayImage, scratch: inout NormalizerScratch, threads: Int = 1,
+    /// - Parameter threads: threads the costliest stages (the flattening and the top-hat) are split over.
+    /// - Parameter page: the image is a page: the pen's width is the median over its strokes when it
+    ///   has 5 or more (the remains of a hard shadow's edge can be the largest "stroke" there, and a
+    ///   top-hat as wide as they are would take the shadow for ink).
+    static func extract(_ image: GrayImage, scratch: inout NormalizerScratch, threads: Int = 1, page: Bool = false,
                         trace: ((String, [Float], Int) -> Void)? = nil) throws -> Float {
         let (w, h) = (image.width, image.height), n = w * h
         guard w >= ImageLimits.minimumSide, h >= ImageLimits.minimumSide else {
@@ -85,7 +88,7 @@ enum InkMap {
             // Second pass: a morphological closing about twice the pen's width follows the paper
             // exactly across hard shadow edges, vignetting and frames, which the block levels blur.
             // At least 1/16 of the shorter side: grainy pencil strokes look thinner than they are.
-            let pen = penWidth(&scratch, width: w, height: h)
+            let pen = penWidth(&scratch, width: w, height: h, page: page)
             let radius = max(2, min(min(w, h) / 4, max(min(w, h) / 16, Int((1.5 * pen).rounded()) + 2)))
             topHat(&scratch, width: w, height: h, darkInk: darkInk, radius: radius, threads: threads)
         }
@@ -176,8 +179,10 @@ enum InkMap {
     }
 
     /// The pen's width in pixels, from the block-level ink map: the thinnest stroke-like component
-    /// among those at least a quarter the area of the largest (shadow residue is wider than the pen).
-    static func penWidth(_ scratch: inout NormalizerScratch, width w: Int, height h: Int) -> Float {
+    /// among those at least a quarter the area of the largest (shadow residue is wider than the pen);
+    /// on a `page` with 5 or more, the median of the stroke-like components' widths (one vote each:
+    /// the letters outvote a shadow's remains, however large).
+    static func penWidth(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, page: Bool = false) -> Float {
         var peak: Float = 0
         for v in scratch.ink { peak = max(peak, v) }
         guard peak >= minimumContrast else { return 1 }
@@ -185,6 +190,11 @@ enum InkMap {
         eraseRuledLines(&scratch, width: w, height: h, strokeLevel: level, peak: peak)
         label(&scratch, width: w, height: h, strokeLevel: level)
         let side = min(w, h)
+        if page {
+            scratch.border.removeAll(keepingCapacity: true)
+            for c in scratch.components where c.isStroke(imageSide: side) { scratch.border.append(c.strokeWidth) }
+            if scratch.border.count >= 5 { return select(&scratch.border, rank: scratch.border.count / 2) }
+        }
         var largest: Int32 = 0
         for c in scratch.components where c.isStroke(imageSide: side) { largest = max(largest, c.area) }
         var pen = Float.infinity

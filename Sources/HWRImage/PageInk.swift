@@ -27,7 +27,7 @@ public struct PageInk: Sendable {
         let paper = Self.paperRegion(fitted)
         let sheet = paper == (0, 0, fitted.width, fitted.height) ? fitted : try fitted.cropped(x: paper.x, y: paper.y, width: paper.width, height: paper.height)
         var scratch = NormalizerScratch()
-        strokeWidth = try InkMap.extract(sheet, scratch: &scratch, threads: threads)
+        strokeWidth = try InkMap.extract(sheet, scratch: &scratch, threads: threads, page: true)
         width = sheet.width; height = sheet.height
         ink = Array(scratch.ink.prefix(width * height))
         scale = Double(image.width) / Double(fitted.width)
@@ -41,8 +41,8 @@ public struct PageInk: Sendable {
     /// The sheet of paper in a photo with a dark surround: the longest runs of rows and of columns
     /// whose mean luminance is nearer the paper's than the surround's, inset by 1%, when the
     /// surround is near black (its rows or columns average under 80) and clearly darker than the
-    /// paper (by 60 grey levels or more), and covers at least 4% of the image;
-    /// the whole image otherwise (a dark-ink page, or paper to the edges).
+    /// paper (by 60 grey levels or more), covers at least 4% of the image and holds no writing (a
+    /// shadow on the paper does); the whole image otherwise (a dark-ink page, or paper to the edges).
     static func paperRegion(_ image: GrayImage) -> (x: Int, y: Int, width: Int, height: Int) {
         let (w, h) = (image.width, image.height)
         let whole = (0, 0, w, h)
@@ -72,7 +72,27 @@ public struct PageInk: Sendable {
             }
             return (best, mid)
         }
-        let rows = brightRun(rowMean)?.0 ?? 0..<h, columns = brightRun(columnMean)?.0 ?? 0..<w
+        /// Whether the rows (or columns) outside `kept`, more than 2% of the image away from it, hold
+        /// writing in the span `across` of the other axis: pixels 40 grey levels or more under their
+        /// row's (column's) median, on 0.2% of those pixels or more. Paper in a shadow does; a table
+        /// or a scanner lid does not.
+        func writtenOutside(_ kept: Range<Int>, across: Range<Int>, rows: Bool) -> Bool {
+            let count = rows ? h : w, margin = max(2, count / 50)
+            var dark = 0, seen = 0
+            var line = [Float](repeating: 0, count: across.count), sorted = line
+            for k in 0..<count where k < kept.lowerBound - margin || k >= kept.upperBound + margin {
+                for (i, t) in across.enumerated() { line[i] = Float(rows ? image.pixels[k * w + t] : image.pixels[t * w + k]) }
+                sorted = line
+                let median = InkMap.select(&sorted, rank: line.count / 2)
+                for v in line where v <= median - 40 { dark += 1 }
+                seen += line.count
+            }
+            return seen > 0 && dark * 500 >= seen
+        }
+        var rows = brightRun(rowMean)?.0 ?? 0..<h, columns = brightRun(columnMean)?.0 ?? 0..<w
+        let (keptRows, keptColumns) = (rows, columns)
+        if rows != 0..<h, writtenOutside(keptRows, across: keptColumns, rows: true) { rows = 0..<h }
+        if columns != 0..<w, writtenOutside(keptColumns, across: keptRows, rows: false) { columns = 0..<w }
         guard rows.count * columns.count < w * h * 96 / 100, rows.count >= h / 5, columns.count >= w / 5 else { return whole }
         let insetX = max(1, w / 100), insetY = max(1, h / 100)
         let x0 = min(w - 1, columns.lowerBound + insetX), y0 = min(h - 1, rows.lowerBound + insetY)

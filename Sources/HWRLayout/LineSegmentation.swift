@@ -202,18 +202,21 @@ public enum LineSegmentation {
     /// more than half of their box is ink, and they are larger than a character), long thin rules
     /// (a margin line or a ruled line: fifteen times longer than wide and longer than three characters),
     /// the pieces of a margin line that ruled-line removal cut apart (see `brokenRulePieces`), and
-    /// pieces along the image's border (a frame's texture: touching it within the outer 3%).
+    /// pieces along the image's border (a frame's texture, the tip of a shadow's wedge: within the
+    /// outer 3% and reaching within 1% of the border, or touching it and larger than two characters).
     static func writingComponents(_ components: [Component], width w: Int, height h: Int) -> [Int] {
         let typical = typicalHeight(components.filter { $0.x0 > 1 && $0.y0 > 1 && $0.x1 < w - 1 && $0.y1 < h - 1 })
-        let band = max(2, min(w, h) * 3 / 100)
+        let band = max(2, min(w, h) * 3 / 100), near = max(1, min(w, h) / 100)
         let brokenRule = brokenRulePieces(components, typical: typical, height: h)
         return components.indices.filter { i in
             guard !brokenRule.contains(i) else { return false }
             let c = components[i], cw = c.x1 - c.x0, ch = c.y1 - c.y0
             let solid = c.count * 2 > cw * ch && min(cw, ch) > 2 * typical
             let rule = max(cw, ch) > 3 * typical && max(cw, ch) > 15 * max(1, min(cw, ch))
-            let edge = (c.x0 <= 1 || c.y0 <= 1 || c.x1 >= w - 1 || c.y1 >= h - 1)
-                && (c.x1 <= band || c.y1 <= band || c.x0 >= w - band || c.y0 >= h - band || max(cw, ch) > 2 * typical)
+            let touches = c.x0 <= 1 || c.y0 <= 1 || c.x1 >= w - 1 || c.y1 >= h - 1
+            let nearly = c.x0 <= near || c.y0 <= near || c.x1 >= w - near || c.y1 >= h - near
+            let inBand = c.x1 <= band || c.y1 <= band || c.x0 >= w - band || c.y0 >= h - band
+            let edge = (nearly && inBand) || (touches && max(cw, ch) > 2 * typical)
             return !solid && !rule && !edge
         }
     }

@@ -27,6 +27,19 @@ final class PageTests: XCTestCase {
         }
     }
 
+    /// Shadows across a note: a soft shadow darkening the upper half of grey paper (it was cut away
+    /// as a dark surround, with four of the five lines in it) and a hard diagonal shadow (the pen's
+    /// width was measured on its remains, and its wedges were read as lines): every line is found.
+    func testEveryLineInAShadowIsFound() throws {
+        let recognizer = try Self.recognizer.get()
+        for (file, lines) in [("page-soft-shadow-half-dark.jpg", 5), ("page-hard-diagonal-shadow.jpg", 6)] {
+            var options = RecognitionOptions()
+            options.mode = .page
+            let reading = try recognizer.read([.file("\(Self.root)/Tests/Fixtures/inputs/\(file)")], options: options)[0].get()
+            XCTAssertEqual(reading.page?.lines.count, lines, "\(file): \(reading.text)")
+        }
+    }
+
     /// A page of the given fixture lines, each scaled by 2, `gap` pixels apart, indented by turns,
     /// turned by `degrees`; with the lines' texts.
     func composedPage(_ rows: [(image: GrayImage, text: String)], degrees: Double) throws -> GrayImage {

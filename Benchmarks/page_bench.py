@@ -29,6 +29,10 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bindings" / "python"))
+# Single-threaded matrix products inside each of the engine's threads, as the hwr command and the
+# worker run them: the engine leaves OpenBLAS's process-wide setting to its host, and OpenBLAS's own
+# threads on top of the engine's would oversubscribe the cores (read when OpenBLAS loads).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import hwr  # noqa: E402
 
 

@@ -579,41 +579,50 @@ enum InkMap {
     static func label(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, strokeLevel: Float) {
         let n = w * h
         resize(&scratch.labels, n)
-        scratch.labels.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         scratch.components.removeAll(keepingCapacity: true)
         scratch.stack.removeAll(keepingCapacity: true)
         let faint = cropThreshold * strokeLevel
-        for start in 0..<n where scratch.labels[start] == 0 && scratch.ink[start] >= strokeLevel {
-            let id = Int32(scratch.components.count + 1)
-            var c = InkComponent(area: 0, boundary: 0, x0: Int32(w), y0: Int32(h), x1: -1, y1: -1, onBorder: 0)
-            scratch.labels[start] = id
-            scratch.stack.append(Int32(start))
-            while let top = scratch.stack.popLast() {
-                let i = Int(top), x = i % w, y = i / w
-                c.area += 1
-                c.x0 = min(c.x0, Int32(x)); c.x1 = max(c.x1, Int32(x)); c.y0 = min(c.y0, Int32(y)); c.y1 = max(c.y1, Int32(y))
-                if x == 0 || y == 0 || x == w - 1 || y == h - 1 { c.onBorder += 1 }
-                var edge = false
-                for dy in -1...1 {
-                    for dx in -1...1 where dx != 0 || dy != 0 {
-                        let xx = x + dx, yy = y + dy
-                        guard xx >= 0, yy >= 0, xx < w, yy < h else { if dx == 0 || dy == 0 { edge = true }; continue }
-                        let j = yy * w + xx
-                        let v = scratch.ink[j]
-                        if v < strokeLevel {
-                            if dx == 0 || dy == 0 { edge = true }
-                            // Faint neighbours (anti-aliasing) belong to the component without growing it.
-                            if v >= faint && scratch.labels[j] == 0 { scratch.labels[j] = id }
-                        } else if scratch.labels[j] == 0 {
-                            scratch.labels[j] = id
-                            scratch.stack.append(Int32(j))
+        // Taken out of the scratch (no copy: its storage moves) while the ink and labels are borrowed.
+        var components: [InkComponent] = [], stack: [Int32] = []
+        swap(&components, &scratch.components); swap(&stack, &scratch.stack)
+        scratch.ink.withUnsafeBufferPointer { inkBuffer in
+            scratch.labels.withUnsafeMutableBufferPointer { labelBuffer in
+                let ink = inkBuffer.baseAddress!, labels = labelBuffer.baseAddress!
+                labels.update(repeating: 0, count: n)
+                for start in 0..<n where labels[start] == 0 && ink[start] >= strokeLevel {
+                    let id = Int32(components.count + 1)
+                    var c = InkComponent(area: 0, boundary: 0, x0: Int32(w), y0: Int32(h), x1: -1, y1: -1, onBorder: 0)
+                    labels[start] = id
+                    stack.append(Int32(start))
+                    while let top = stack.popLast() {
+                        let i = Int(top), x = i % w, y = i / w
+                        c.area += 1
+                        c.x0 = min(c.x0, Int32(x)); c.x1 = max(c.x1, Int32(x)); c.y0 = min(c.y0, Int32(y)); c.y1 = max(c.y1, Int32(y))
+                        if x == 0 || y == 0 || x == w - 1 || y == h - 1 { c.onBorder += 1 }
+                        var edge = false
+                        for dy in -1...1 {
+                            for dx in -1...1 where dx != 0 || dy != 0 {
+                                let xx = x + dx, yy = y + dy
+                                guard xx >= 0, yy >= 0, xx < w, yy < h else { if dx == 0 || dy == 0 { edge = true }; continue }
+                                let j = yy * w + xx
+                                let v = ink[j]
+                                if v < strokeLevel {
+                                    if dx == 0 || dy == 0 { edge = true }
+                                    // Faint neighbours (anti-aliasing) belong to the component without growing it.
+                                    if v >= faint && labels[j] == 0 { labels[j] = id }
+                                } else if labels[j] == 0 {
+                                    labels[j] = id
+                                    stack.append(Int32(j))
+                                }
+                            }
                         }
+                        if edge { c.boundary += 1 }
                     }
+                    components.append(c)
                 }
-                if edge { c.boundary += 1 }
             }
-            scratch.components.append(c)
         }
+        swap(&components, &scratch.components); swap(&stack, &scratch.stack)
     }
 
     /// The element of rank `rank` (0-based, ascending) of `values`, found in place by quickselect

@@ -41,11 +41,11 @@ public struct PageReading: Equatable, Sendable {
 
 extension Recognizer {
     /// Reads a page (a note, a form field, a sheet with several lines): preprocessing of the whole
-    /// page, line segmentation with skew correction (`LineSegmentation`), each line read by the model
-    /// `lineReader(for:)` picks from the page's ink map (the lines spread over the engine's threads),
-    /// and words from its spaces, or,
-    /// for a line model without a space, from the gaps in the ink wider than a third of the line's
-    /// height. Rejection (`options.rejectThreshold`) applies to each line.
+    /// page, line segmentation with skew correction (`LineSegmentation`), each line read from the
+    /// page's ink map by the model `lineReader(for:)` picks (the lines spread over the engine's
+    /// threads, longest first), and words from its spaces, or, for a line model without a space, from
+    /// the gaps in the ink (`LineSegmentation.wordGaps`). Rejection (`options.rejectThreshold`)
+    /// applies to each line.
     /// - Throws: `HWRError`: `.unsupported` without a line or text model, `.imageEmpty` when nothing is
     ///   written, the request's option errors.
     public func recognizePage(_ image: GrayImage, options: TextOptions = .init()) throws -> PageReading {

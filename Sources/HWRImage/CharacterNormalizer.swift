@@ -92,7 +92,8 @@ public struct CharacterNormalizer: Sendable {
 
     /// Refuses an image that holds several lines (or, when `singleCharacter`, a row of characters),
     /// which a character or line model would read as garbage: the ink's row profile splits into two
-    /// or more bands separated by clear gaps, each with at least 20% of the ink; or its column
+    /// or more bands of similar heights separated by clear gaps, each with a share of the ink (a line:
+    /// gaps of 1/24 of the height, 5% each; a character: 1/6, 20%); or its column
     /// profile, on ink wider than it is high, into three or more bands with at least 8% each.
     /// - Throws: `ImageError.severalLines` or `.invalidArgument`, naming the mode to use instead.
     static func checkLayout(_ scratch: inout NormalizerScratch, width: Int, x0: Int, y0: Int, x1: Int, y1: Int,
@@ -131,7 +132,13 @@ public struct CharacterNormalizer: Sendable {
             return found
         }
         let height = y1 - y0
-        let lines = bands(count: height, gap: max(2, height / 6), minimumShare: 0.2) { k, t in (y0 + k) * width + x0 + t }
+        // For a line image: gaps of a 24th of the height (between the lines of a note of six or more
+        // they are a small part of its height) and bands with 5% of the ink each (a note of ten lines
+        // has bands of 10%); for a character, gaps of a sixth and 20% (the two loops of an "8" drawn
+        // apart are one character). Either way, bands of at least 60% of the tallest's height.
+        let lines = singleCharacter
+            ? bands(count: height, gap: max(2, height / 6), minimumShare: 0.2) { k, t in (y0 + k) * width + x0 + t }
+            : bands(count: height, gap: max(2, height / 48), minimumShare: 0.05) { k, t in (y0 + k) * width + x0 + t }
         guard lines < 2 else {
             throw ImageError.severalLines("the image holds \(lines) lines of writing, not one \(singleCharacter ? "character" : "line"): read it as a page")
         }

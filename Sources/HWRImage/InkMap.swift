@@ -126,9 +126,11 @@ enum InkMap {
         let median = select(&scratch.border, rank: opaque / 2)
         var far = 0
         for v in scratch.border where abs(v - median) > 48 { far += 1 }
-        // Ink on an opaque card: the card's colour fills the transparent margin. Opaque strokes alone
-        // (alpha-only glyphs, canvas exports): the contrasting colour.
-        let background: Float = far >= max(4, opaque / 200) ? median : (median < 128 ? 255 : 0)
+        // Ink on an opaque card (a tenth of the image or more, in two colours): the card's colour fills
+        // the transparent margin. Opaque strokes alone (alpha-only glyphs, canvas exports, whose
+        // anti-aliased edges vary in colour too): the contrasting colour.
+        let card = far >= max(4, opaque / 200) && opaque * 10 >= n
+        let background: Float = card ? median : (median < 128 ? 255 : 0)
         scratch.luminance.withUnsafeMutableBufferPointer { lum in
             for i in 0..<n {
                 let a = Float(alpha[i]) / 255

@@ -56,6 +56,17 @@ final class PageTests: XCTestCase {
         }
     }
 
+    /// A drawing-app export: opaque dark strokes whose anti-aliased edges vary in colour, on fully
+    /// transparent black. The strokes' colours made it look like ink on an opaque card, whose colour
+    /// then filled the transparent background (found by a new-user test; three lines read as garbage).
+    func testAnAlphaOnlyNoteWithAntiAliasedStrokesIsRead() throws {
+        var options = RecognitionOptions()
+        options.mode = .page
+        let file = "\(Self.root)/Tests/Fixtures/inputs/page-alpha-canvas-antialiased-strokes.png"
+        let reading = try Self.recognizer.get().read([.file(file)], options: options)[0].get()
+        XCTAssertEqual(reading.page?.lines.count, 3, reading.text)
+    }
+
     /// Shadows across a note: a soft shadow darkening the upper half of grey paper (it was cut away
     /// as a dark surround, with four of the five lines in it) and a hard diagonal shadow (the pen's
     /// width was measured on its remains, and its wedges were read as lines): every line is found.

@@ -2,6 +2,7 @@
 
 #include <png.h>
 #include <jpeglib.h>
+#include <jerror.h>
 #include <libexif/exif-data.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -150,7 +151,14 @@ static void jpeg_fail(j_common_ptr cinfo) {
     longjmp(f->jump, 1);
 }
 
-static void jpeg_silence(j_common_ptr cinfo, int level) { (void)cinfo; (void)level; }
+/* Warnings are silent, except a file that ends before the image does: libjpeg would fill the rest
+ * with grey and go on, and the reading would be of half an image. */
+static void jpeg_warning(j_common_ptr cinfo, int level) {
+    if (level != -1 || cinfo->err->msg_code != JWRN_JPEG_EOF) return;
+    struct jpeg_failure *f = (struct jpeg_failure *)cinfo->err;
+    snprintf(f->message, sizeof f->message, "truncated JPEG data: the file ends before the image");
+    longjmp(f->jump, 1);
+}
 
 /* The EXIF Orientation (1-8) from the saved APP1 markers, 1 when there is none. */
 static int32_t exif_orientation(j_decompress_ptr cinfo) {
@@ -179,7 +187,7 @@ int ic_decode_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels,
     memset(&cinfo, 0, sizeof cinfo);
     cinfo.err = jpeg_std_error(&failure.mgr);
     failure.mgr.error_exit = jpeg_fail;
-    failure.mgr.emit_message = jpeg_silence;
+    failure.mgr.emit_message = jpeg_warning;
     failure.message[0] = 0;
     if (setjmp(failure.jump)) {
         set_err(err, err_len, failure.message[0] ? failure.message : "corrupt JPEG data");

@@ -73,6 +73,9 @@ final class PreprocessingTests: XCTestCase {
         expect({ if case .decodeFailed = $0 { return true }; return false }, { try GrayImage(encoded: png.prefix(png.count / 2)) }, "truncated PNG")
         let jpg = try Data(contentsOf: URL(fileURLWithPath: "\(formats)/K.jpg"))
         expect({ if case .decodeFailed = $0 { return true }; return false }, { try GrayImage(encoded: jpg.prefix(200)) }, "truncated JPEG")
+        // Cut inside its image data: libjpeg would fill the rest with grey (a new user's half-read note).
+        expect({ if case .decodeFailed = $0 { return true }; return false }, { try GrayImage(encoded: jpg.prefix(jpg.count * 2 / 3)) },
+               "JPEG cut inside its image data")
         expect({ if case .decodeFailed = $0 { return true }; return false }, { try GrayImage(encoded: Data("P5\n10 10\n255\n".utf8) + Data(count: 20)) }, "truncated PGM")
         expect({ if case .tooLarge = $0 { return true }; return false }, {
             try [UInt8](repeating: 0, count: 16).withUnsafeBytes { try GrayImage(gray8: $0, width: 5000, height: 5000, stride: 5000) }

@@ -64,9 +64,14 @@ public enum LineSegmentation {
         let writing = writingComponents(found, width: w, height: h)
         let components = writing.map { found[$0] }
         let bands = lineBands(components, height: h)
+        // A band of dots, accents or commas alone (no mark in it a third of a character's height: the
+        // dots over a line of i's written far above it) is not a line, and its marks are left out: read
+        // as a line of their own they came back as "o"s, joined to the line below they move its crop.
+        let typical = typicalHeight(components)
+        let marksOnly = bands.map { band in !components.contains { 3 * ($0.y1 - $0.y0) >= typical && band.overlaps($0.core) } }
         var members = [[Int]](repeating: [], count: bands.count)
         for (k, c) in components.enumerated() {
-            guard let line = bestBand(c, bands) else { continue }
+            guard let line = bestBand(c, bands), !marksOnly[line] else { continue }
             members[line].append(writing[k])
         }
         // Inverse mapping: deskewed map -> map -> original pixels.

@@ -90,6 +90,21 @@ final class LineSegmentationTests: XCTestCase {
         }
     }
 
+    func testDotsWrittenFarAboveALineDoNotMakeALine() throws {
+        // Small rings (6 pixels, a fifth of the 30-pixel letters) 20 pixels over each line, as a hand
+        // that dots its i's high writes them: a band of dots alone was read as a line of "o"s.
+        var (image, tops) = try page(lines: [(40, 800), (40, 700)], degrees: 0)
+        for top in tops {
+            for cx in stride(from: 60, to: 700, by: 90) {
+                for y in (top - 26)..<(top - 20) { for x in cx..<(cx + 6) where y == top - 26 || y == top - 21 || x == cx || x == cx + 5 {
+                    image.pixels[y * image.width + x] = 20
+                } }
+            }
+        }
+        let layout = LineSegmentation.segment(try PageInk(image), originalSize: (image.width, image.height))
+        XCTAssertEqual(layout.lines.count, 2)
+    }
+
     func testSpecksDoNotMakeLines() throws {
         var (image, _) = try page(lines: [(40, 800), (40, 700)], degrees: 0)
         for (x, y) in [(30, 20), (850, 400), (500, 650), (200, 500)] { image.pixels[y * image.width + x] = 0 }

@@ -27,7 +27,17 @@ struct HWR: ParsableCommand {
             return handler
         }
         Diagnostics.route(to: Logger(label: "hwr"))
-        main(nil)
+        // A command's own errors read as `recognize` reports a file's ("hwr: ..."); usage errors,
+        // help and --version as the argument parser prints them.
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch let error as CLIError {
+            FileHandle.standardError.write("hwr: \(error)\n".data(using: .utf8)!)
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
     }
 
     @Flag(help: "Print the versions of the command, the library and the models, and exit.") var version = false

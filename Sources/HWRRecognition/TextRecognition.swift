@@ -1,6 +1,7 @@
 import Glibc
 import HWRDecoding
 import HWRImage
+import HWRLayout
 import HWRKernels
 import HWRModel
 
@@ -263,14 +264,40 @@ extension Recognizer {
         })
     }
 
-    /// Reads each image with the line model, and with the character model when the line model finds
-    /// at most one character (or when no line model is loaded).
+    /// In auto mode, a line reading less sure than this, of an image that is not a strip, is checked
+    /// for several lines by line segmentation (a note read as one line comes back as a few unsure
+    /// characters).
+    static let pageCheckConfidence: Float = 0.5
+
+    /// Whether `boxes` (top to bottom) are two lines or more, one under the other: each overlaps the
+    /// next by under half the shorter one's height, and some two in a row share columns (the pieces of
+    /// one steep line, cut apart, lie side by side or overlap more).
+    static func stacked(_ boxes: [Box]) -> Bool {
+        let pairs = zip(boxes, boxes.dropFirst())
+        return boxes.count >= 2 && pairs.allSatisfy { a, b in 2 * (a.y + a.height - b.y) < min(a.height, b.height) }
+            && pairs.contains { a, b in a.x < b.x + b.width && b.x < a.x + a.width }
+    }
+
+    /// Reads each image with the line model, as a page when it holds several lines, and with the
+    /// character model when the line model finds at most one character (or when no line model is
+    /// loaded). Several lines: the line normaliser finds separate bands of ink, or, for an image that
+    /// is not a strip (under three times as wide as high) read with a confidence under
+    /// `pageCheckConfidence`, line segmentation finds two lines or more.
     public func recognizeAuto(_ images: [GrayImage], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
         let lines = lineModel == nil && textModel == nil ? images.map { _ in Result<TextReading, Error>.failure(HWRError.unsupported("no line model")) }
                                      : try recognizeLines(images, options: options)
         return zip(images, lines).map { image, line in
             if case let .failure(error) = line, case .severalLines? = error as? ImageError {
                 return Result { TextReading(page: try recognizePage(image, options: options)) }
+            }
+            let unsure: Bool
+            switch line {
+            case let .success(reading): unsure = reading.confidence < Self.pageCheckConfidence
+            case let .failure(error): unsure = !(error is DeadlineExceeded) && !(error is HWRError)
+            }
+            if unsure, image.width < 3 * image.height, lineModel != nil || textModel != nil,
+               let page = try? recognizePage(image, options: options), Self.stacked(page.lines.map(\.box)) {
+                return .success(TextReading(page: page))
             }
             if case let .success(reading) = line, reading.characters.count > 1 { return line }
             if options.lexicon != nil || options.pattern != nil, case .success = line { return line }

@@ -279,6 +279,9 @@ public enum LineSegmentation {
                 joined.append(band)
             }
         }
+        // No band when every component is a speck (under 4 pixels) or a giant (found by the fuzzer,
+        // through auto mode's page check).
+        guard !joined.isEmpty else { return [] }
         // Split bands much taller than the median band at their deepest interior valley.
         let median = joined.map(\.count).sorted()[joined.count / 2]
         var result: [Range<Int>] = []

@@ -14,21 +14,22 @@ public struct Box: Equatable, Sendable, Codable {
 
 /// A text line found on a page, ready for the line recogniser.
 public struct SegmentedLine: Sendable {
-    /// The line's ink alone (its connected components), dark on white paper, deskewed.
-    public var image: GrayImage
-    /// The same ink as strengths in [0, 1] (`image.width * image.height`, row-major; 0: paper), the
-    /// page's ink map cut out, for `LineNormalizer.normalize(ink:width:height:strokeWidth:)`.
+    /// The line's ink alone (its connected components), deskewed: strengths in [0, 1] (`width *
+    /// height`, row-major; 0: paper), the page's ink map cut out, for
+    /// `LineNormalizer.normalize(ink:width:height:strokeWidth:)`.
     public var ink: [Float]
+    /// Size of `ink`, in pixels of the page's working resolution.
+    public var width: Int, height: Int
     /// Where the line is in the original image (after EXIF orientation), in its pixels.
     public var box: Box
-    /// The columns of `image` that hold ink (the line's own components), left edge and width.
+    /// The columns of `ink` that hold ink (the line's own components), left edge and width.
     public var inkX: Int, inkWidth: Int
-    /// Height of the ink in `image`, in pixels.
+    /// Height of the line's ink, in pixels.
     public var inkHeight: Int
-    /// Maps a span of columns of `image` (`x0..<x1`) to a box in the original image.
+    /// Maps a span of columns of `ink` (`x0..<x1`) to a box in the original image.
     let toOriginal: @Sendable (_ x0: Double, _ x1: Double) -> Box
 
-    /// The box in the original image of the columns `x0..<x1` of `image` (the line's full height).
+    /// The box in the original image of the columns `x0..<x1` of `ink` (the line's full height).
     public func box(columns x0: Double, _ x1: Double) -> Box { toOriginal(x0, x1) }
 }
 
@@ -105,7 +106,7 @@ public enum LineSegmentation {
             defer { for id in ids where id + 1 < own.count { own[id + 1] = false } }
             let margin = max(2, (y1 - y0) / 4)
             let cw = x1 - x0 + 2 * margin, ch = y1 - y0 + 2 * margin
-            var pixels = [UInt8](repeating: 255, count: cw * ch), lineInk = [Float](repeating: 0, count: cw * ch)
+            var lineInk = [Float](repeating: 0, count: cw * ch)
             for y in max(0, y0 - margin)..<min(h, y1 + margin) {
                 for x in max(0, x0 - margin)..<min(w, x1 + margin) {
                     // The line's own strokes, with their soft edges (pixels next to one of its components).
@@ -118,13 +119,11 @@ public enum LineSegmentation {
                     }
                     guard mine else { continue }
                     lineInk[(y - y0 + margin) * cw + (x - x0 + margin)] = ink[y * w + x]
-                    pixels[(y - y0 + margin) * cw + (x - x0 + margin)] = UInt8(255 - min(255, Int(ink[y * w + x] * 255)))
                 }
             }
-            guard let image = try? GrayImage(width: cw, height: ch, pixels: pixels) else { continue }
             let left = Double(x0 - margin), top = Double(y0), bottom = Double(y1)
             let lineBox = box(Double(x0), top, Double(x1), bottom)
-            lines.append(SegmentedLine(image: image, ink: lineInk, box: lineBox, inkX: margin, inkWidth: x1 - x0, inkHeight: y1 - y0,
+            lines.append(SegmentedLine(ink: lineInk, width: cw, height: ch, box: lineBox, inkX: margin, inkWidth: x1 - x0, inkHeight: y1 - y0,
                                        toOriginal: { a, b in box(left + a, top, left + b, bottom) }))
         }
         lines.sort { $0.box.y < $1.box.y }

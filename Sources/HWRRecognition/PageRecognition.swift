@@ -55,13 +55,13 @@ extension Recognizer {
             try options.deadline.check()
             let page = try PageInk(image, threads: threads)
             let layout = LineSegmentation.segment(page, originalSize: (image.width, image.height))
-            let readable = layout.lines.filter { $0.image.width >= ImageLimits.minimumSide && $0.image.height >= ImageLimits.minimumSide }
+            let readable = layout.lines.filter { $0.width >= ImageLimits.minimumSide && $0.height >= ImageLimits.minimumSide }
             guard !readable.isEmpty else { throw HWRError.imageEmpty("no line of writing found on the page") }
             // Each line from the page's ink map: preprocessed once, with the page.
             let results = eachInParallel(readable, cost: { $0.ink.count }) { line in
                 Result {
                     try options.deadline.check()
-                    let (pixels, width) = try reader.normalizer.normalize(ink: line.ink, width: line.image.width, height: line.image.height,
+                    let (pixels, width) = try reader.normalizer.normalize(ink: line.ink, width: line.width, height: line.height,
                                                                           strokeWidth: page.strokeWidth)
                     return try decode(reader.posteriors(normalized: pixels, width: width))
                 }
@@ -121,9 +121,9 @@ extension Recognizer {
         for k in 1..<max(1, words.count) {
             bounds.append((column(Double(words[k - 1].last!.lastStep + 1)) + column(Double(words[k].first!.firstStep))) / 2)
         }
-        bounds.append(Double(line.image.width))
+        bounds.append(Double(line.width))
         return words.enumerated().map { k, chars in
-            let lo = max(0, Int(bounds[k].rounded())), hi = min(line.image.width, Int(bounds[k + 1].rounded()))
+            let lo = max(0, Int(bounds[k].rounded())), hi = min(line.width, Int(bounds[k + 1].rounded()))
             let ink = lo < hi ? (lo..<hi).filter { inkColumns[$0] } : []
             let x0 = Double(ink.first ?? lo), x1 = Double((ink.last ?? max(lo, hi - 1)) + 1)
             return WordReading(text: chars.map(\.text).joined(), confidence: chars.map(\.probability).reduce(1, *),
@@ -131,11 +131,10 @@ extension Recognizer {
         }
     }
 
-    /// Whether each column of the line image holds ink.
+    /// Whether each column of the line holds ink (a strength over 95/255).
     static func inkColumns(_ line: SegmentedLine) -> [Bool] {
-        let image = line.image
-        var ink = [Bool](repeating: false, count: image.width)
-        for y in 0..<image.height { for x in 0..<image.width where image.pixels[y * image.width + x] < 160 { ink[x] = true } }
-        return ink
+        var columns = [Bool](repeating: false, count: line.width)
+        for y in 0..<line.height { for x in 0..<line.width where Int(line.ink[y * line.width + x] * 255) > 95 { columns[x] = true } }
+        return columns
     }
 }

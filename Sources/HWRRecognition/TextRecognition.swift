@@ -295,7 +295,7 @@ extension Recognizer {
             case let .success(reading): unsure = reading.confidence < Self.pageCheckConfidence
             case let .failure(error): unsure = !(error is DeadlineExceeded) && !(error is HWRError)
             }
-            if unsure, image.width < 3 * image.height, lineModel != nil || textModel != nil,
+            if unsure, image.width < 3 * image.height,
                let page = try? recognizePage(image, options: options), Self.stacked(page.lines.map(\.box)) {
                 return .success(TextReading(page: page))
             }

@@ -26,6 +26,9 @@ struct TrainLine: ParsableCommand {
     @Option(help: "End this run after that epoch, leaving a checkpoint to --resume from.") var stopAfterEpoch: Int?
     @Flag(help: "No progress bar; one line per epoch.") var quiet = false
     @Option(help: "Write a PNG sheet of training batches (as the network sees them) to this file, then exit.") var dumpSamples: String?
+    @Option(parsing: .upToNextOption, help: "Re-estimate this model's batch-norm statistics over training batches (precise BN), validate it, write it to --model, then exit. Several checkpoints of one run: their weights are averaged first (stochastic weight averaging).") var recalibrate: [String] = []
+    @Option(help: "Sources of the batch-norm recalibration batches, as name=share,... (default: the training shares).") var recalibrationShares: String?
+    @Option(help: "Sources each training batch is drawn from (default: one source per batch).") var sourcesPerBatch: Int?
     @Option(help: "Corpus cache: read the normalised corpus from this file when it exists, else build it and write it there (delete it when the preprocessing or the corpus changes).") var cache: String?
 
     func run() throws {
@@ -72,7 +75,19 @@ struct TrainLine: ParsableCommand {
         let sources = LineBatchSources(pools: text.pools, generators: ["digit-codes": digitCodes])
         var config = LineTrainingConfig()
         config.epochs = epochs; config.stepsPerEpoch = stepsPerEpoch; config.batchSize = batch
+        if let recalibrationShares {
+            var shares: [String: Float] = [:]
+            for item in recalibrationShares.split(separator: ",") {
+                let parts = item.split(separator: "=")
+                guard parts.count == 2, let share = Float(parts[1]), share >= 0 else {
+                    throw ValidationError("--recalibration-shares: expected name=share,..., got \(item)")
+                }
+                shares[String(parts[0])] = share
+            }
+            config.batchNormRecalibrationShares = shares
+        }
         config.learningRate = lr; config.seed = seed; config.threads = threads; config.patience = patience
+        if let sourcesPerBatch { config.sourcesPerBatch = sourcesPerBatch }
         if let dumpSamples {
             var random = SeededGenerator(seed: seed)
             var lines: [LineSample] = []
@@ -83,6 +98,24 @@ struct TrainLine: ParsableCommand {
             lines += validation.flatMap { $0.samples.prefix(1) }
             try sampleSheet(lines).write(to: URL(fileURLWithPath: dumpSamples))
             progress.log("wrote \(lines.count) lines to \(dumpSamples): " + lines.map(\.text).joined(separator: " | "))
+            return
+        }
+        if let first = recalibrate.first {
+            let trained = try Model.load(path: first)
+            if recalibrate.count > 1 {
+                try trained.averageParameters(with: try recalibrate.dropFirst().map { try Model.load(path: $0) })
+            }
+            func validate(_ label: String) {
+                let (cer, _, wer) = LineEvaluator.validate(model: trained, sets: validation)
+                progress.log("\(label): CER/WER % (case-insensitive): " + LineEvaluator.summary(sets: validation, cer: cer, wer: wer))
+            }
+            validate("before recalibration")
+            sources.recalibrateBatchNorm(trained, shares: config.batchNormRecalibrationShares ?? config.shares,
+                                         groups: config.sourcesPerBatch ?? 1, batches: config.batchNormRecalibrationBatches ?? 0,
+                                         batchSize: config.batchSize, augmentProbability: config.augmentProbability, seed: seed)
+            validate("recalibrated")
+            try trained.write(to: model)
+            progress.log("wrote \(model)")
             return
         }
         let metadata = ModelMetadata(name: "hwr-text", version: "2.1.0", created: ISO8601DateFormatter().string(from: Date()),

@@ -30,6 +30,8 @@ final class ConvLayer: Layer {
     var needsInputGradient = true
     /// Whether training passes move the running statistics (false for all but one data-parallel replica).
     var updatesRunningStatistics = true
+    /// Share of the running statistics kept at each training pass (the rest is the batch's).
+    var runningStatisticsMomentum = ConvLayer.momentum
     static let epsilon: Float = 1e-3, momentum: Float = 0.9
     private let col = FloatBuffer(), convOut = FloatBuffer(), out = FloatBuffer()
     private let xhat = FloatBuffer(), invStd = FloatBuffer(), dx = FloatBuffer()
@@ -83,7 +85,7 @@ final class ConvLayer: Layer {
                                   gamma: p + gammaOffset, beta: p + betaOffset,
                                   runningMean: updatesRunningStatistics ? p + meanOffset : nil,
                                   runningVar: updatesRunningStatistics ? p + varOffset : nil, n: rows, c: filters,
-                                  momentum: Self.momentum, epsilon: Self.epsilon)
+                                  momentum: runningStatisticsMomentum, epsilon: Self.epsilon)
             inShape = (h, w, c)
             foldIsCurrent = false
         }

@@ -64,6 +64,12 @@ public final class Network {
     public var updatesRunningStatistics = true {
         didSet { for case let conv as ConvLayer in layers { conv.updatesRunningStatistics = updatesRunningStatistics } }
     }
+    /// Share of the batch-norm running statistics each training pass keeps (0.9 while training;
+    /// `k / (k + 1)` at the k-th pass makes them the plain average of the passes' batch statistics).
+    public var runningStatisticsMomentum: Float {
+        get { layers.lazy.compactMap { $0 as? ConvLayer }.first?.runningStatisticsMomentum ?? ConvLayer.momentum }
+        set { for case let conv as ConvLayer in layers { conv.runningStatisticsMomentum = newValue } }
+    }
 
     /// Builds the layers of `parameters.layout`, the checked layout of `architecture`.
     /// - Parameters:

@@ -29,6 +29,16 @@ public struct LineTrainingConfig: TrainingSchedule, Sendable {
     public var seed: UInt64 = 7
     /// Gradient clipping by global norm.
     public var clipNorm: Float = 5
+    /// Training batches over which the batch-norm running statistics are re-estimated after each
+    /// epoch, before validation (`recalibrateBatchNorm`); nil (runs saved before this setting) or 0
+    /// keeps the running averages of training.
+    public var batchNormRecalibrationBatches: Int? = 200
+    /// Share of the recalibration batches drawn from each source, as `shares`; nil: `shares`.
+    public var batchNormRecalibrationShares: [String: Float]?
+    /// Sources each batch is drawn from (groups of similar widths, interleaved so that every shard
+    /// holds lines of each); nil (runs saved before this setting) or 1: one source per batch, whose
+    /// batch-norm statistics are then that source's alone.
+    public var sourcesPerBatch: Int?
     /// Threads: each batch is split into this many shards run concurrently by network replicas with
     /// single-threaded matrix products (see `TrainingConfig.threads`).
     public var threads = 2
@@ -78,6 +88,25 @@ public enum LineEvaluator {
         posteriors(model: model, samples: samples).map { CTCDecoder.greedy($0, charset: model.charset).text }
     }
 
+    /// Greedy CER by set (case-insensitive, and case-sensitive) and case-insensitive WER by set.
+    public static func validate(model: Model, sets: [LineSet])
+        -> (cer: [String: Double], cerCaseSensitive: [String: Double], wer: [String: Double]) {
+        var cer: [String: Double] = [:], cased: [String: Double] = [:], wer: [String: Double] = [:]
+        for set in sets {
+            let hypotheses = transcribe(model: model, samples: set.samples), references = set.samples.map(\.text)
+            let folded = TranscriptionMetrics(references: references, hypotheses: hypotheses, foldingCase: true)
+            cer[set.name] = folded.characterErrorRate; wer[set.name] = folded.wordErrorRate
+            cased[set.name] = TranscriptionMetrics(references: references, hypotheses: hypotheses).characterErrorRate
+        }
+        return (cer, cased, wer)
+    }
+
+    /// "name CER/WER, ..." in percent, in the order of `sets`.
+    public static func summary(sets: [LineSet], cer: [String: Double], wer: [String: Double]) -> String {
+        sets.map { String(format: "%@ %.1f/%.1f", $0.name, (cer[$0.name] ?? 0) * 100, (wer[$0.name] ?? 0) * 100) }
+            .joined(separator: ", ")
+    }
+
     /// Greedy CER/WER of a model on samples.
     public static func evaluate(model: Model, samples: [LineSample], foldingCase: Bool = false) -> TranscriptionMetrics {
         TranscriptionMetrics(references: samples.map(\.text), hypotheses: transcribe(model: model, samples: samples),
@@ -103,6 +132,64 @@ public struct LineBatchSources {
 
     /// Names of every pool and generator.
     public var names: [String] { Array(pools.keys) + Array(generators.keys) }
+
+    /// The name of a source drawn by `shares` (by source name) among the available sources.
+    func drawSource(shares: [String: Float], random: inout SeededGenerator) -> String {
+        let available = shares.filter { names.contains($0.key) && $0.value > 0 }.sorted { $0.key < $1.key }
+        let total = available.reduce(0) { $0 + $1.value }
+        var u = random.nextUniform() * total
+        for (name, share) in available {
+            u -= share
+            if u <= 0 { return name }
+        }
+        return available.last!.key
+    }
+
+    /// Re-estimates the batch-norm running statistics of `model` (in place) as the plain average of
+    /// the batch statistics of `batches` training batches drawn by `shares` ("precise BN": Wu and
+    /// Johnson 2021, "Rethinking 'Batch' in BatchNorm", section 3). Training keeps exponential averages
+    /// (momentum 0.9) that mostly reflect the last few batches, each from one source, so they swing
+    /// with whichever sources came last; inference reads them.
+    /// - Parameter groups: sources per batch, as in training (`mixedBatch`).
+    public func recalibrateBatchNorm(_ model: Model, shares: [String: Float], groups: Int = 1, batches: Int, batchSize: Int,
+                                     augmentProbability: Float, seed: UInt64) {
+        let network = model.makeNetwork(seed: seed), height = model.architecture.inputHeight
+        let augmenter = LineAugmenter()
+        var random = SeededGenerator(seed: seed &* 104_729 &+ 17)
+        var averaged = 0
+        for _ in 0..<batches {
+            let batch = mixedBatch(shares: shares, groups: groups, size: batchSize, height: height, augmenter: augmenter,
+                                   augmentProbability: augmentProbability, random: &random)
+            guard !batch.isEmpty else { continue }
+            network.runningStatisticsMomentum = Float(averaged) / Float(averaged + 1)
+            averaged += 1
+            let (input, width) = Self.paddedInput(batch[...], height: height)
+            _ = network.forward(input, batch: batch.count, width: width, mode: .training, widths: batch.map(\.width))
+        }
+    }
+
+    /// A batch of `size` lines from `groups` sources drawn by `shares` (`batch(from:)` for each group),
+    /// interleaved line by line, so that any contiguous shard of it holds lines of every group.
+    public func mixedBatch(shares: [String: Float], groups: Int, size: Int, height: Int, augmenter: LineAugmenter,
+                    augmentProbability: Float, random: inout SeededGenerator) -> [LineSample] {
+        let count = max(1, min(groups, size))
+        let parts = (0..<count).map { g in
+            batch(from: drawSource(shares: shares, random: &random), size: (g + 1) * size / count - g * size / count,
+                  height: height, augmenter: augmenter, augmentProbability: augmentProbability, random: &random)
+        }
+        guard count > 1 else { return parts[0] }
+        return (0..<(parts.map(\.count).max() ?? 0)).flatMap { i in parts.compactMap { i < $0.count ? $0[i] : nil } }
+    }
+
+    /// A batch as one input tensor [lines, height, width], each line padded with zeros to the widest.
+    static func paddedInput(_ lines: ArraySlice<LineSample>, height: Int) -> (input: [Float], width: Int) {
+        let width = lines.map(\.width).max() ?? 1
+        var input = [Float](repeating: 0, count: lines.count * height * width)
+        for (j, s) in lines.enumerated() {
+            for y in 0..<height { for x in 0..<s.width { input[(j * height + y) * width + x] = s.pixels[y * s.width + x] } }
+        }
+        return (input, width)
+    }
 
     /// One batch from the source `name`: lines of similar widths from a stored pool (a random window
     /// of the width-sorted pool), distorted with probability `augmentProbability`, or a generator's.
@@ -139,18 +226,6 @@ public final class LineTrainer {
         loop = try TrainingRun(model: model, config: config, output: output, resume: resume, higherIsBetter: false)
     }
 
-    /// The name of the source of the next batch, drawn by `config.shares` among available sources.
-    func nextSource(random: inout SeededGenerator) -> String {
-        let available = config.shares.filter { sources.names.contains($0.key) && $0.value > 0 }.sorted { $0.key < $1.key }
-        let total = available.reduce(0) { $0 + $1.value }
-        var u = random.nextUniform() * total
-        for (name, share) in available {
-            u -= share
-            if u <= 0 { return name }
-        }
-        return available.last!.key
-    }
-
     /// Trains until `config.epochs`, early stopping, or `stoppingAfterEpoch`.
     /// - Returns: the model with the lowest selection score.
     public func run(progress: ProgressBar, stoppingAfterEpoch: Int? = nil) throws -> Model {
@@ -165,19 +240,16 @@ public final class LineTrainer {
             replicas.reseed(seed: config.seed, epoch: epoch)
             var lossSum = 0.0, lines = 0
             for step in 0..<config.stepsPerEpoch {
-                let batch = sources.batch(from: nextSource(random: &random), size: config.batchSize, height: height,
-                                          augmenter: augmenter, augmentProbability: config.augmentProbability, random: &random)
+                let batch = sources.mixedBatch(shares: config.shares, groups: config.sourcesPerBatch ?? 1, size: config.batchSize,
+                                               height: height, augmenter: augmenter,
+                                               augmentProbability: config.augmentProbability, random: &random)
                 guard !batch.isEmpty else { continue }
                 // Each shard (padded to its own widest line) forward and backward on its own replica;
                 // the CTC gradients are scaled by 1/batch, so the shards' gradients sum to the batch mean's.
                 let b = batch.count
                 let summed = replicas.step { i, network, gradients in
-                    let part = batch[replicas.rows(ofShard: i, batch: b)]
-                    let width = part.map(\.width).max()!, rows = part.count
-                    var input = [Float](repeating: 0, count: rows * height * width)
-                    for (j, s) in part.enumerated() {
-                        for y in 0..<height { for x in 0..<s.width { input[(j * height + y) * width + x] = s.pixels[y * s.width + x] } }
-                    }
+                    let part = batch[replicas.rows(ofShard: i, batch: b)], rows = part.count
+                    let (input, width) = LineBatchSources.paddedInput(part, height: height)
                     let (logits, shape) = network.forward(input, batch: rows, width: width, mode: .training, widths: part.map(\.width))
                     guard case let .sequence(steps, _) = shape else { fatalError("a line model outputs a sequence") }
                     var dLogits = [Float](repeating: 0, count: steps * rows * classes)
@@ -199,22 +271,21 @@ public final class LineTrainer {
                                 accuracy: 0, imagesPerSecond: Double(lines) / Date().timeIntervalSince(started))
             }
             let trainSeconds = Date().timeIntervalSince(started)
-            var cer: [String: Double] = [:], cerCased: [String: Double] = [:], wer: [String: Double] = [:]
-            for set in validation {
-                let hypotheses = LineEvaluator.transcribe(model: model, samples: set.samples)
-                let folded = TranscriptionMetrics(references: set.samples.map(\.text), hypotheses: hypotheses, foldingCase: true)
-                let cased = TranscriptionMetrics(references: set.samples.map(\.text), hypotheses: hypotheses)
-                cer[set.name] = folded.characterErrorRate; wer[set.name] = folded.wordErrorRate
-                cerCased[set.name] = cased.characterErrorRate
+            if let batches = config.batchNormRecalibrationBatches, batches > 0 {
+                sources.recalibrateBatchNorm(model, shares: config.batchNormRecalibrationShares ?? config.shares,
+                                             groups: config.sourcesPerBatch ?? 1, batches: batches,
+                                             batchSize: config.batchSize, augmentProbability: config.augmentProbability,
+                                             seed: config.seed &+ UInt64(epoch))
             }
+            let (cer, cerCased, wer) = LineEvaluator.validate(model: model, sets: validation)
             let selected = config.selectionSets.compactMap { cer[$0] }
             let score = selected.isEmpty ? lossSum / Double(max(1, lines)) : selected.reduce(0, +) / Double(selected.count)
             let record = LineEpochRecord(epoch: epoch + 1, trainLoss: lossSum / Double(max(1, lines)), cer: cer, cerCaseSensitive: cerCased,
                                          wer: wer, score: score, linesPerSecond: Double(lines) / trainSeconds,
                                          seconds: Date().timeIntervalSince(started))
-            let bySet = self.validation.map { String(format: "%@ %.1f/%.1f", $0.name, (cer[$0.name] ?? 0) * 100, (wer[$0.name] ?? 0) * 100) }
+            let bySet = LineEvaluator.summary(sets: self.validation, cer: cer, wer: wer)
             progress.log(String(format: "epoch %d: CTC loss %.4f | score %.2f%% | CER/WER %% (case-insensitive): %@ | %.1f lines/s | %.0f s",
-                                record.epoch, record.trainLoss, score * 100, bySet.joined(separator: ", "), record.linesPerSecond, record.seconds))
+                                record.epoch, record.trainLoss, score * 100, bySet, record.linesPerSecond, record.seconds))
             return (record, score)
         } report: { history in
             let encoder = JSONEncoder()

@@ -161,6 +161,81 @@ final class TrainingTests: XCTestCase {
     }
 }
 
+/// Batch-norm recalibration ("precise BN") and weight averaging, the two steps of stochastic weight
+/// averaging on a line model.
+final class BatchNormRecalibrationTests: XCTestCase {
+    static let architecture = Architecture(inputHeight: 8, inputWidth: nil, layers: [
+        .conv(3), .maxPool, .columnsToSequence, .dense(4, relu: false),
+    ])
+
+    func model(seed: UInt64) throws -> Model {
+        try Model(architecture: Self.architecture, charset: ["a", "b", "c"], preprocessing: PreprocessingSpec(kind: "line", size: 8, box: 7),
+                  metadata: .init(name: "t", version: "0", created: "", trainingData: ""), seed: seed)
+    }
+
+    func sources() -> LineBatchSources {
+        var random = SeededGenerator(seed: 4)
+        let lines = (0..<40).map { i -> LineSample in
+            let width = 6 + i % 5
+            return LineSample(pixels: (0..<(8 * width)).map { _ in random.nextUniform() }, width: width, label: [0], text: "a",
+                              source: i % 2 == 0 ? "one" : "two")
+        }
+        return LineBatchSources(pools: [LineSet(name: "one", samples: lines.filter { $0.source == "one" }),
+                                        LineSet(name: "two", samples: lines.filter { $0.source == "two" })])
+    }
+
+    /// The running statistics become a plain average over the recalibration batches: whatever they
+    /// were before (an exponential average would keep a tenth of them per batch), and with the
+    /// learnt weights untouched.
+    func testRecalibrationForgetsThePreviousStatisticsAndKeepsTheWeights() throws {
+        let a = try model(seed: 1), b = try model(seed: 1)
+        let stats = a.parameters.layout.tensors.filter { !$0.trainable }
+        XCTAssertEqual(stats.map(\.name), ["L0.mean", "L0.var"])
+        for tensor in stats { for i in 0..<tensor.count { b.parameters.buffer.pointer[tensor.offset + i] = 50 } }
+        let before = a.parameters.array
+        for m in [a, b] {
+            sources().recalibrateBatchNorm(m, shares: ["one": 1, "two": 1], batches: 6, batchSize: 4, augmentProbability: 0, seed: 9)
+        }
+        XCTAssertEqual(a.parameters.array, b.parameters.array)
+        let after = a.parameters.array
+        for tensor in a.parameters.layout.tensors {
+            let changed = (tensor.offset..<(tensor.offset + tensor.count)).contains { before[$0] != after[$0] }
+            XCTAssertEqual(changed, !tensor.trainable, tensor.name)
+        }
+    }
+
+    /// A batch from several sources is interleaved: each half (a data-parallel shard) holds lines of
+    /// every source drawn.
+    func testAMixedBatchSpreadsItsSourcesOverEveryShard() {
+        let sources = sources()
+        var random = SeededGenerator(seed: 5), mixed = 0
+        for _ in 0..<20 {
+            let batch = sources.mixedBatch(shares: ["one": 1, "two": 1], groups: 2, size: 10, height: 8,
+                                           augmenter: LineAugmenter(), augmentProbability: 0, random: &random)
+            XCTAssertEqual(batch.count, 10)
+            guard Set(batch.map(\.source)).count == 2 else { continue }
+            mixed += 1
+            XCTAssertEqual(Set(batch[..<5].map(\.source)).count, 2)
+            XCTAssertEqual(Set(batch[5...].map(\.source)).count, 2)
+        }
+        XCTAssertGreaterThan(mixed, 0)
+        let single = sources.mixedBatch(shares: ["one": 1], groups: 3, size: 9, height: 8, augmenter: LineAugmenter(),
+                                        augmentProbability: 0, random: &random)
+        XCTAssertEqual(Set(single.map(\.source)), ["one"])
+    }
+
+    func testAveragedWeightsAreTheMeanAndOtherArchitecturesAreRefused() throws {
+        let a = try model(seed: 1), b = try model(seed: 2), c = try model(seed: 3)
+        let expected = zip(zip(a.parameters.array, b.parameters.array), c.parameters.array).map { ($0.0 + $0.1 + $1) / 3 }
+        try a.averageParameters(with: [b, c])
+        XCTAssertEqual(zip(a.parameters.array, expected).map { abs($0 - $1) }.max()!, 0, accuracy: 1e-6)
+        let other = try Model(architecture: .init(inputHeight: 8, inputWidth: nil, layers: [.conv(2), .columnsToSequence, .dense(4, relu: false)]),
+                              charset: ["a", "b", "c"], preprocessing: PreprocessingSpec(kind: "line", size: 8, box: 7),
+                              metadata: .init(name: "t", version: "0", created: "", trainingData: ""), seed: 1)
+        XCTAssertThrowsError(try a.averageParameters(with: [other]))
+    }
+}
+
 /// The text-line corpus cache gives back what was written (pixels to within a byte's rounding).
 final class CorpusCacheTests: XCTestCase {
     func testTheCacheRoundTripsAndRefusesForeignFiles() throws {

@@ -106,8 +106,9 @@ struct TrainLine: ParsableCommand {
                 try trained.averageParameters(with: try recalibrate.dropFirst().map { try Model.load(path: $0) })
             }
             func validate(_ label: String) {
-                let (cer, _, wer) = LineEvaluator.validate(model: trained, sets: validation)
-                progress.log("\(label): CER/WER % (case-insensitive): " + LineEvaluator.summary(sets: validation, cer: cer, wer: wer))
+                let (cer, cased, wer) = LineEvaluator.validate(model: trained, sets: validation)
+                progress.log("\(label): CER/WER % (case-insensitive): " + LineEvaluator.summary(sets: validation, cer: cer, wer: wer)
+                             + " | case-sensitive CER %: " + LineEvaluator.summary(sets: validation, cer: cased, wer: nil))
             }
             validate("before recalibration")
             sources.recalibrateBatchNorm(trained, shares: config.batchNormRecalibrationShares ?? config.shares,
@@ -118,7 +119,7 @@ struct TrainLine: ParsableCommand {
             progress.log("wrote \(model)")
             return
         }
-        let metadata = ModelMetadata(name: "hwr-text", version: "2.1.0", created: ISO8601DateFormatter().string(from: Date()),
+        let metadata = ModelMetadata(name: "hwr-text", version: "2.3.0", created: ISO8601DateFormatter().string(from: Date()),
                                      trainingData: "real-lines (Washington and Stanford, held-out pages and letters excluded; no Hooker), lines rendered from handwriting fonts (held-out fonts excluded), lines composed from the writer-disjoint training split of the shared characters, OCR words folds 0-5")
         let initial = try Model(architecture: .textLineCRNN(classes: charset.count + 1), charset: charset,
                                 preprocessing: preprocessing, metadata: metadata, seed: seed)

@@ -101,10 +101,12 @@ public enum LineEvaluator {
         return (cer, cased, wer)
     }
 
-    /// "name CER/WER, ..." in percent, in the order of `sets`.
-    public static func summary(sets: [LineSet], cer: [String: Double], wer: [String: Double]) -> String {
-        sets.map { String(format: "%@ %.1f/%.1f", $0.name, (cer[$0.name] ?? 0) * 100, (wer[$0.name] ?? 0) * 100) }
-            .joined(separator: ", ")
+    /// "name CER/WER, ..." (or "name CER, ..." without `wer`) in percent, in the order of `sets`.
+    public static func summary(sets: [LineSet], cer: [String: Double], wer: [String: Double]?) -> String {
+        sets.map { set in
+            let c = (cer[set.name] ?? 0) * 100
+            return wer.map { String(format: "%@ %.1f/%.1f", set.name, c, ($0[set.name] ?? 0) * 100) } ?? String(format: "%@ %.1f", set.name, c)
+        }.joined(separator: ", ")
     }
 
     /// Greedy CER/WER of a model on samples.

@@ -36,7 +36,7 @@ struct InkComponent {
 /// 1. **composite**: transparent pixels take the colour of the card the ink is on when the opaque
 ///    pixels hold ink on a card, else the colour that contrasts with opaque strokes (alpha-only glyphs);
 /// 2. **polarity**: the ink is the thin minority: flattened as dark ink and as light ink (stage 3),
-///    the right polarity has ink standing out on fewer pixels; on a page in hard shadow, the one whose
+///    the right polarity has ink standing out on fewer pixels; on a page, first the one whose
 ///    top-hat keeps its area as the structuring element grows;
 /// 3. **flatten**: a local paper level (a percentile of each block, smoothed over 3x3 blocks and
 ///    bilinearly interpolated) is subtracted, then a noise floor (three standard deviations of the
@@ -145,9 +145,10 @@ enum InkMap {
     /// paper is the majority); otherwise ink is drawn with a pen, so the right polarity has its
     /// standing-out pixels in thin, elongated strokes, while the wrong one finds blobs (glare, the
     /// lit side of a shadow); when both look alike, the one with ink on fewer pixels wins; dark ink
-    /// when they tie. On a `page` where both hypotheses find ink on a tenth to a half of the pixels
-    /// (the block levels cannot follow a hard shadow's edge, so both take a band of it for ink), the
-    /// top-hats decide instead (`steadierTopHatIsLight`).
+    /// when they tie. On a `page` the majority does not decide, the top-hats decide first when one
+    /// polarity's keeps its area (`topHatAreaChange` under `steadyStrokes`): the block levels cannot
+    /// follow a hard shadow's edge (both hypotheses take a band of it for ink), and JPEG noise on a
+    /// page of small writing makes the dark ink look less thin than the paper between its strokes.
     static func polarity(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, threads: Int = 1,
                          page: Bool = false) -> Bool {
         let n = w * h
@@ -173,14 +174,19 @@ enum InkMap {
         flatten(&scratch, width: w, height: h, darkInk: false, threads: threads)
         let light = score(&scratch)
         let lightWins: Bool
-        let unsure: ClosedRange<Float> = 0.1...0.5
-        if page, min(w, h) >= minimumSideForFlattening, unsure.contains(dark.share), unsure.contains(light.share) {
+        let majorityDecides = (light.share > 0.5) != (dark.share > 0.5)
+        if page, !majorityDecides, min(w, h) >= minimumSideForFlattening {
             let lightMap = scratch.ink, darkMap = scratch.filterB
-            lightWins = steadierTopHatIsLight(&scratch, width: w, height: h, threads: threads)
-            scratch.ink = lightWins ? lightMap : darkMap
-            scratch.filterB = lightWins ? darkMap : lightMap
-            return !lightWins
-        } else if (light.share > 0.5) != (dark.share > 0.5) {
+            let change = topHatAreaChange(&scratch, width: w, height: h, threads: threads)
+            if min(change.dark, change.light) < steadyStrokes {
+                let steadierIsLight = change.light < change.dark
+                scratch.ink = steadierIsLight ? lightMap : darkMap
+                scratch.filterB = steadierIsLight ? darkMap : lightMap
+                return !steadierIsLight
+            }
+            scratch.ink = lightMap; scratch.filterB = darkMap
+        }
+        if majorityDecides {
             lightWins = dark.share > 0.5 // the paper is the majority
         } else if abs(light.thin - dark.thin) > 0.1 {
             lightWins = light.thin > dark.thin
@@ -191,14 +197,20 @@ enum InkMap {
         return !lightWins
     }
 
-    /// Whether light ink is the steadier polarity under a growing structuring element: the share of
-    /// pixels standing out in the top-hat (`topHat`) of each polarity with a square of 1/48 and of
-    /// 1/16 of the shorter side, at the small square's stroke level. Pen strokes are narrower than
-    /// both squares, so the right polarity's share hardly changes, while the wrong one's (the paper
-    /// between strokes, narrower than one square and not the other) does: a two-point pattern
-    /// spectrum (Maragos, "Pattern spectrum and multiscale shape representation", IEEE PAMI 1989).
-    /// Leaves `scratch.ink` overwritten.
-    static func steadierTopHatIsLight(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, threads: Int) -> Bool {
+    /// Largest change (|log| of the ratio) of a polarity's top-hat area from the small square to the
+    /// large one (`topHatAreaChange`) that still counts as pen strokes, which fit in both squares.
+    static let steadyStrokes: Float = 0.15
+
+    /// How much each polarity's top-hat area changes as the structuring element grows: |log| of the
+    /// ratio of the shares of pixels standing out in the top-hat (`topHat`) with a square of 1/16 and
+    /// of 1/48 of the shorter side, at the small square's stroke level. Pen strokes narrower than both
+    /// squares keep their area in the right polarity, while the wrong one's (the paper between
+    /// strokes, narrower than one square and not the other) changes: a two-point pattern spectrum
+    /// (Maragos, "Pattern spectrum and multiscale shape representation", IEEE PAMI 1989). A pen
+    /// wider than the small square (a large character) makes both change. Leaves `scratch.ink`
+    /// overwritten.
+    static func topHatAreaChange(_ scratch: inout NormalizerScratch, width w: Int, height h: Int,
+                                 threads: Int) -> (dark: Float, light: Float) {
         let side = min(w, h), n = Float(w * h)
         func change(darkInk: Bool) -> Float {
             var level: Float = 0, shares: [Float] = []
@@ -215,7 +227,7 @@ enum InkMap {
             }
             return abs(log(shares[1] / shares[0]))
         }
-        return change(darkInk: false) < change(darkInk: true)
+        return (change(darkInk: true), change(darkInk: false))
     }
 
     /// The pen's width in pixels, from the block-level ink map: the thinnest stroke-like component

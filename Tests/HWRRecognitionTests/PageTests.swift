@@ -86,6 +86,29 @@ final class PageTests: XCTestCase {
         }
     }
 
+    /// Small writing on a JPEG with sensor noise: the noise made the dark ink look less thin than the
+    /// paper between its strokes, and the page was read as light ink on dark paper (garbage on 11 of
+    /// 300 validation notes). The top-hat test of polarity reads them as written.
+    func testSmallWritingOnANoisyJPEGIsReadAsDarkInk() throws {
+        let recognizer = try Recognizer(modelPath: "\(Self.root)/models/hwr-char.hwrm", lineModelPath: "\(Self.root)/models/hwr-line.hwrm",
+                                        textModelPath: "\(Self.root)/models/hwr-text.hwrm", threads: 2)
+        // Most CER (garbage read about 0.8).
+        let cases: [(file: String, charset: String?, text: String, most: Double)] = [
+            ("page-small-writing-jpeg-noise.jpg", nil,
+             "E.g., amateur foot off once, PM\nLet garnish change Mac laugh\nNativity's, form 97 much picture,", 0.15),
+            ("page-small-codes-jpeg-noise.jpg", "alnum", "3WC40DI02\nHBJYCS 175128827 H", 0.4),
+        ]
+        for c in cases {
+            var options = RecognitionOptions()
+            options.mode = .page
+            options.text.charset = c.charset
+            let reading = try recognizer.read([.file("\(Self.root)/Tests/Fixtures/inputs/\(c.file)")], options: options)[0].get()
+            let m = TranscriptionMetrics(references: [c.text], hypotheses: [reading.text], foldingCase: true)
+            XCTAssertLessThan(m.characterErrorRate, c.most, "\(c.file): \(reading.text)")
+            print("\(c.file): CER \(m.characterErrorRate)")
+        }
+    }
+
     /// A page of the given fixture lines, each scaled by 2, `gap` pixels apart, indented by turns,
     /// turned by `degrees`; with the lines' texts.
     func composedPage(_ rows: [(image: GrayImage, text: String)], degrees: Double) throws -> GrayImage {

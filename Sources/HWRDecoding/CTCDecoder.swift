@@ -153,6 +153,18 @@ public enum CTCDecoder {
         struct Beam { var node: Int32; var blank: Float; var nonBlank: Float
             var total: Float { logAdd(blank, nonBlank) } }
         var beams = [Beam(node: 0, blank: 0, nonBlank: -.infinity)]
+        /// In a dictionary (words mode), the likeliest candidate that could end the reading (its last
+        /// word complete), when no kept beam could: kept beside the beam, so that a dictionary of many
+        /// words whose prefixes fill the beam cannot leave no reading at the end. Only prefixes that
+        /// have a node already (the survivors' own extensions) are looked at.
+        func bestFinishable(_ candidates: [Beam], keys: [Int], kept: [Int]) -> Int? {
+            func finishable(_ i: Int) -> Bool {
+                guard let node = keys[i] == 0 ? 0 : trie.nodes[keys[i]].map(Int.init) else { return false }
+                return constraint.accepts(length: Int(trie.length[node]), node: Int(trie.lexiconNode[node]))
+            }
+            guard !kept.contains(where: finishable) else { return nil }
+            return candidates.indices.filter(finishable).max { candidates[$0].total < candidates[$1].total }
+        }
         let logProbabilities = x.probabilities.map { logf(max($0, 1e-30)) }
         let labels = x.classes - 1
         var order = Array(0..<labels)
@@ -193,7 +205,8 @@ public enum CTCDecoder {
                 }
             }
             // Keep the best `beamWidth` (linear-time selection), then give the survivors trie nodes.
-            let kept = bestIndices(next.map(\.total), count: max(1, beamWidth))
+            var kept = bestIndices(next.map(\.total), count: max(1, beamWidth))
+            if constraint.lexiconPerWord, let safe = bestFinishable(next, keys: keys, kept: kept) { kept.append(safe) }
             beams = kept.map { i in
                 var b = next[i]
                 b.node = Int32(trie.node(forKey: keys[i], lexicon: constraint.lexicon))

@@ -144,6 +144,29 @@ final class CTCTests: XCTestCase {
         XCTAssertTrue(whole.allSatisfy { !$0.text.contains("-") })
     }
 
+    /// A dictionary whose word prefixes outnumber the beam cannot leave no reading: 512 prefixes
+    /// "Q???" of five-letter words "Q???Z" each beat the one complete word "X" (read, then held by
+    /// blanks), and none of them ends a word when the steps run out, even in the wider beam of the
+    /// retry. The likeliest beam that could end the reading is kept beside the beam (found by a
+    /// new-user test: a line read with Debian's word list came back rejected at the default beam).
+    func testADictionaryAlwaysKeepsABeamThatCanEnd() throws {
+        let letters = Array("ABCDEFGHQXZ"), middle = Array("ABCDEFGH")
+        let chars = letters + ["-"], blank = chars.count
+        let classOf = { (ch: Character) in chars.firstIndex(of: ch) }
+        var words = ["X"]
+        for a in middle { for b in middle { for c in middle { words.append(String(["Q", a, b, c, "Z"])) } } }
+        var perWord = DecodingConstraint(lexicon: Lexicon(words: words, classOf: classOf))
+        perWord.lexiconPerWord = true
+        var first = [Float](repeating: 0, count: chars.count + 1)
+        first[chars.firstIndex(of: "X")!] = 0.5; first[chars.firstIndex(of: "Q")!] = 0.49; first[blank] = 0.01
+        var later = [Float](repeating: 0, count: chars.count + 1)
+        for m in middle { later[chars.firstIndex(of: m)!] = 0.99 / 8 }
+        later[blank] = 0.01
+        let x = CTCPosteriors(steps: 4, classes: chars.count + 1, probabilities: first + later + later + later)
+        let read = try CTCDecoder.beamSearch(x, charset: chars, beamWidth: 100, constraint: perWord, alternatives: 1)
+        XCTAssertEqual(read.first?.text, "X")
+    }
+
     /// Each character's span is the steps the best path spends on it: checked exactly, with a character
     /// held over several steps, a repeat separated by a blank, and a character on the last step.
     func testADeadlineStopsTheSearch() throws {

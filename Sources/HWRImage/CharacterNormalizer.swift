@@ -231,10 +231,24 @@ public struct LineNormalizer: Sendable {
     ///   `ImageLimits.minimumSide` on a side, `.tooLarge` when the normalised line would exceed `maximumWidth`.
     /// - Parameter trace: when given, called with each preprocessing stage (see `PreprocessingStages`).
     public func normalize(_ image: GrayImage, trace: ((String, [Float], Int) -> Void)? = nil) throws -> (pixels: [Float], width: Int) {
-        let image = image.fitted(maximumWidth: Self.workingWidth, maximumHeight: Self.workingHeight)
+        let fitted = image.fitted(maximumWidth: Self.workingWidth, maximumHeight: Self.workingHeight)
         var scratch = NormalizerScratch()
-        let strokeWidth = try InkMap.extract(image, scratch: &scratch, trace: trace)
-        return try fit(&scratch, width: image.width, height: image.height, strokeWidth: strokeWidth)
+        var stages: [(String, [Float], Int)] = []
+        let strokeWidth = try InkMap.extract(fitted, scratch: &scratch, trace: trace.map { _ in { stages.append(($0, $1, $2)) } })
+        // A line written small on a large image (less than a third of its height) lost its
+        // resolution in the shrink: its rows and columns, with a margin of half the ink's height,
+        // are cut from the full image and read again.
+        if fitted.height < image.height,
+           let (x0, y0, x1, y1) = InkMap.bounds(scratch.ink, width: fitted.width, height: fitted.height, threshold: InkMap.cropThreshold),
+           (y1 - y0) * 3 < fitted.height {
+            let margin = (y1 - y0) / 2 + 1
+            let sx = Double(image.width) / Double(fitted.width), sy = Double(image.height) / Double(fitted.height)
+            let crop = image.cropped(x0: Int(Double(x0 - margin) * sx), y0: Int(Double(y0 - margin) * sy),
+                                     x1: Int((Double(x1 + margin) * sx).rounded(.up)), y1: Int((Double(y1 + margin) * sy).rounded(.up)))
+            if crop.height < image.height { return try normalize(crop, trace: trace) }
+        }
+        for (name, map, width) in stages { trace?(name, map, width) }
+        return try fit(&scratch, width: fitted.width, height: fitted.height, strokeWidth: strokeWidth)
     }
 
     /// Normalises the ink map of a line that is already preprocessed (a line cut from a page's

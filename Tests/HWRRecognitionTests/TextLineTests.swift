@@ -56,6 +56,27 @@ final class TextLineTests: XCTestCase {
     func testComposedTextLinesOfUnseenWriters() throws { XCTAssertLessThan(try characterErrorRate("composed"), 0.110 + 0.02) }
     func testRealLinesOfUnseenStanfordWriters() throws { XCTAssertLessThan(try characterErrorRate("stanford"), 0.652 + 0.02) }
 
+    /// A line written small on a large image (a phone photo of one line with wide margins) reads as
+    /// its tight crop: the shrink to the line normaliser's working height had blurred it to a few
+    /// pixels (found by a new-user test: 30-pixel text on 1600x600 read "Helote" for "Hello there").
+    func testALineSmallInALargeImageReadsAsItsCrop() throws {
+        let recognizer = try Self.recognizer.get()
+        var greedy = TextOptions()
+        greedy.beamWidth = 1; greedy.alternatives = 1
+        for (line, text) in try fixture("font").prefix(4) {
+            // Eight times as high and three times as wide, on the grey of the line's paper.
+            let (w, h) = (line.width * 3, line.height * 8)
+            let paper = line.pixels.sorted()[line.pixels.count * 3 / 4]
+            var canvas = [UInt8](repeating: paper, count: w * h)
+            for y in 0..<line.height {
+                for x in 0..<line.width { canvas[(y + h / 3) * w + x + line.width] = line.pixels[y * line.width + x] }
+            }
+            let large = try GrayImage(width: w, height: h, pixels: canvas)
+            let readings = try recognizer.recognizeLines([line, large], options: greedy).map { try $0.get().text }
+            XCTAssertEqual(readings[1], readings[0], "truth: \(text)")
+        }
+    }
+
     func testFreeTextGoesToTheTextModelAndCodesToTheLineModel() throws {
         let recognizer = try Self.recognizer.get()
         func reader(charset: String? = nil, pattern: String? = nil) throws -> String {

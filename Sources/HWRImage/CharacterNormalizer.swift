@@ -243,9 +243,12 @@ public struct LineNormalizer: Sendable {
            (y1 - y0) * 3 < fitted.height {
             let margin = (y1 - y0) / 2 + 1
             let sx = Double(image.width) / Double(fitted.width), sy = Double(image.height) / Double(fitted.height)
-            let crop = image.cropped(x0: Int(Double(x0 - margin) * sx), y0: Int(Double(y0 - margin) * sy),
-                                     x1: Int((Double(x1 + margin) * sx).rounded(.up)), y1: Int((Double(y1 + margin) * sy).rounded(.up)))
-            if crop.height < image.height { return try normalize(crop, trace: trace) }
+            let left = max(0, Int(Double(x0 - margin) * sx)), top = max(0, Int(Double(y0 - margin) * sy))
+            let right = min(image.width, Int((Double(x1 + margin) * sx).rounded(.up)))
+            let bottom = min(image.height, Int((Double(y1 + margin) * sy).rounded(.up)))
+            if bottom - top < image.height {
+                return try normalize(image.cropped(x: left, y: top, width: right - left, height: bottom - top), trace: trace)
+            }
         }
         for (name, map, width) in stages { trace?(name, map, width) }
         return try fit(&scratch, width: fitted.width, height: fitted.height, strokeWidth: strokeWidth)

@@ -54,21 +54,6 @@ public struct GrayImage: Equatable, Sendable {
         return (try? GrayImage(width: ow, height: oh, pixels: grey, alpha: opacity)) ?? self
     }
 
-    /// The pixels of the rectangle from (`x0`, `y0`) to (`x1`, `y1`) (exclusive), clamped to the image;
-    /// itself when the rectangle covers it.
-    public func cropped(x0: Int, y0: Int, x1: Int, y1: Int) -> GrayImage {
-        let (a, b) = (max(0, x0), max(0, y0)), (c, d) = (min(width, max(x1, a + 1)), min(height, max(y1, b + 1)))
-        guard a > 0 || b > 0 || c < width || d < height else { return self }
-        var grey = [UInt8](), opacity: [UInt8]? = alpha.map { _ in [] }
-        grey.reserveCapacity((c - a) * (d - b))
-        for y in b..<d {
-            grey += pixels[(y * width + a)..<(y * width + c)]
-            if let alpha { opacity! += alpha[(y * width + a)..<(y * width + c)] }
-        }
-        // Fewer pixels than `self`, so the size checks hold.
-        return (try? GrayImage(width: c - a, height: d - b, pixels: grey, alpha: opacity)) ?? self
-    }
-
     /// Validates dimensions against `ImageLimits` and a pixel limit.
     /// - Parameter maximumPixels: at most `ImageLimits.maximumPixels` (an engine may lower it).
     /// - Throws: `ImageError.empty` for a zero side, `.tooLarge` past a limit.

@@ -20,6 +20,11 @@ and is put on one paper condition (the ``condition`` column):
   rotated   white or tinted paper turned 2 to 5 degrees
   jpeg      white or tinted paper with sensor noise, saved as a low-quality JPEG (25-45)
 
+and, only when asked for with ``--conditions``:
+
+  notebook  lined paper with a margin line (red or grey, 1-3 px), turned 1 to 5 degrees: a phone
+            photo of a notebook page
+
 The ink is black or blue (the ``ink`` column) on every condition; every note is turned a little
 (within 1 degree; ``angle``) and the lines are indented and spaced unevenly.  Notes are written as
 PNG or JPEG (``jpeg`` always JPEG), and listed in ``manifest.csv`` (file, text, condition, source,
@@ -50,6 +55,7 @@ import text_corpus as tc  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONDITIONS = ("white", "ruled", "grid", "shadow", "frame", "rotated", "jpeg")
+EXTRA_CONDITIONS = ("notebook",)  # not in the default mix, so that a seed's default notes stay the same
 SOURCES = ("font", "composed")
 INKS = {"black": [(22, 22, 28), (40, 38, 45)], "blue": [(28, 48, 150), (45, 80, 185), (20, 40, 110)]}
 MAX_CHARS = 40  # longest font line of a note
@@ -268,6 +274,7 @@ def make_note(rng, source, condition, fonts, composed, small, n_lines=None):
     out = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
     fill = tuple(int(v) for v in np.median(img.reshape(-1, 3), axis=0))
     angle = rng.uniform(2, 5) * rng.choice([-1, 1]) if condition == "rotated" \
+        else rng.uniform(1, 5) * rng.choice([-1, 1]) if condition == "notebook" \
         else rng.uniform(-1, 1)
     out = out.rotate(angle, Image.BICUBIC, expand=True, fillcolor=fill)
     if condition == "frame":
@@ -297,7 +304,7 @@ def paper(rng, condition, shape, baselines, pitch, cap):
     img[:] = colour
     img += (rng.uniform(0, 5) * tc.smooth_field(rng, (h, w), rng.uniform(8, 40)))[..., None]
     rule = np.array([150, 185, 230] if rng.random() < 0.6 else [185, 185, 190], dtype=np.float32)
-    if condition == "ruled":
+    if condition in ("ruled", "notebook"):
         strength, thick = rng.uniform(0.4, 0.9), int(rng.integers(1, 3))
         drop = rng.uniform(0.0, 0.12) * cap  # the rules a little below the baselines
         first = baselines[0] + drop
@@ -306,7 +313,11 @@ def paper(rng, condition, shape, baselines, pitch, cap):
             yi = int(y)
             img[yi:yi + thick] += strength * (rule - img[yi:yi + thick])
             y += pitch
-        if rng.random() < 0.4:  # the red margin line
+        if condition == "notebook":  # a red or grey margin line, 1-3 px
+            x, width = int(rng.uniform(0.4, 0.8) * cap), int(rng.integers(1, 4))
+            colour = [220, 90, 90] if rng.random() < 0.6 else [150, 150, 155]
+            img[:, x:x + width] += rng.uniform(0.4, 0.8) * (np.array(colour, np.float32) - img[:, x:x + width])
+        elif rng.random() < 0.4:  # the red margin line
             x = int(rng.uniform(0.4, 0.8) * cap)
             img[:, x:x + 2] += 0.6 * (np.array([220, 90, 90], np.float32) - img[:, x:x + 2])
     elif condition == "grid":
@@ -377,6 +388,9 @@ def main():
     ap.add_argument("--out", required=True, help="output folder")
     ap.add_argument("--count", type=int, default=300, help="number of notes")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--conditions", default=",".join(CONDITIONS),
+                    help="paper conditions to take in turn, comma-separated (default: the seven; "
+                         "also: " + ", ".join(EXTRA_CONDITIONS) + ")")
     ap.add_argument("--small", action="store_true",
                     help="smaller writing and JPEG files (for the committed fixture)")
     ap.add_argument("--data", default=str(ROOT / ".." / "shared" / "data"),
@@ -389,11 +403,15 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     fonts = FontLines(args.data)
     composed = ComposedLines(args.lines)
+    conditions = args.conditions.split(",")
+    unknown = [c for c in conditions if c not in CONDITIONS + EXTRA_CONDITIONS]
+    if unknown:
+        ap.error(f"unknown condition {unknown[0]!r}: choose from {', '.join(CONDITIONS + EXTRA_CONDITIONS)}")
     rows = []
     for i in range(args.count):
         # conditions and sources in turn, so that every pair is represented
-        condition = CONDITIONS[i % len(CONDITIONS)]
-        source = SOURCES[(i // len(CONDITIONS)) % len(SOURCES)]
+        condition = conditions[i % len(conditions)]
+        source = SOURCES[(i // len(conditions)) % len(SOURCES)]
         rng = np.random.default_rng([args.seed, i])
         img, text, ink, angle, n, hand = make_note(rng, source, condition, fonts, composed,
                                                    args.small)

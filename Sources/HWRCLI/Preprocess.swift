@@ -11,10 +11,12 @@ struct Preprocess: ParsableCommand {
     @Option(help: "Images per row.") var columns = 16
     @Flag(help: "Show every preprocessing stage of each image (decoded, composited, flattened, cleaned, normalised), one row per image; prints the stage names.") var stages = false
     @Flag(help: "With --stages: preprocess as a line (the line model's normaliser) instead of a character.") var line = false
+    @Flag(help: "With --stages: preprocess as a page (what page mode segments into lines) instead of a character.") var page = false
     @Option(help: "With --stages: height of each stage's picture in the sheet, in pixels.") var stageHeight = 160
 
     func run() throws {
         if stages { return try runStages() }
+        if line || page { throw ValidationError("--line and --page only apply with --stages") }
         let normalizer = CharacterNormalizer()
         let side = normalizer.size + 2
         let rows = (images.count + columns - 1) / columns
@@ -50,8 +52,9 @@ extension Preprocess {
                 FileHandle.standardError.write("\(path): \(error)\n".data(using: .utf8)!)
                 continue
             }
-            let (stages, error) = PreprocessingStages.trace(decoded, character: CharacterNormalizer(),
-                                                            line: line ? LineNormalizer(height: 32, box: 28) : nil)
+            let kind: PreprocessingStages.Kind = page ? .page
+                : line ? .line(LineNormalizer(height: 32, box: 28)) : .character(CharacterNormalizer())
+            let (stages, error) = PreprocessingStages.trace(decoded, as: kind)
             print("\(path): " + stages.map(\.name).joined(separator: " | ") + (error.map { " | failed: \($0)" } ?? ""))
             if error != nil { failures += 1 }
             let scaled = stages.map { stage -> (pixels: [UInt8], width: Int) in

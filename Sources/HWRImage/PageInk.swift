@@ -20,14 +20,16 @@ public struct PageInk: Sendable {
     public static let workingSide = 2400
 
     /// Preprocesses a page, its costliest stage split over `threads` threads.
+    /// - Parameter trace: when given, called after each stage as in `InkMap.extract`, for
+    ///   `hwr preprocess --stages --page`.
     /// - Throws: `ImageError.empty` when nothing is written on it, `.invalidArgument` when it is under
     ///   `ImageLimits.minimumSide` on a side.
-    public init(_ image: GrayImage, threads: Int = 1) throws {
+    public init(_ image: GrayImage, threads: Int = 1, trace: ((String, [Float], Int) -> Void)? = nil) throws {
         let fitted = image.fitted(maximumWidth: Self.workingSide, maximumHeight: Self.workingSide)
         let paper = Self.paperRegion(fitted)
         let sheet = paper == (0, 0, fitted.width, fitted.height) ? fitted : try fitted.cropped(x: paper.x, y: paper.y, width: paper.width, height: paper.height)
         var scratch = NormalizerScratch()
-        strokeWidth = try InkMap.extract(sheet, scratch: &scratch, threads: threads, page: true)
+        strokeWidth = try InkMap.extract(sheet, scratch: &scratch, threads: threads, page: true, trace: trace)
         width = sheet.width; height = sheet.height
         ink = Array(scratch.ink.prefix(width * height))
         scale = Double(image.width) / Double(fitted.width)

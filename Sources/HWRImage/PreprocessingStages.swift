@@ -12,10 +12,20 @@ public enum PreprocessingStages {
         public var image: GrayImage
     }
 
-    /// The stages of an image through a character normaliser, or a line normaliser when `line` is set.
+    /// What an image is preprocessed as.
+    public enum Kind {
+        /// A character, by a character normaliser.
+        case character(CharacterNormalizer)
+        /// A line, by a line normaliser.
+        case line(LineNormalizer)
+        /// A page (`PageInk`), as page mode reads it before line segmentation; its last stage is
+        /// the page's ink map.
+        case page
+    }
+
+    /// The stages of an image preprocessed as `kind`.
     /// - Returns: the stages reached; when preprocessing fails, the error comes with the stages before it.
-    public static func trace(_ image: GrayImage, character: CharacterNormalizer, line: LineNormalizer?)
-        -> (stages: [Stage], error: Error?) {
+    public static func trace(_ image: GrayImage, as kind: Kind) -> (stages: [Stage], error: Error?) {
         var stages: [Stage] = [Stage(name: "decoded", image: image)]
         func add(_ name: String, _ values: [Float], width: Int, height: Int, scale: Float) {
             let bytes = values.map { UInt8(max(0, min(255, ($0 * scale).rounded()))) }
@@ -28,10 +38,14 @@ public enum PreprocessingStages {
             add(name, values, width: width, height: values.count / max(1, width), scale: name == "composited" ? 1 : 255)
         }
         do {
-            if let line {
+            switch kind {
+            case .line(let line):
                 let (pixels, width) = try line.normalize(image, trace: record)
                 add("normalised", pixels, width: width, height: line.height, scale: 255)
-            } else {
+            case .page:
+                let page = try PageInk(image, trace: record)
+                add("page ink", page.ink, width: page.width, height: page.height, scale: 255)
+            case .character(let character):
                 var scratch = NormalizerScratch()
                 var out = [Float](repeating: 0, count: character.size * character.size)
                 try out.withUnsafeMutableBufferPointer {

@@ -65,10 +65,15 @@ final class LineSegmentationTests: XCTestCase {
     }
 
     func testSkewIsEstimatedWithinHalfADegree() throws {
-        for degrees in [-4.0, -1.5, 0, 2, 3.5] {
-            let (image, _) = try page(lines: [(50, 700), (50, 650), (120, 500), (50, 700), (300, 450)], degrees: degrees)
-            let estimate = LineSegmentation.estimateSkew(try PageInk(image))
-            XCTAssertEqual(estimate, degrees, accuracy: 0.5, "page turned by \(degrees) degrees")
+        // Pages of 0.6, 1.8 and 4.3 megapixels: the two larger ones are sampled every 2nd and 3rd
+        // pixel, which once held them at 0 degrees whatever their skew.
+        for (width, height) in [(900, 700), (1800, 1000), (2400, 1800)] {
+            for degrees in [-4.0, -1.5, 0, 2, 3.5] {
+                let (image, _) = try page(width: width, height: height,
+                                          lines: [(50, 700), (50, 650), (120, 500), (50, 700), (300, 450)], degrees: degrees)
+                let estimate = LineSegmentation.estimateSkew(try PageInk(image))
+                XCTAssertEqual(estimate, degrees, accuracy: 0.5, "\(width)x\(height) page turned by \(degrees) degrees")
+            }
         }
     }
 

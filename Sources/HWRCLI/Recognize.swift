@@ -17,17 +17,19 @@ struct Recognize: ParsableCommand {
         """)
 
     @OptionGroup var models: ModelOptions
+    // The numeric options take the next argument whatever it looks like, so that a negative number
+    // ("--reject -0.1") reaches the request's range check instead of being taken for an option.
     @Option(help: "char, line, auto, page or sequence.") var mode: String = "char"
-    @Option(name: .customLong("top-k"), help: "Candidates per image in char mode (default 5).") var topK: Int?
+    @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Candidates per image in char mode (default 5).") var topK: Int?
     @Option(help: "Only these characters: digits, letters, or the characters themselves.") var charset: String?
     @Option(help: "Fixed-length pattern, e.g. '\\a\\d{4}' (letter then 4 digits) or '[A-F0-9]{6}'.") var pattern: String?
     @Option(help: "Word list file (one word per line): only these words may be read.") var lexicon: String?
     @Option(help: "How the lexicon applies: line (the whole reading is one of its words; default) or words (each word of free text is).") var lexiconMode: String?
-    @Option(help: "Beam width for line and sequence decoding, 1-1000 (default 10; 1: greedy).") var beam: Int?
-    @Option(help: "Alternative readings in line, auto and sequence modes, 1-100 (default 5).") var alternatives: Int?
-    @Option(help: "Reject readings whose probability is below this (0-1): the text is then empty.") var reject: Float?
-    @Option(help: "Threads a batch (in page mode: the preprocessing and the lines) is split over (0: one per core).") var threads = 0
-    @Option(help: "Stop after this many milliseconds from the start of recognition, for all the images (0: no limit); images not read by then are reported as past the deadline.") var deadlineMs = 0
+    @Option(parsing: .unconditional, help: "Beam width for line and sequence decoding, 1-1000 (default 10; 1: greedy).") var beam: Int?
+    @Option(parsing: .unconditional, help: "Alternative readings in line, auto and sequence modes, 1-100 (default 5).") var alternatives: Int?
+    @Option(parsing: .unconditional, help: "Reject readings whose probability is below this (0-1): the text is then empty.") var reject: Float?
+    @Option(parsing: .unconditional, help: "Threads a batch (in page mode: the preprocessing and the lines) is split over (0: one per core).") var threads = 0
+    @Option(parsing: .unconditional, help: "Stop after this many milliseconds from the start of recognition, for all the images (0: no limit); images not read by then are reported as past the deadline.") var deadlineMs = 0
     @Flag(help: "One JSON object per image, one per line.") var json = false
     @Argument(help: "Image files (PNG, JPEG, PGM).") var images: [String]
 

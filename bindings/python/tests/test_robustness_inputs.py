@@ -201,3 +201,16 @@ def test_special_files_as_images(tmp_path: pathlib.Path, worker: LiveWorker) -> 
     r = cli("recognize", "/dev/zero")
     assert r.returncode == 1 and "unknown format" in r.stderr, r.stderr
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--reject", "-0.1", "reject threshold must be in [0, 1]"),
+    ("--beam", "-3", "beam width must be in 1...1000"),
+    ("--top-k", "-1", "top_k must be at least 1"),
+    ("--threads", "-2", "threads must be >= 0"),
+])
+def test_negative_numbers_reach_the_range_checks(option: str, value: str, message: str) -> None:
+    """A negative number after a numeric option is that option's value, out of range, not a missing
+    value followed by an unknown option (found by a new-user test: `--reject -0.1`)."""
+    r = cli("recognize", option, value, str(K_JPG))
+    assert r.returncode == 1 and message in r.stderr and f"got {value}" in r.stderr, r.stderr

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Compose handwritten notes of 1 to 6 lines for measuring hwr's page mode (issue 13).
 
-Each note is one of two sources:
+Each note is one of these sources (the first two by default, in turn; ``--sources`` picks):
 
 * ``font``: lines in the handwriting fonts held out of the line model's training
   (text_corpus.HELD_OUT_FAMILIES: Kalam, Satisfy, Junkyard), with case, spaces and punctuation;
   the text and the glyph rendering come from scripts/text_corpus.py (imported, not copied);
 * ``composed``: the composed upper-case/digit lines of Tests/Fixtures/lines (unseen writers'
   characters, light ink on black 28-px strips, used inverted as dark ink), one to three of them
-  side by side with a word gap between them on each line of the note.
+  side by side with a word gap between them on each line of the note;
+* ``writers``: lines of words with case, spaces and punctuation composed from the characters of
+  the writers held out of the line model's training (text_corpus.Corpus.composed_mask on the
+  val-composed split: the composed text lines of the text-line validation, on a note).
 
 and is put on one paper condition (the ``condition`` column):
 
@@ -57,6 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONDITIONS = ("white", "ruled", "grid", "shadow", "frame", "rotated", "jpeg")
 EXTRA_CONDITIONS = ("notebook",)  # not in the default mix, so that a seed's default notes stay the same
 SOURCES = ("font", "composed")
+EXTRA_SOURCES = ("writers",)  # not in the default mix, so that a seed's default notes stay the same
 INKS = {"black": [(22, 22, 28), (40, 38, 45)], "blue": [(28, 48, 150), (45, 80, 185), (20, 40, 110)]}
 MAX_CHARS = 40  # longest font line of a note
 
@@ -142,6 +146,28 @@ class FontLines:
         return crop(mask, baseline)
 
 
+class WriterLines:
+    """Lines of words composed from the held-out writers' characters (text_corpus)."""
+
+    def __init__(self, data_dir):
+        self.corpus = tc.Corpus(tc.load_fonts(), tc.TextSource(data_dir), data_dir)
+
+    def line(self, rng, cap):
+        """One line with capitals about `cap` px high: (mask, baseline, text)."""
+        mask, baseline, _, line_cap, text, _, _ = self.corpus.composed_mask(rng, "val-composed")
+        scale = cap / line_cap
+        mask = mask.resize((max(1, round(mask.width * scale)), max(1, round(mask.height * scale))), Image.BICUBIC)
+        mask, baseline = crop(mask, baseline * scale)
+        if mask is None:
+            return None, 0, text
+        if rng.random() < 0.6:
+            mask = tc.vary_stroke(mask, rng, cap)
+        mask, baseline = tc.warp_line(mask, baseline, cap, rng, rng.uniform(-0.2, 0.2),
+                                      wobble=rng.uniform(0, 0.04), elastic=rng.uniform(0, 0.02))
+        mask, baseline = crop(mask, baseline)
+        return mask, baseline, text
+
+
 class ComposedLines:
     """The composed upper-case/digit strips of Tests/Fixtures/lines."""
 
@@ -223,7 +249,7 @@ def crop(mask, baseline):
 # Notes
 # --------------------------------------------------------------------------------------------------
 
-def make_note(rng, source, condition, fonts, composed, small, n_lines=None):
+def make_note(rng, source, condition, fonts, composed, small, n_lines=None, writers=None):
     """Draw one note (of `n_lines` lines, else 1 to 6): (image, text, ink name, angle, number of
     lines, hand: the font family or "fixture-lines")."""
     drawn = int(rng.integers(1, 7))
@@ -238,6 +264,12 @@ def make_note(rng, source, condition, fonts, composed, small, n_lines=None):
         for _ in range(n_lines):
             text = fonts.text_for(rng, face)
             mask, base = fonts.line(rng, face, text, x_height)
+            if mask is not None:
+                lines.append((mask, base, text))
+    elif source == "writers":
+        hand = "validation-writers"
+        for _ in range(n_lines):
+            mask, base, text = writers.line(rng, cap * rng.uniform(0.95, 1.05))
             if mask is not None:
                 lines.append((mask, base, text))
     else:
@@ -391,6 +423,9 @@ def main():
     ap.add_argument("--conditions", default=",".join(CONDITIONS),
                     help="paper conditions to take in turn, comma-separated (default: the seven; "
                          "also: " + ", ".join(EXTRA_CONDITIONS) + ")")
+    ap.add_argument("--sources", default=",".join(SOURCES),
+                    help="sources to take in turn, comma-separated (default: font,composed; "
+                         "also: " + ", ".join(EXTRA_SOURCES) + ")")
     ap.add_argument("--small", action="store_true",
                     help="smaller writing and JPEG files (for the committed fixture)")
     ap.add_argument("--data", default=str(ROOT / ".." / "shared" / "data"),
@@ -403,6 +438,11 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     fonts = FontLines(args.data)
     composed = ComposedLines(args.lines)
+    sources = args.sources.split(",")
+    unknown = [c for c in sources if c not in SOURCES + EXTRA_SOURCES]
+    if unknown:
+        ap.error(f"unknown source {unknown[0]!r}: choose from {', '.join(SOURCES + EXTRA_SOURCES)}")
+    writers = WriterLines(args.data) if "writers" in sources else None
     conditions = args.conditions.split(",")
     unknown = [c for c in conditions if c not in CONDITIONS + EXTRA_CONDITIONS]
     if unknown:
@@ -411,10 +451,10 @@ def main():
     for i in range(args.count):
         # conditions and sources in turn, so that every pair is represented
         condition = conditions[i % len(conditions)]
-        source = SOURCES[(i // len(conditions)) % len(SOURCES)]
+        source = sources[(i // len(conditions)) % len(sources)]
         rng = np.random.default_rng([args.seed, i])
         img, text, ink, angle, n, hand = make_note(rng, source, condition, fonts, composed,
-                                                   args.small)
+                                                   args.small, writers=writers)
         name = save(rng, img, condition, out / f"note-{i:03d}", args.small)
         rows.append([name, escape(text), condition, source, ink, f"{angle:.2f}", n, hand])
     with open(out / "manifest.csv", "w", newline="", encoding="utf-8") as fh:

@@ -977,6 +977,14 @@ class Corpus:
     def composed_line(self, rng, split):
         """Draw one line from handwritten character samples; returns (image, text, punctuation
         font, writers)."""
+        mask, baseline, target, _, text, font_name, writers_used = self.composed_mask(rng, split)
+        return self.finish(mask, baseline, target, rng, shear_range=0.2), text, font_name, \
+            writers_used
+
+    def composed_mask(self, rng, split):
+        """The ink of one line from handwritten character samples, before `finish`: (mask with
+        ink 255 on 0, baseline row, target text height, capital height, text, punctuation font,
+        writers)."""
         bank = self.banks[split]
         r = rng.random()
         if r < 0.35:
@@ -1071,8 +1079,7 @@ class Corpus:
         mask = Image.fromarray(canvas, "L")
         writers_used = ";".join(sorted(used, key=lambda k: -used[k]))
         font_name = punct_face.name if punct_size is not None else ""
-        return self.finish(mask, baseline, target, rng, shear_range=0.2), text, font_name, \
-            writers_used
+        return mask, baseline, target, cap, text, font_name, writers_used
 
     @staticmethod
     def finish(mask, baseline, target, rng, shear_range):

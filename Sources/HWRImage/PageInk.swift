@@ -42,28 +42,29 @@ public struct PageInk: Sendable {
 
     /// The sheet of paper in a photo with a dark surround: the longest runs of rows and of columns
     /// whose mean luminance is nearer the paper's than the surround's, inset by 1%, when the
-    /// surround is near black (its rows or columns average under 80) and clearly darker than the
-    /// paper (by 60 grey levels or more), covers at least 4% of the image and holds no writing (a
-    /// shadow on the paper does); the whole image otherwise (a dark-ink page, or paper to the edges).
+    /// surround is clearly darker than the paper (by 60 grey levels or more), near black (its rows
+    /// or columns average under 80) or mid-grey (under 160: a desk) and then on rows and columns
+    /// alike, covers at least 4% of the image and holds no writing (a shadow on the paper does);
+    /// the whole image otherwise (a dark-ink page, or paper to the edges). Without the crop, a white
+    /// sheet on a mid-grey desk was taken for light ink (the sheet) on dark paper (the desk).
     static func paperRegion(_ image: GrayImage) -> (x: Int, y: Int, width: Int, height: Int) {
         let (w, h) = (image.width, image.height)
         let whole = (0, 0, w, h)
         guard w >= 64, h >= 64 else { return whole }
-        var rowMean = [Double](repeating: 0, count: h), columnMean = [Double](repeating: 0, count: w)
-        for y in 0..<h {
-            for x in 0..<w {
-                let v = Double(image.pixels[y * w + x])
-                rowMean[y] += v; columnMean[x] += v
+        /// The mean luminance of each row over `columns`, or of each column over `rows`.
+        func means(rows: Bool, across: Range<Int>) -> [Double] {
+            var mean = [Double](repeating: 0, count: rows ? h : w)
+            for y in rows ? 0..<h : across {
+                for x in rows ? across : 0..<w { mean[rows ? y : x] += Double(image.pixels[y * w + x]) }
             }
+            return mean.map { $0 / Double(across.count) }
         }
-        for y in 0..<h { rowMean[y] /= Double(w) }
-        for x in 0..<w { columnMean[x] /= Double(h) }
-        /// The longest run of values above the midpoint of the lowest and highest tenth.
-        func brightRun(_ v: [Double]) -> (Range<Int>, Double)? {
+        /// The longest run of values above the midpoint of the lowest fiftieth (a border of 1% on
+        /// each side counts) and the highest tenth, and whether the surround is near black.
+        func brightRun(_ v: [Double]) -> (run: Range<Int>, nearBlack: Bool)? {
             let sorted = v.sorted()
-            let dark = sorted[sorted.count / 10], bright = sorted[sorted.count * 9 / 10]
-            // A surround is near black (a table, a scanner lid); a shadow on the paper stays lighter.
-            guard bright - dark >= 60, dark < 80 else { return nil }
+            let dark = sorted[sorted.count / 50], bright = sorted[sorted.count * 9 / 10]
+            guard bright - dark >= 60, dark < 160 else { return nil }
             let mid = (dark + bright) / 2
             var best = 0..<0, start = -1
             for i in 0...v.count {
@@ -72,7 +73,7 @@ public struct PageInk: Sendable {
                     start = -1
                 }
             }
-            return (best, mid)
+            return (best, dark < 80)
         }
         /// Whether the rows (or columns) outside `kept`, more than 2% of the image away from it, hold
         /// writing in the span `across` of the other axis: pixels 40 grey levels or more under their
@@ -91,11 +92,21 @@ public struct PageInk: Sendable {
             }
             return seen > 0 && dark * 500 >= seen
         }
-        var rows = brightRun(rowMean)?.0 ?? 0..<h, columns = brightRun(columnMean)?.0 ?? 0..<w
+        var rowRun = brightRun(means(rows: true, across: 0..<w)), columnRun = brightRun(means(rows: false, across: 0..<h))
+        // A small sheet in the middle of a desk changes the means along its long side too little:
+        // they are taken again over the sheet's span found on the other axis.
+        if let c = columnRun, rowRun == nil { rowRun = brightRun(means(rows: true, across: c.run)) }
+        if let r = rowRun, columnRun == nil { columnRun = brightRun(means(rows: false, across: r.run)) }
+        var rows = rowRun?.run ?? 0..<h, columns = columnRun?.run ?? 0..<w
         let (keptRows, keptColumns) = (rows, columns)
         if rows != 0..<h, writtenOutside(keptRows, across: keptColumns, rows: true) { rows = 0..<h }
         if columns != 0..<w, writtenOutside(keptColumns, across: keptRows, rows: false) { columns = 0..<w }
         guard rows.count * columns.count < w * h * 96 / 100, rows.count >= h / 5, columns.count >= w / 5 else { return whole }
+        // A mid-grey surround (a desk, a wooden table) counts only around the sheet, on rows and
+        // columns alike: on one side alone it can be a soft shadow across the paper, whose edge
+        // (writing included) the crop would cut into.
+        let midGrey = rowRun.map { !$0.nearBlack } ?? false || columnRun.map { !$0.nearBlack } ?? false
+        guard !midGrey || (rows != 0..<h && columns != 0..<w) else { return whole }
         let insetX = max(1, w / 100), insetY = max(1, h / 100)
         let x0 = min(w - 1, columns.lowerBound + insetX), y0 = min(h - 1, rows.lowerBound + insetY)
         let x1 = max(x0 + 16, columns.upperBound - insetX), y1 = max(y0 + 16, rows.upperBound - insetY)

@@ -418,7 +418,9 @@ HWR_API float hwr_result_char_score(const hwr_result *result, size_t i, size_t j
  * Layout (1.1.0): the lines of item i, top to bottom, and the words of each line, left to right,
  * for items read as a page (HWR_MODE_PAGE, or HWR_MODE_AUTO on an image with several lines); other
  * items have no lines. Boxes are in pixels of the original image as it is meant to be viewed (after
- * its EXIF orientation is applied), top-left corner and size.
+ * its EXIF orientation is applied), top-left corner and size. A page whose lines run down the image
+ * (turned a quarter, with no EXIF tag) is read turned the likelier way; its boxes are still in the
+ * original image (tall and narrow). A page upside down is read as it is.
  */
 
 /** Number of lines of item i (0 when it is not a page, failed, or out of range). */

@@ -73,8 +73,13 @@ struct Visualize: ParsableCommand {
         } catch { throw CLIError("\(image): \(error)") }
         let path = out ?? (image as NSString).deletingPathExtension + ".svg"
         try pageSVG(gray, reading).write(toFile: path, atomically: true, encoding: .utf8)
-        print("\(path)\t\(reading.lines.count) lines, skew \(String(format: "%.2f", reading.skewDegrees)) degrees")
+        print("\(path)\t\(reading.lines.count) lines, skew \(String(format: "%.2f", reading.skewDegrees)) degrees\(Self.turnNote(reading))")
         print(reading.text)
+    }
+
+    /// ", read turned 90 degrees" for a page read turned (`PageReading.turnDegrees`), else nothing.
+    static func turnNote(_ reading: PageReading) -> String {
+        reading.turnDegrees == 0 ? "" : ", read turned \(reading.turnDegrees) degrees"
     }
 
     /// The page (shrunk to at most 1400 pixels wide), line boxes in blue with their text above them,
@@ -94,7 +99,7 @@ struct Visualize: ParsableCommand {
             for word in line.words { s += rect(word.box, "#c0392b", 1.5) }
             s += "<text x='\(20 + Double(line.box.x) * k)' y='\(36 + Double(line.box.y) * k)' font-size='16' fill='#2471a3'>\(escape(line.text)) (\(String(format: "%.2f", line.confidence)))</text>\n"
         }
-        s += "<text x='20' y='24' font-size='14'>\(reading.lines.count) lines, skew \(String(format: "%.2f", reading.skewDegrees)) degrees</text>\n"
+        s += "<text x='20' y='24' font-size='14'>\(reading.lines.count) lines, skew \(String(format: "%.2f", reading.skewDegrees)) degrees\(Self.turnNote(reading))</text>\n"
         return s + "</svg>\n"
     }
 

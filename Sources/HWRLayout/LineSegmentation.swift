@@ -328,12 +328,30 @@ public enum LineSegmentation {
     }
 
     /// The skew of the page, in degrees: the angle in ±`maximumSkewDegrees` whose row profile of the
-    /// ink (each ink pixel projected along that angle) has the largest sum of squares. On a large
-    /// page every `step`-th pixel of every `step`-th row is projected, into bins `step` rows high:
-    /// bins of one row would leave every other bin empty at exactly 0 degrees alone (the sampled
-    /// rows), which doubled that angle's score and held a turned page of 1.6 megapixels or more
-    /// at 0 degrees.
+    /// ink (each ink pixel projected along that angle) has the largest sum of squares.
     public static func estimateSkew(_ page: PageInk) -> Double {
+        let (points, bins) = profilePoints(page)
+        guard points.count >= 20 else { return 0 }
+        return bestProfile(points, bins: bins).degrees
+    }
+
+    /// Whether the page's lines run down the image rather than across it (a page turned a quarter
+    /// with no EXIF tag): the column profile of its ink at its best angle has over twice the sum of
+    /// squares of the row profile at its best angle. On 60 upright validation notes the row
+    /// profile's was 1.4 to 30 times the column profile's (a note of one short word comes nearest).
+    public static func linesRunDown(_ page: PageInk) -> Bool {
+        let (points, bins) = profilePoints(page)
+        guard points.count >= 20 else { return false }
+        return bestProfile(points.map { ($0.1, $0.0) }, bins: bins).score > 2 * bestProfile(points, bins: bins).score
+    }
+
+    /// The ink pixels whose profiles `estimateSkew` and `linesRunDown` compare, about the page's
+    /// centre. On a large page every `step`-th pixel of every `step`-th row, in units of `step`
+    /// pixels, so that the profile's bins are `step` rows high: bins of one row would leave every
+    /// other bin empty at exactly 0 degrees alone (the sampled rows), which doubled that angle's
+    /// score and held a turned page of 1.6 megapixels or more at 0 degrees. With the number of bins
+    /// a profile of them needs.
+    static func profilePoints(_ page: PageInk) -> (points: [(Double, Double)], bins: Int) {
         let (w, h) = (page.width, page.height)
         var points: [(Double, Double)] = []
         let step = max(1, Int((Double(w * h) / 400_000).squareRoot()))
@@ -342,8 +360,12 @@ public enum LineSegmentation {
                 points.append(((Double(x) - Double(w) / 2) / Double(step), (Double(y) - Double(h) / 2) / Double(step)))
             }
         }
-        guard points.count >= 20 else { return 0 }
-        let bins = (h + w) / step + 2
+        return (points, (h + w) / step + 2)
+    }
+
+    /// The angle in ±`maximumSkewDegrees` (by `skewStep`) whose row profile of `points` (`x`, `y`)
+    /// has the largest sum of squares, and that sum; of equal sums, the angle nearest 0.
+    static func bestProfile(_ points: [(Double, Double)], bins: Int) -> (degrees: Double, score: Double) {
         var best = 0.0, bestScore = -1.0
         var profile = [Double](repeating: 0, count: bins)
         for k in stride(from: -maximumSkewDegrees, through: maximumSkewDegrees + 1e-9, by: skewStep) {
@@ -357,7 +379,7 @@ public enum LineSegmentation {
             let score = profile.reduce(0) { $0 + $1 * $1 }
             if score > bestScore + 1e-9 || (abs(score - bestScore) <= 1e-9 && abs(k) < abs(best)) { bestScore = score; best = k }
         }
-        return best
+        return (best, bestScore)
     }
 
     /// `ink` turned by `degrees` (counter-clockwise on screen for positive angles) about its centre,

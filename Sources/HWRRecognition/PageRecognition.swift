@@ -35,8 +35,31 @@ public struct PageReading: Equatable, Sendable {
     public var lines: [PageLineReading]
     /// The page's estimated skew, in degrees (corrected before reading).
     public var skewDegrees: Double
+    /// How far the page was turned clockwise before it was read, in degrees: 0, or 90 or 270 for a
+    /// page whose lines run down the image (turned a quarter, with no EXIF tag saying so). The
+    /// boxes are in the original image all the same.
+    public var turnDegrees = 0
     /// Mean probability of the lines' readings (0 for a page with no line read).
     public var confidence: Float { lines.isEmpty ? 0 : lines.map(\.confidence).reduce(0, +) / Float(lines.count) }
+}
+
+extension PageReading {
+    /// The reading of a page turned by EXIF orientation `exif` (6: 90 degrees clockwise, 8: 270) with
+    /// its boxes taken back to the image before the turn (`width` x `height`).
+    func unturned(exif: Int, width: Int, height: Int) -> PageReading {
+        func back(_ b: Box) -> Box {
+            // Shown (x, y) comes from (y, height - 1 - x) for 6, from (width - 1 - y, x) for 8.
+            exif == 6 ? Box(x: b.y, y: height - b.x - b.width, width: b.height, height: b.width)
+                : Box(x: width - b.y - b.height, y: b.x, width: b.height, height: b.width)
+        }
+        var out = self
+        out.turnDegrees = exif == 6 ? 90 : 270
+        for i in out.lines.indices {
+            out.lines[i].box = back(out.lines[i].box)
+            for j in out.lines[i].words.indices { out.lines[i].words[j].box = back(out.lines[i].words[j].box) }
+        }
+        return out
+    }
 }
 
 extension Recognizer {
@@ -45,41 +68,70 @@ extension Recognizer {
     /// page's ink map by the model `lineReader(for:)` picks (the lines spread over the engine's
     /// threads, longest first), and words from its spaces, or, for a line model without a space, from
     /// the gaps in the ink (`LineSegmentation.wordGaps`). Rejection (`options.rejectThreshold`)
-    /// applies to each line.
+    /// applies to each line. A page whose lines run down the image (`LineSegmentation.linesRunDown`:
+    /// turned a quarter, with no EXIF tag) is read turned 90 and 270 degrees, and the likelier
+    /// reading kept (upside-down text reads far less surely); a page upside down is read as it is.
     /// - Throws: `HWRError`: `.unsupported` without a line or text model, `.imageEmpty` when nothing is
     ///   written, the request's option errors.
     public func recognizePage(_ image: GrayImage, options: TextOptions = .init()) throws -> PageReading {
         try classified {
             let (reader, decode) = try lineDecoder(options)
-            let lineModel = reader.model
             try options.deadline.check()
             let page = try PageInk(image, threads: threads)
             let layout = LineSegmentation.segment(page, originalSize: (image.width, image.height))
-            let readable = layout.lines.filter { $0.width >= ImageLimits.minimumSide && $0.height >= ImageLimits.minimumSide }
-            guard !readable.isEmpty else { throw HWRError.imageEmpty("no line of writing found on the page") }
-            // Each line from the page's ink map: preprocessed once, with the page.
-            let results = eachInParallel(readable, cost: { $0.ink.count }) { line in
-                Result {
-                    try options.deadline.check()
-                    let (pixels, width) = try reader.normalizer.normalize(ink: line.ink, width: line.width, height: line.height,
-                                                                          strokeWidth: page.strokeWidth)
-                    return try decode(reader.posteriors(normalized: pixels, width: width))
+            // Lines running down the page cut into three or more rows of fragments: a page turned a
+            // quarter (a character or a word taller than wide is one row, and is read as it is).
+            guard layout.lines.count >= 3, LineSegmentation.linesRunDown(page) else {
+                return try readPage(page, layout: layout, reader: reader, decode: decode, options: options)
+            }
+            var best: PageReading?, firstError: Error?
+            for exif in [6, 8] {
+                do {
+                    let turned = try image.oriented(exif: exif)
+                    let turnedPage = try PageInk(turned, threads: threads)
+                    let turnedLayout = LineSegmentation.segment(turnedPage, originalSize: (turned.width, turned.height))
+                    let reading = try readPage(turnedPage, layout: turnedLayout, reader: reader, decode: decode, options: options)
+                        .unturned(exif: exif, width: image.width, height: image.height)
+                    if reading.confidence > best?.confidence ?? -1 { best = reading }
+                } catch let error as DeadlineExceeded {
+                    throw error
+                } catch {
+                    firstError = firstError ?? error
                 }
             }
-            // Lines the deadline stopped fail the page: they are not left out like stray marks.
-            for case let .failure(error as DeadlineExceeded) in results { throw error }
-            let hasSpace = lineModel.charset.contains(" ")
-            let preprocessing = lineModel.preprocessing
-            var lines: [PageLineReading] = []
-            for (line, result) in zip(readable, results) {
-                // A band the line model finds nothing in (a stray mark) is left out.
-                guard let reading = try? result.get(), !reading.text.isEmpty || reading.rejected else { continue }
-                let words = Self.words(reading, line: line, hasSpace: hasSpace, height: preprocessing.size, box: preprocessing.box)
-                lines.append(PageLineReading(text: reading.rejected ? "" : words.map(\.text).joined(separator: " "),
-                                             confidence: reading.confidence, box: line.box, words: words, reading: reading))
-            }
-            return PageReading(text: lines.map(\.text).joined(separator: "\n"), lines: lines, skewDegrees: layout.skewDegrees)
+            if let best { return best }
+            throw firstError ?? HWRError.imageEmpty("no line of writing found on the page")
         }
+    }
+
+    /// Reads the lines `layout` found on a preprocessed page (`recognizePage`).
+    private func readPage(_ page: PageInk, layout: PageLayout, reader: LineReader, decode: (CTCPosteriors) throws -> TextReading,
+                          options: TextOptions) throws -> PageReading {
+        let lineModel = reader.model
+        let readable = layout.lines.filter { $0.width >= ImageLimits.minimumSide && $0.height >= ImageLimits.minimumSide }
+        guard !readable.isEmpty else { throw HWRError.imageEmpty("no line of writing found on the page") }
+        // Each line from the page's ink map: preprocessed once, with the page.
+        let results = eachInParallel(readable, cost: { $0.ink.count }) { line in
+            Result {
+                try options.deadline.check()
+                let (pixels, width) = try reader.normalizer.normalize(ink: line.ink, width: line.width, height: line.height,
+                                                                      strokeWidth: page.strokeWidth)
+                return try decode(reader.posteriors(normalized: pixels, width: width))
+            }
+        }
+        // Lines the deadline stopped fail the page: they are not left out like stray marks.
+        for case let .failure(error as DeadlineExceeded) in results { throw error }
+        let hasSpace = lineModel.charset.contains(" ")
+        let preprocessing = lineModel.preprocessing
+        var lines: [PageLineReading] = []
+        for (line, result) in zip(readable, results) {
+            // A band the line model finds nothing in (a stray mark) is left out.
+            guard let reading = try? result.get(), !reading.text.isEmpty || reading.rejected else { continue }
+            let words = Self.words(reading, line: line, hasSpace: hasSpace, height: preprocessing.size, box: preprocessing.box)
+            lines.append(PageLineReading(text: reading.rejected ? "" : words.map(\.text).joined(separator: " "),
+                                         confidence: reading.confidence, box: line.box, words: words, reading: reading))
+        }
+        return PageReading(text: lines.map(\.text).joined(separator: "\n"), lines: lines, skewDegrees: layout.skewDegrees)
     }
 
     /// The words of a line's reading with their boxes. CTC steps map to columns of the line image

@@ -282,7 +282,8 @@ extension Recognizer {
     /// character model when the line model finds at most one character (or when no line model is
     /// loaded). Several lines: the line normaliser finds separate bands of ink, or, for an image that
     /// is not a strip (under three times as wide as high) read with a confidence under
-    /// `pageCheckConfidence`, line segmentation finds two lines or more.
+    /// `pageCheckConfidence`, line segmentation finds two lines or more, or finds the lines running
+    /// down the image (a page turned a quarter, read turned: `PageReading.turnDegrees`).
     public func recognizeAuto(_ images: [GrayImage], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
         let lines = lineModel == nil && textModel == nil ? images.map { _ in Result<TextReading, Error>.failure(HWRError.unsupported("no line model")) }
                                      : try recognizeLines(images, options: options)
@@ -296,7 +297,7 @@ extension Recognizer {
             case let .failure(error): unsure = !(error is DeadlineExceeded) && !(error is HWRError)
             }
             if unsure, image.width < 3 * image.height,
-               let page = try? recognizePage(image, options: options), Self.stacked(page.lines.map(\.box)) {
+               let page = try? recognizePage(image, options: options), page.turnDegrees != 0 || Self.stacked(page.lines.map(\.box)) {
                 return .success(TextReading(page: page))
             }
             if case let .success(reading) = line, reading.characters.count > 1 { return line }

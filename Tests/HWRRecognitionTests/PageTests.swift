@@ -137,6 +137,35 @@ final class PageTests: XCTestCase {
         }
     }
 
+    /// A note turned a quarter with no EXIF tag (a scanner feeding it sideways, an app that drops the
+    /// tag): its lines run down the image, and it was read as 18 and 34 "lines" of single letters.
+    /// It is read turned the likelier way (a note turned clockwise is turned 270 degrees clockwise to
+    /// be read), and its boxes are in the image as given (tall and narrow).
+    func testANoteTurnedAQuarterWithoutEXIFIsReadUpright() throws {
+        let recognizer = try Self.textRecognizer.get()
+        let cases: [(file: String, text: String, turn: Int)] = [
+            ("page-turned-clockwise-no-exif.jpg", "AF\nTogether\nLeicester's full pager?\nMAP", 270),
+            ("page-turned-anticlockwise-no-exif.jpg", "Done eat dry bumming tenderest story such dry!\nBox's, out of those Arms now in Store.\n555-0173", 90),
+        ]
+        for c in cases {
+            let image = try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/inputs/\(c.file)")
+            let reading = try recognizer.recognizePage(image)
+            XCTAssertEqual(reading.turnDegrees, c.turn, c.file)
+            XCTAssertEqual(reading.lines.count, c.text.split(separator: "\n").count, "\(c.file): \(reading.text)")
+            let m = TranscriptionMetrics(references: [c.text], hypotheses: [reading.text], foldingCase: true)
+            XCTAssertLessThan(m.characterErrorRate, 0.1, "\(c.file): \(reading.text)")
+            var options = RecognitionOptions()
+            options.mode = .auto
+            let auto = try recognizer.read([.file("\(Self.root)/Tests/Fixtures/inputs/\(c.file)")], options: options)[0].get()
+            XCTAssertEqual(auto.text, reading.text, "\(c.file) in auto mode")
+            for line in reading.lines {
+                XCTAssertGreaterThan(line.box.height, line.box.width, "\(c.file): \(line.text) \(line.box)")
+                XCTAssertLessThanOrEqual(line.box.x + line.box.width, image.width)
+                XCTAssertLessThanOrEqual(line.box.y + line.box.height, image.height)
+            }
+        }
+    }
+
     /// Small writing on a JPEG with sensor noise: the noise made the dark ink look less thin than the
     /// paper between its strokes, and the page was read as light ink on dark paper (garbage on 11 of
     /// 300 validation notes). The top-hat test of polarity reads them as written.

@@ -342,7 +342,8 @@ public enum LineSegmentation {
     public static func linesRunDown(_ page: PageInk) -> Bool {
         let (points, bins) = profilePoints(page)
         guard points.count >= 20 else { return false }
-        return bestProfile(points.map { ($0.1, $0.0) }, bins: bins).score > 2 * bestProfile(points, bins: bins).score
+        // Whole degrees are fine enough to tell rows from columns, at a quarter of the skew search's cost.
+        return bestProfile(points.map { ($0.1, $0.0) }, bins: bins, step: 1).score > 2 * bestProfile(points, bins: bins, step: 1).score
     }
 
     /// The ink pixels whose profiles `estimateSkew` and `linesRunDown` compare, about the page's
@@ -363,12 +364,12 @@ public enum LineSegmentation {
         return (points, (h + w) / step + 2)
     }
 
-    /// The angle in ±`maximumSkewDegrees` (by `skewStep`) whose row profile of `points` (`x`, `y`)
-    /// has the largest sum of squares, and that sum; of equal sums, the angle nearest 0.
-    static func bestProfile(_ points: [(Double, Double)], bins: Int) -> (degrees: Double, score: Double) {
+    /// The angle in ±`maximumSkewDegrees` (by `step` degrees) whose row profile of `points` (`x`,
+    /// `y`) has the largest sum of squares, and that sum; of equal sums, the angle nearest 0.
+    static func bestProfile(_ points: [(Double, Double)], bins: Int, step: Double = skewStep) -> (degrees: Double, score: Double) {
         var best = 0.0, bestScore = -1.0
         var profile = [Double](repeating: 0, count: bins)
-        for k in stride(from: -maximumSkewDegrees, through: maximumSkewDegrees + 1e-9, by: skewStep) {
+        for k in stride(from: -maximumSkewDegrees, through: maximumSkewDegrees + 1e-9, by: step) {
             let a = k * .pi / 180, s = sin(a), c = cos(a)
             for i in 0..<bins { profile[i] = 0 }
             for (x, y) in points {

@@ -103,14 +103,19 @@ final class PageTests: XCTestCase {
             ("page-notebook-turned-large.jpg", "Name: 21.4.1994 10:58 penology\nPhone - (555) 0114 Flat 12, 215 Park Ct.\n"
                 + "towelling\nHewlett!\nName: defines class sabbaticals periling\nGOOD RACEHORSE GOLAN", 0.1),
         ]
-        for c in cases {
-            var options = RecognitionOptions()
-            options.mode = .page
-            let reading = try recognizer.read([.file("\(Self.root)/Tests/Fixtures/inputs/\(c.file)")], options: options)[0].get()
-            XCTAssertEqual(reading.page?.lines.count, c.text.split(separator: "\n").count, "\(c.file): \(reading.text)")
-            let m = TranscriptionMetrics(references: [c.text], hypotheses: [reading.text], foldingCase: true)
-            XCTAssertLessThan(m.characterErrorRate, c.most, "\(c.file): \(reading.text)")
-        }
+        for c in cases { try assertPage(c.file, reads: c.text, within: c.most, recognizer: recognizer) }
+    }
+
+    /// Reads `file` of `Tests/Fixtures/inputs` in page mode: as many lines as `text`, and a CER
+    /// (case ignored) under `most`.
+    func assertPage(_ file: String, reads text: String, within most: Double, recognizer: Recognizer,
+                    line: UInt = #line) throws {
+        var options = RecognitionOptions()
+        options.mode = .page
+        let reading = try recognizer.read([.file("\(Self.root)/Tests/Fixtures/inputs/\(file)")], options: options)[0].get()
+        XCTAssertEqual(reading.page?.lines.count, text.split(separator: "\n").count, "\(file): \(reading.text)", line: line)
+        let m = TranscriptionMetrics(references: [text], hypotheses: [reading.text], foldingCase: true)
+        XCTAssertLessThan(m.characterErrorRate, most, "\(file): \(reading.text)", line: line)
     }
 
     /// A sheet photographed on a desk: on a mid-grey desk (tone 95-125) the sheet was taken for light
@@ -127,14 +132,7 @@ final class PageTests: XCTestCase {
             ("page-on-dark-desk-thin-border.jpg", "carrots up rice finish letter\nplant tickets over library\ndentist tuesday plan"),
             ("page-sticky-note-on-desk.jpg", "dinner\nsugar\nreturn\nmoney notes"),
         ]
-        for c in cases {
-            var options = RecognitionOptions()
-            options.mode = .page
-            let reading = try recognizer.read([.file("\(Self.root)/Tests/Fixtures/inputs/\(c.file)")], options: options)[0].get()
-            XCTAssertEqual(reading.page?.lines.count, c.text.split(separator: "\n").count, "\(c.file): \(reading.text)")
-            let m = TranscriptionMetrics(references: [c.text], hypotheses: [reading.text], foldingCase: true)
-            XCTAssertLessThan(m.characterErrorRate, 0.1, "\(c.file): \(reading.text)")
-        }
+        for c in cases { try assertPage(c.file, reads: c.text, within: 0.1, recognizer: recognizer) }
     }
 
     /// A note turned a quarter with no EXIF tag (a scanner feeding it sideways, an app that drops the

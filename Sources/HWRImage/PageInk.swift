@@ -51,7 +51,8 @@ public struct PageInk: Sendable {
         let (w, h) = (image.width, image.height)
         let whole = (0, 0, w, h)
         guard w >= 64, h >= 64 else { return whole }
-        /// The mean luminance of each row over `columns`, or of each column over `rows`.
+        /// The mean luminance of each row (`rows`) over the columns `across`, or of each column over
+        /// the rows `across`.
         func means(rows: Bool, across: Range<Int>) -> [Double] {
             var mean = [Double](repeating: 0, count: rows ? h : w)
             for y in rows ? 0..<h : across {

@@ -79,6 +79,7 @@ public enum LineSegmentation {
             guard let line = bestBand(c, bands), !marksOnly[line] else { continue }
             members[line].append(writing[k])
         }
+        members = members.map { withoutDrawing($0, found, typical: typical) }
         // Inverse mapping: deskewed map -> map -> original pixels.
         let angle = skew * .pi / 180, cx = Double(w) / 2, cy = Double(h) / 2
         let scale = page.scale
@@ -315,6 +316,35 @@ public enum LineSegmentation {
             }
         }
         return result
+    }
+
+    /// A line's components (indices into `components`) without the drawings beside its writing.
+    /// The components fall into groups split by gaps wider than twice their median height; a group
+    /// over 1.5 times as tall as all the others together and over three times the page's `typical`
+    /// character height is a drawing (a star or a flower drawn beside a line made the line's crop so
+    /// tall that its writing was read as a few letters). A tall word beside short ones ("name:
+    /// Jolly") stays under three character heights; a signature on a line of its own is one group.
+    static func withoutDrawing(_ ids: [Int], _ components: [Component], typical: Int) -> [Int] {
+        guard ids.count >= 2 else { return ids }
+        let heights = ids.map { components[$0].y1 - components[$0].y0 }.sorted()
+        let gap = 2 * heights[heights.count / 2]
+        var groups: [[Int]] = []
+        var right = Int.min
+        for id in ids.sorted(by: { components[$0].x0 < components[$1].x0 }) {
+            if groups.isEmpty || components[id].x0 > right + gap { groups.append([]) }
+            groups[groups.count - 1].append(id)
+            right = max(right, components[id].x1)
+        }
+        guard groups.count >= 2 else { return ids }
+        func span(_ group: [Int]) -> Int { group.map { components[$0].y1 }.max()! - group.map { components[$0].y0 }.min()! }
+        let drawings = groups.indices.filter { g in
+            let rest = groups.indices.filter { $0 != g }.flatMap { groups[$0] }
+            let height = span(groups[g])
+            return 2 * height > 3 * span(rest) && height > 3 * typical
+        }
+        // Never all of it: the tallest of several drawings stays with the line.
+        guard !drawings.isEmpty, drawings.count < groups.count else { return ids }
+        return groups.indices.filter { !drawings.contains($0) }.flatMap { groups[$0] }
     }
 
     /// The band a component belongs to: the one its rows overlap most, else the nearest.

@@ -135,6 +135,19 @@ final class PageTests: XCTestCase {
         for c in cases { try assertPage(c.file, reads: c.text, within: 0.1, recognizer: recognizer) }
     }
 
+    /// A drawing beside a line (a star, a spiral, a flower of rings: `-c` is ours, on a validation
+    /// note) joined that line, whose crop grew so tall that its writing was read as a few letters
+    /// ("ionmee 2", "ur G", "asedunmmusun 88"). It is left out of the line (found by a new-user test).
+    func testADrawingBesideALineIsLeftOutOfIt() throws {
+        let recognizer = try Self.textRecognizer.get()
+        let cases: [(file: String, text: String)] = [
+            ("page-drawing-beside-line-a.jpg", "report bills\nbread cheese music\ncandles call"),
+            ("page-drawing-beside-line-b.jpg", "office onions letter\ntable up\nrice money"),
+            ("page-drawing-beside-line-c.png", "Done eat dry bumming tenderest story such dry!\nBox's, out of those Arms now in Store.\n555-0173"),
+        ]
+        for c in cases { try assertPage(c.file, reads: c.text, within: 0.1, recognizer: recognizer) }
+    }
+
     /// A note turned a quarter with no EXIF tag (a scanner feeding it sideways, an app that drops the
     /// tag): its lines run down the image, and it was read as 18 and 34 "lines" of single letters.
     /// It is read turned the likelier way (a note turned clockwise is turned 270 degrees clockwise to

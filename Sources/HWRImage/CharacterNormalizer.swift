@@ -251,7 +251,33 @@ public struct LineNormalizer: Sendable {
             }
         }
         for (name, map, width) in stages { trace?(name, map, width) }
+        if let degrees = Self.straighten(&scratch, width: fitted.width, height: fitted.height) {
+            trace?("straightened (\((degrees * 10).rounded() / 10) degrees)", Array(scratch.ink.prefix(fitted.width * fitted.height)), fitted.width)
+        }
         return try fit(&scratch, width: fitted.width, height: fitted.height, strokeWidth: strokeWidth)
+    }
+
+    /// Largest turn of a line corrected, in degrees.
+    public static let maximumSkewDegrees = 10.0
+    /// Smallest turn of a line corrected, in degrees: a straight line's estimate wavers below it.
+    public static let minimumSkewDegrees = 2.5
+
+    /// Turns back the ink of a line photographed turned a few degrees (`Skew`, searched in half
+    /// degrees): its letters were shrunk into the model's height with the turn, and the ends cut
+    /// (44% CER on Washington lines turned 3 degrees against 10.6% straight). Only a line whose ink
+    /// is at least three times as wide as high: a word is too short to say how it is turned.
+    /// - Returns: the angle corrected, or nil when the ink was left as it was.
+    static func straighten(_ scratch: inout NormalizerScratch, width w: Int, height h: Int) -> Double? {
+        let n = w * h
+        guard let (x0, y0, x1, y1) = InkMap.bounds(scratch.ink, width: w, height: h, threshold: InkMap.cropThreshold),
+              x1 - x0 >= 3 * (y1 - y0) else { return nil }
+        let ink = Array(scratch.ink.prefix(n))
+        let (points, bins) = Skew.profilePoints(ink, width: w, height: h, threshold: InkMap.cropThreshold)
+        guard points.count >= 50 else { return nil }
+        let degrees = Skew.bestProfile(points, bins: bins, range: maximumSkewDegrees, step: 0.5).degrees
+        guard abs(degrees) >= minimumSkewDegrees else { return nil }
+        scratch.ink.replaceSubrange(0..<n, with: Skew.rotate(ink, width: w, height: h, degrees: -degrees))
+        return degrees
     }
 
     /// Normalises the ink map of a line that is already preprocessed (a line cut from a page's

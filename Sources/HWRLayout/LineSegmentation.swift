@@ -64,7 +64,7 @@ public enum LineSegmentation {
     public static func segment(_ page: PageInk, originalSize: (width: Int, height: Int)) -> PageLayout {
         let (w, h) = (page.width, page.height)
         let skew = estimateSkew(page)
-        let ink = abs(skew) < skewStep / 2 ? page.ink : rotate(page.ink, width: w, height: h, degrees: -skew)
+        let ink = abs(skew) < skewStep / 2 ? page.ink : Skew.rotate(page.ink, width: w, height: h, degrees: -skew)
         let (labels, found) = connectedComponents(ink, width: w, height: h, threshold: PageInk.strokeThreshold)
         let writing = writingComponents(found, width: w, height: h)
         let components = writing.map { found[$0] }
@@ -360,9 +360,9 @@ public enum LineSegmentation {
     /// The skew of the page, in degrees: the angle in ±`maximumSkewDegrees` whose row profile of the
     /// ink (each ink pixel projected along that angle) has the largest sum of squares.
     public static func estimateSkew(_ page: PageInk) -> Double {
-        let (points, bins) = profilePoints(page)
+        let (points, bins) = Skew.profilePoints(page.ink, width: page.width, height: page.height, threshold: PageInk.strokeThreshold)
         guard points.count >= 20 else { return 0 }
-        return bestProfile(points, bins: bins).degrees
+        return Skew.bestProfile(points, bins: bins, range: maximumSkewDegrees, step: skewStep).degrees
     }
 
     /// Whether the page's lines run down the image rather than across it (a page turned a quarter
@@ -370,68 +370,10 @@ public enum LineSegmentation {
     /// squares of the row profile at its best angle. On 60 upright validation notes the row
     /// profile's was 1.4 to 30 times the column profile's (a note of one short word comes nearest).
     public static func linesRunDown(_ page: PageInk) -> Bool {
-        let (points, bins) = profilePoints(page)
+        let (points, bins) = Skew.profilePoints(page.ink, width: page.width, height: page.height, threshold: PageInk.strokeThreshold)
         guard points.count >= 20 else { return false }
         // Whole degrees are fine enough to tell rows from columns, at a quarter of the skew search's cost.
-        return bestProfile(points.map { ($0.1, $0.0) }, bins: bins, step: 1).score > 2 * bestProfile(points, bins: bins, step: 1).score
-    }
-
-    /// The ink pixels whose profiles `estimateSkew` and `linesRunDown` compare, about the page's
-    /// centre. On a large page every `step`-th pixel of every `step`-th row, in units of `step`
-    /// pixels, so that the profile's bins are `step` rows high: bins of one row would leave every
-    /// other bin empty at exactly 0 degrees alone (the sampled rows), which doubled that angle's
-    /// score and held a turned page of 1.6 megapixels or more at 0 degrees. With the number of bins
-    /// a profile of them needs.
-    static func profilePoints(_ page: PageInk) -> (points: [(Double, Double)], bins: Int) {
-        let (w, h) = (page.width, page.height)
-        var points: [(Double, Double)] = []
-        let step = max(1, Int((Double(w * h) / 400_000).squareRoot()))
-        for y in stride(from: 0, to: h, by: step) {
-            for x in stride(from: 0, to: w, by: step) where page.ink[y * w + x] > PageInk.strokeThreshold {
-                points.append(((Double(x) - Double(w) / 2) / Double(step), (Double(y) - Double(h) / 2) / Double(step)))
-            }
-        }
-        return (points, (h + w) / step + 2)
-    }
-
-    /// The angle in ±`maximumSkewDegrees` (by `step` degrees) whose row profile of `points` (`x`,
-    /// `y`) has the largest sum of squares, and that sum; of equal sums, the angle nearest 0.
-    static func bestProfile(_ points: [(Double, Double)], bins: Int, step: Double = skewStep) -> (degrees: Double, score: Double) {
-        var best = 0.0, bestScore = -1.0
-        var profile = [Double](repeating: 0, count: bins)
-        for k in stride(from: -maximumSkewDegrees, through: maximumSkewDegrees + 1e-9, by: step) {
-            let a = k * .pi / 180, s = sin(a), c = cos(a)
-            for i in 0..<bins { profile[i] = 0 }
-            for (x, y) in points {
-                // The row of (x, y) once the page is turned by -k degrees.
-                let row = Int((y * c + x * s) + Double(bins) / 2)
-                if row >= 0 && row < bins { profile[row] += 1 }
-            }
-            let score = profile.reduce(0) { $0 + $1 * $1 }
-            if score > bestScore + 1e-9 || (abs(score - bestScore) <= 1e-9 && abs(k) < abs(best)) { bestScore = score; best = k }
-        }
-        return (best, bestScore)
-    }
-
-    /// `ink` turned by `degrees` (counter-clockwise on screen for positive angles) about its centre,
-    /// bilinear, the same size.
-    static func rotate(_ ink: [Float], width w: Int, height h: Int, degrees: Double) -> [Float] {
-        let a = degrees * .pi / 180, s = sin(a), c = cos(a)
-        let cx = Double(w) / 2, cy = Double(h) / 2
-        var out = [Float](repeating: 0, count: w * h)
-        for y in 0..<h {
-            for x in 0..<w {
-                // Source of the output pixel: the inverse rotation.
-                let dx = Double(x) - cx, dy = Double(y) - cy
-                let sx = cx + dx * c - dy * s, sy = cy + dx * s + dy * c
-                let x0 = Int(sx.rounded(.down)), y0 = Int(sy.rounded(.down))
-                guard x0 >= 0, y0 >= 0, x0 + 1 < w, y0 + 1 < h else { continue }
-                let fx = Float(sx - Double(x0)), fy = Float(sy - Double(y0))
-                let top = ink[y0 * w + x0] * (1 - fx) + ink[y0 * w + x0 + 1] * fx
-                let bottom = ink[(y0 + 1) * w + x0] * (1 - fx) + ink[(y0 + 1) * w + x0 + 1] * fx
-                out[y * w + x] = top * (1 - fy) + bottom * fy
-            }
-        }
-        return out
+        func score(_ p: [(Double, Double)]) -> Double { Skew.bestProfile(p, bins: bins, range: maximumSkewDegrees, step: 1).score }
+        return score(points.map { ($0.1, $0.0) }) > 2 * score(points)
     }
 }

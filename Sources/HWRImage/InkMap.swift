@@ -37,7 +37,8 @@ struct InkComponent {
 ///    pixels hold ink on a card, else the colour that contrasts with opaque strokes (alpha-only glyphs);
 /// 2. **polarity**: the ink is the thin minority: flattened as dark ink and as light ink (stage 3),
 ///    the right polarity has ink standing out on fewer pixels; on a page, first the one whose
-///    top-hat keeps its area as the structuring element grows;
+///    top-hat keeps its area as the structuring element grows; on a word or line, also flattened
+///    with blocks as high as the image, the decision whose ink keeps its area across block sizes;
 /// 3. **flatten**: a local paper level (a percentile of each block, smoothed over 3x3 blocks and
 ///    bilinearly interpolated) is subtracted, then a noise floor (three standard deviations of the
 ///    paper's grain); on images at least `minimumSideForFlattening` pixels a side, a second pass
@@ -59,6 +60,12 @@ enum InkMap {
     static let strokeFraction: Float = 0.35
     /// Images whose shorter side is below this use one paper level instead of a local estimate.
     static let minimumSideForFlattening = 48
+    /// Paper levels are taken in square blocks of 1/`pageBlocksPerSide` of the shorter side (on a
+    /// page, several lines of writing each).
+    static let pageBlocksPerSide = 8
+    /// A non-page image at least this many times as wide as high is a word or a line: its polarity is
+    /// also tried with blocks as high as the image (`polarity`).
+    static let lineAspect = 2
     /// A ruled or grid line spans at least this fraction of the image's width (or height).
     static let ruledLineSpan: Float = 0.85
     /// A frame covers at least this fraction of the image's outer ring.
@@ -141,22 +148,28 @@ enum InkMap {
     }
 
     /// Stage 2: whether the ink is darker than the paper, leaving that hypothesis's block-level ink map
-    /// in `scratch.ink`. Flattened both ways: a hypothesis that makes most pixels ink loses (the
-    /// paper is the majority); otherwise ink is drawn with a pen, so the right polarity has its
-    /// standing-out pixels in thin, elongated strokes, while the wrong one finds blobs (glare, the
-    /// lit side of a shadow); when both look alike, the one with ink on fewer pixels wins; dark ink
-    /// when they tie. On a `page` the majority does not decide, the top-hats decide first when one
-    /// polarity's keeps its area (`topHatAreaChange` under `steadyStrokes`): the block levels cannot
-    /// follow a hard shadow's edge (both hypotheses take a band of it for ink), and JPEG noise on a
-    /// page of small writing makes the dark ink look less thin than the paper between its strokes.
+    /// in `scratch.ink`. Flattened both ways and compared (`Score.lightWins`). On a `page` the
+    /// majority does not decide, the top-hats decide first when one polarity's keeps its area
+    /// (`topHatAreaChange` under `steadyStrokes`): the block levels cannot follow a hard shadow's edge
+    /// (both hypotheses take a band of it for ink), and JPEG noise on a page of small writing makes
+    /// the dark ink look less thin than the paper between its strokes.
+    ///
+    /// A word or line image (`lineAspect`) is flattened again with blocks as high as itself. Blocks of
+    /// an eighth of its height can be no wider than a thick pen's stroke: ink fills them, the paper
+    /// between the strokes stands out as light ink, and the polarity comes out inverted; blocks as
+    /// high as the image cannot follow a hard shadow across it. When the two block sizes disagree,
+    /// the decision whose ink keeps its area from one block size to the other wins: the true ink is
+    /// the same whatever the blocks, while paper mistaken for ink changes with them (the idea of a
+    /// pattern spectrum, as in `topHatAreaChange`). On 96-pixel lines of the shipped text model, fonts
+    /// read at 4.1% CER instead of 9.0%, Washington's lines at 10.3% instead of 12.9%.
     static func polarity(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, threads: Int = 1,
                          page: Bool = false) -> Bool {
         let n = w * h
         /// (share of stroke pixels in elongated components, share of pixels that are strokes)
-        func score(_ scratch: inout NormalizerScratch) -> (thin: Float, share: Float) {
+        func score(_ scratch: inout NormalizerScratch) -> Score {
             var peak: Float = 0
             for v in scratch.ink { peak = max(peak, v) }
-            guard peak >= minimumContrast else { return (-1, .infinity) }
+            guard peak >= minimumContrast else { return Score(thin: -1, share: .infinity) }
             label(&scratch, width: w, height: h, strokeLevel: max(minimumContrast, strokeFraction * peak))
             // Dots and specks (under a quarter of the largest component) do not count against thinness.
             var total: Int32 = 0, largest: Int32 = 0, thin: Int32 = 0, counted: Int32 = 0
@@ -165,17 +178,19 @@ enum InkMap {
                 counted += c.area
                 if c.isElongated { thin += c.area }
             }
-            return (Float(thin) / Float(max(1, counted)), Float(total) / Float(n))
+            return Score(thin: Float(thin) / Float(max(1, counted)), share: Float(total) / Float(n))
         }
-        flatten(&scratch, width: w, height: h, darkInk: true, threads: threads)
-        let dark = score(&scratch)
-        resize(&scratch.filterB, n)
-        swap(&scratch.ink, &scratch.filterB)
-        flatten(&scratch, width: w, height: h, darkInk: false, threads: threads)
-        let light = score(&scratch)
-        let lightWins: Bool
-        let majorityDecides = (light.share > 0.5) != (dark.share > 0.5)
-        if page, !majorityDecides, min(w, h) >= minimumSideForFlattening {
+        /// Flattens as dark ink (its map left in `scratch.filterB`) and as light ink (in `scratch.ink`).
+        func flattenBothWays(blocksPerSide: Int) -> (dark: Score, light: Score) {
+            flatten(&scratch, width: w, height: h, darkInk: true, threads: threads, blocksPerSide: blocksPerSide)
+            let dark = score(&scratch)
+            resize(&scratch.filterB, n)
+            swap(&scratch.ink, &scratch.filterB)
+            flatten(&scratch, width: w, height: h, darkInk: false, threads: threads, blocksPerSide: blocksPerSide)
+            return (dark, score(&scratch))
+        }
+        let (dark, light) = flattenBothWays(blocksPerSide: pageBlocksPerSide)
+        if page, (light.share > 0.5) == (dark.share > 0.5), min(w, h) >= minimumSideForFlattening {
             let lightMap = scratch.ink, darkMap = scratch.filterB
             let change = topHatAreaChange(&scratch, width: w, height: h, threads: threads)
             if min(change.dark, change.light) < steadyStrokes {
@@ -186,15 +201,45 @@ enum InkMap {
             }
             scratch.ink = lightMap; scratch.filterB = darkMap
         }
-        if majorityDecides {
-            lightWins = dark.share > 0.5 // the paper is the majority
-        } else if abs(light.thin - dark.thin) > 0.1 {
-            lightWins = light.thin > dark.thin
-        } else {
-            lightWins = light.share < dark.share
+        var lightWins = Score.lightWins(dark: dark, light: light)
+        if !page, w >= lineAspect * h, min(w, h) >= minimumSideForFlattening {
+            let blockMaps = (light: scratch.ink, dark: scratch.filterB)
+            let (lineDark, lineLight) = flattenBothWays(blocksPerSide: 1)
+            let lineLightWins = Score.lightWins(dark: lineDark, light: lineLight)
+            let blockWinner = lightWins ? (light, lineLight) : (dark, lineDark)
+            let lineWinner = lineLightWins ? (lineLight, light) : (lineDark, dark)
+            if lineLightWins != lightWins, Score.change(lineWinner) < Score.change(blockWinner) {
+                lightWins = lineLightWins
+            } else {
+                scratch.ink = blockMaps.light; scratch.filterB = blockMaps.dark
+            }
         }
         if !lightWins { swap(&scratch.ink, &scratch.filterB) }
         return !lightWins
+    }
+
+    /// How one polarity hypothesis looks once flattened (`polarity`).
+    struct Score {
+        /// Share of its stroke pixels in elongated components (-1 when nothing stands out).
+        var thin: Float
+        /// Share of the image's pixels that are strokes (infinity when nothing stands out).
+        var share: Float
+
+        /// The decision between two hypotheses flattened with the same blocks: one that makes most
+        /// pixels ink loses (the paper is the majority); otherwise the thinner strokes win; when both
+        /// look alike, the one with ink on fewer pixels; dark ink when they tie.
+        static func lightWins(dark: Score, light: Score) -> Bool {
+            if (light.share > 0.5) != (dark.share > 0.5) { return dark.share > 0.5 }
+            if abs(light.thin - dark.thin) > 0.1 { return light.thin > dark.thin }
+            return light.share < dark.share
+        }
+
+        /// |log| of the ratio of one hypothesis's ink shares with two block sizes (infinity when
+        /// either finds no ink).
+        static func change(_ pair: (Score, Score)) -> Float {
+            guard pair.0.share.isFinite, pair.1.share.isFinite else { return .infinity }
+            return abs(log(pair.0.share / pair.1.share))
+        }
     }
 
     /// Largest change (|log| of the ratio) of a polarity's top-hat area from the small square to the
@@ -421,8 +466,9 @@ enum InkMap {
 
     /// Stage 3: `scratch.ink` = how far each pixel is from the local paper level towards the ink, in
     /// grey levels. The pixels are split over `threads` threads by rows.
-    static func flatten(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, darkInk: Bool, threads: Int = 1) {
-        let side = min(w, h) < minimumSideForFlattening ? max(w, h) : max(16, min(w, h) / 8)
+    static func flatten(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, darkInk: Bool, threads: Int = 1,
+                        blocksPerSide: Int) {
+        let side = min(w, h) < minimumSideForFlattening ? max(w, h) : max(16, min(w, h) / blocksPerSide)
         let gw = (w + side - 1) / side, gh = (h + side - 1) / side
         resize(&scratch.grid, gw * gh)
         resize(&scratch.filterA, gw * gh)

@@ -54,7 +54,8 @@ final class InputKindTests: XCTestCase {
         // Composed upper-case lines (Tests/Fixtures/lines) enlarged onto paper with each fault. The
         // shipped line model reads them at 24.4% CER (their clean 28-pixel sources: 7.7%; the same
         // lines enlarged onto plain paper: 21.8%, so the faults cost about 2.6 points and the scale
-        // the rest, 2026-11-30). The guard catches a 2-point regression. They are codes: the charset
+        // the rest, 2026-11-30); 23.1% with the line polarity check of `InkMap.polarity`. The guard
+        // catches a 2-point regression. They are codes: the charset
         // `alnum` sends them to the line model.
         let rows = try rows().filter { $0.mode == "line" && $0.origin == "generated" }
         XCTAssertEqual(rows.count, 14)
@@ -66,7 +67,7 @@ final class InputKindTests: XCTestCase {
         let readings = try recognizer.recognizeLines(images, options: options).map { try $0.get().text }
         let metrics = TranscriptionMetrics(references: rows.map(\.expected), hypotheses: readings)
         print("line inputs of every kind: CER \(metrics.characterErrorRate)")
-        XCTAssertLessThanOrEqual(metrics.characterErrorRate, 0.26)
+        XCTAssertLessThanOrEqual(metrics.characterErrorRate, 0.25)
     }
 
     func testSeveralLinesOrCharactersGetAClearErrorInsteadOfOneWrongGlyph() throws {

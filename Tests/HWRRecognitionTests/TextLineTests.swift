@@ -116,19 +116,24 @@ final class TextLineTests: XCTestCase {
         }
     }
 
-    /// Lines written with a thick pen: the ink's polarity was decided on blocks an eighth of the
-    /// line's height, no wider than the strokes, and came out inverted (the paper between strokes
-    /// taken for light ink, or light ink on dark paper for dark). `-font` and `-light-ink` are ours,
-    /// held-out fonts of scripts/build-text-corpus.sh (Junkyard, Satisfy); `-stanford` is a held-out
-    /// Stanford line (CC BY 4.0). Before the fix they read "bounciiora exocbioncs ieggeat tsmperoneht
-    /// Numorovs", "Oem sionosos befemting crnooer" and "Hafrcaer Wrrmrrroemn tnt Romn,".
-    func testThickPenLinesAreReadWithTheirInkPolarity() throws {
+    /// The ink's polarity of a line was decided on blocks an eighth of the line's height, no wider
+    /// than a thick pen's strokes, and came out inverted (the paper between strokes taken for light
+    /// ink, or light ink on dark paper for dark; faint pencil too). `-thick-pen-font` and
+    /// `-light-ink` are held-out fonts of scripts/build-text-corpus.sh (Junkyard, Satisfy);
+    /// `-stanford` a held-out Stanford line (CC BY 4.0); `-pencil-faint` and `-shadow-over-most-of-
+    /// line` were made by a new-user test (the shadow: a first version of the fix, deciding on blocks
+    /// as high as the line, took the lit paper for ink). Before the fix the first four read
+    /// "bounciiora exocbioncs ieggeat tsmperoneht Numorovs", "Oem sionosos befemting crnooer",
+    /// "Hafrcaer Wrrmrrroemn tnt Romn," and "Toxrens for tne shoul May 3".
+    func testLinesAreReadWithTheirInkPolarity() throws {
         var options = RecognitionOptions()
         options.mode = .line
         options.text.beamWidth = 1
         for (file, text, limit) in [("line-thick-pen-font.png", "Councilor's exorbitance leggiest temperament runaways", 0.1),
                                     ("line-thick-pen-light-ink.png", "Ocean standout deferring, conquer", 0.1),
-                                    ("line-thick-pen-stanford.png", "Professor Duniway and, having", 0.6)] {
+                                    ("line-thick-pen-stanford.png", "Professor Duniway and, having", 0.6),
+                                    ("line-pencil-faint.png", "Tickets for the show, May 3", 0.1),
+                                    ("line-shadow-over-most-of-line.png", "Bring an umbrella, it rains.", 0.1)] {
             let reading = try Self.recognizer.get().read([.file("\(Self.root)/Tests/Fixtures/inputs/\(file)")], options: options)[0].get()
             let m = TranscriptionMetrics(references: [text], hypotheses: [reading.text], foldingCase: true)
             XCTAssertLessThan(m.characterErrorRate, limit, "\(file): \(reading.text)")

@@ -165,10 +165,14 @@ enum InkMap {
                          page: Bool = false) -> Bool {
         let n = w * h
         /// (share of stroke pixels in elongated components, share of pixels that are strokes)
-        func score(_ scratch: inout NormalizerScratch) -> Score {
+        /// The strongest ink of `scratch.ink`, when it stands out of the paper (`minimumContrast`).
+        func standingOut(_ scratch: inout NormalizerScratch) -> Float? {
             var peak: Float = 0
             for v in scratch.ink { peak = max(peak, v) }
-            guard peak >= minimumContrast else { return Score(thin: -1, share: .infinity) }
+            return peak >= minimumContrast ? peak : nil
+        }
+        func score(_ scratch: inout NormalizerScratch) -> Score {
+            guard let peak = standingOut(&scratch) else { return Score(thin: -1, share: .infinity) }
             label(&scratch, width: w, height: h, strokeLevel: max(minimumContrast, strokeFraction * peak))
             // Dots and specks (under a quarter of the largest component) do not count against thinness.
             var total: Int32 = 0, largest: Int32 = 0, thin: Int32 = 0, counted: Int32 = 0
@@ -180,15 +184,15 @@ enum InkMap {
             return Score(thin: Float(thin) / Float(max(1, counted)), share: Float(total) / Float(n))
         }
         /// Flattens as dark ink (its map left in `scratch.filterB`) and as light ink (in `scratch.ink`).
-        func flattenBothWays(blocksPerSide: Int) -> (dark: Score, light: Score) {
+        func flattenBothWays<T>(blocksPerSide: Int, _ judge: (inout NormalizerScratch) -> T) -> (dark: T, light: T) {
             flatten(&scratch, width: w, height: h, darkInk: true, threads: threads, blocksPerSide: blocksPerSide)
-            let dark = score(&scratch)
+            let dark = judge(&scratch)
             resize(&scratch.filterB, n)
             swap(&scratch.ink, &scratch.filterB)
             flatten(&scratch, width: w, height: h, darkInk: false, threads: threads, blocksPerSide: blocksPerSide)
-            return (dark, score(&scratch))
+            return (dark, judge(&scratch))
         }
-        let (dark, light) = flattenBothWays(blocksPerSide: pageBlocksPerSide)
+        let (dark, light) = flattenBothWays(blocksPerSide: pageBlocksPerSide, score)
         if page, (light.share > 0.5) == (dark.share > 0.5), min(w, h) >= minimumSideForFlattening {
             let lightMap = scratch.ink, darkMap = scratch.filterB
             let change = topHatAreaChange(&scratch, width: w, height: h, threads: threads)
@@ -203,9 +207,8 @@ enum InkMap {
         var lightWins = Score.lightWins(dark: dark, light: light)
         if !page, w >= lineAspect * h, min(w, h) >= minimumSideForFlattening {
             let blockMaps = (light: scratch.ink, dark: scratch.filterB)
-            let (lineDark, lineLight) = flattenBothWays(blocksPerSide: 1)
-            let onlyLightStandsOut = !lineDark.share.isFinite && lineLight.share.isFinite
-            let onlyDarkStandsOut = lineDark.share.isFinite && !lineLight.share.isFinite
+            let (lineDark, lineLight) = flattenBothWays(blocksPerSide: 1) { standingOut(&$0) != nil }
+            let onlyLightStandsOut = !lineDark && lineLight, onlyDarkStandsOut = lineDark && !lineLight
             if lightWins ? onlyDarkStandsOut : onlyLightStandsOut {
                 lightWins = onlyLightStandsOut
             } else {

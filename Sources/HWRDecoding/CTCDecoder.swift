@@ -165,7 +165,7 @@ public enum CTCDecoder {
             guard !kept.contains(where: finishable) else { return nil }
             return candidates.indices.filter(finishable).max { candidates[$0].total < candidates[$1].total }
         }
-        let logProbabilities = x.probabilities.map { logf(max($0, 1e-30)) }
+        let logProbabilities = logTable(x)
         let labels = x.classes - 1
         var order = Array(0..<labels)
         for t in 0..<x.steps {
@@ -221,7 +221,7 @@ public enum CTCDecoder {
             return try beamSearch(x, charset: charset, beamWidth: beamWidth * 4, constraint: constraint, alternatives: alternatives,
                                   deadline: deadline)
         }
-        let readings = finished.map { reading(trie.labels(of: Int($0.node)), x, charset: charset) }
+        let readings = finished.map { reading(trie.labels(of: Int($0.node)), x, charset: charset, logProbabilities: logProbabilities) }
         guard let lexicon = constraint.lexicon, !constraint.lexiconPerWord else { return readings }
         // A whole-line lexicon word is returned as the lexicon spells it: the case variants a model
         // with case read it in are one reading (the likeliest one's probability).
@@ -261,8 +261,8 @@ public enum CTCDecoder {
     }
 
     /// Builds a reading of a label sequence: its exact probability and a best-path alignment.
-    static func reading(_ labels: [Int], _ x: CTCPosteriors, charset: [Character]) -> LineReading {
-        let (logProbability, spans) = align(labels, x)
+    static func reading(_ labels: [Int], _ x: CTCPosteriors, charset: [Character], logProbabilities: [Float]? = nil) -> LineReading {
+        let (logProbability, spans) = align(labels, x, logProbabilities: logProbabilities ?? logTable(x))
         let chars = zip(labels, spans).map { k, span -> DecodedCharacter in
             var p: Float = 0
             for t in span.0...span.1 { p = max(p, x.p(t, k)) }
@@ -271,27 +271,33 @@ public enum CTCDecoder {
         return LineReading(text: labels.map { String(charset[$0]) }.joined(), logProbability: logProbability, characters: chars)
     }
 
+    /// The natural logarithm of every posterior (`steps * classes`, floored at 1e-30).
+    static func logTable(_ x: CTCPosteriors) -> [Float] { x.probabilities.map { logf(max($0, 1e-30)) } }
+
     /// Forward algorithm for log P(labels), and a Viterbi alignment giving each label's step span.
-    static func align(_ labels: [Int], _ x: CTCPosteriors) -> (Float, [(Int, Int)]) {
-        let s = 2 * labels.count + 1, blank = x.blank
+    /// `logProbabilities` is `logTable(x)`.
+    static func align(_ labels: [Int], _ x: CTCPosteriors, logProbabilities lp: [Float]) -> (Float, [(Int, Int)]) {
+        let s = 2 * labels.count + 1, blank = x.blank, classes = x.classes
         let ext = (0..<s).map { $0 % 2 == 0 ? blank : labels[$0 / 2] }
         guard x.steps > 0 else { return (labels.isEmpty ? 0 : -.infinity, labels.map { _ in (0, 0) }) }
         var alpha = [Float](repeating: -.infinity, count: s), viterbi = alpha
+        // The next step's values, swapped in after each step.
+        var na = [Float](repeating: -.infinity, count: s), nv = [Float](repeating: -.infinity, count: s)
         var from = [Int](repeating: 0, count: x.steps * s)
-        let lp = { (t: Int, k: Int) in logf(max(x.p(t, k), 1e-30)) }
-        alpha[0] = lp(0, ext[0]); viterbi[0] = alpha[0]
-        if s > 1 { alpha[1] = lp(0, ext[1]); viterbi[1] = alpha[1]; from[1] = 1 }
+        alpha[0] = lp[ext[0]]; viterbi[0] = alpha[0]
+        if s > 1 { alpha[1] = lp[ext[1]]; viterbi[1] = alpha[1]; from[1] = 1 }
         for t in 1..<x.steps {
-            var na = [Float](repeating: -.infinity, count: s), nv = na
+            let row = t * classes
             for i in 0..<s {
                 var a = alpha[i], v = viterbi[i], arg = i
                 if i >= 1 { a = logAdd(a, alpha[i - 1]); if viterbi[i - 1] > v { v = viterbi[i - 1]; arg = i - 1 } }
                 if i >= 2, ext[i] != blank, ext[i] != ext[i - 2] {
                     a = logAdd(a, alpha[i - 2]); if viterbi[i - 2] > v { v = viterbi[i - 2]; arg = i - 2 }
                 }
-                na[i] = a + lp(t, ext[i]); nv[i] = v + lp(t, ext[i]); from[t * s + i] = arg
+                let l = lp[row + ext[i]]
+                na[i] = a + l; nv[i] = v + l; from[t * s + i] = arg
             }
-            alpha = na; viterbi = nv
+            swap(&alpha, &na); swap(&viterbi, &nv)
         }
         var total = alpha[s - 1]
         var state = s - 1

@@ -164,13 +164,13 @@ enum InkMap {
     static func polarity(_ scratch: inout NormalizerScratch, width w: Int, height h: Int, threads: Int = 1,
                          page: Bool = false) -> Bool {
         let n = w * h
-        /// (share of stroke pixels in elongated components, share of pixels that are strokes)
         /// The strongest ink of `scratch.ink`, when it stands out of the paper (`minimumContrast`).
         func standingOut(_ scratch: inout NormalizerScratch) -> Float? {
             var peak: Float = 0
             for v in scratch.ink { peak = max(peak, v) }
             return peak >= minimumContrast ? peak : nil
         }
+        /// How the hypothesis flattened into `scratch.ink` looks.
         func score(_ scratch: inout NormalizerScratch) -> Score {
             guard let peak = standingOut(&scratch) else { return Score(thin: -1, share: .infinity) }
             label(&scratch, width: w, height: h, strokeLevel: max(minimumContrast, strokeFraction * peak))

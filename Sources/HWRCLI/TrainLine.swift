@@ -28,6 +28,7 @@ struct TrainLine: ParsableCommand {
     @Option(help: "Write a PNG sheet of training batches (as the network sees them) to this file, then exit.") var dumpSamples: String?
     @Option(parsing: .upToNextOption, help: "Re-estimate this model's batch-norm statistics over training batches (precise BN), validate it, write it to --model, then exit. Several checkpoints of one run: their weights are averaged first (stochastic weight averaging).") var recalibrate: [String] = []
     @Option(help: "Sources of the batch-norm recalibration batches, as name=share,... (default: the training shares).") var recalibrationShares: String?
+    @Option(help: "Training batches the batch-norm statistics are re-estimated over, after each epoch and by --recalibrate (default: \(LineTrainingConfig().batchNormRecalibrationBatches ?? 0)); 0 keeps them (with --recalibrate: the checkpoints' statistics, averaged).") var recalibrationBatches: Int?
     @Option(help: "Sources each training batch is drawn from (default: one source per batch).") var sourcesPerBatch: Int?
     @Option(help: "Corpus cache: read the normalised corpus from this file when it exists, else build it and write it there (delete it when the preprocessing or the corpus changes).") var cache: String?
 
@@ -88,6 +89,10 @@ struct TrainLine: ParsableCommand {
         }
         config.learningRate = lr; config.seed = seed; config.threads = threads; config.patience = patience
         if let sourcesPerBatch { config.sourcesPerBatch = sourcesPerBatch }
+        if let recalibrationBatches {
+            guard recalibrationBatches >= 0 else { throw ValidationError("--recalibration-batches must be 0 or more") }
+            config.batchNormRecalibrationBatches = recalibrationBatches
+        }
         if let dumpSamples {
             var random = SeededGenerator(seed: seed)
             var lines: [LineSample] = []
@@ -111,10 +116,12 @@ struct TrainLine: ParsableCommand {
                              + " | case-sensitive CER %: " + LineEvaluator.summary(sets: validation, cer: cased, wer: nil))
             }
             validate("before recalibration")
-            sources.recalibrateBatchNorm(trained, shares: config.batchNormRecalibrationShares ?? config.shares,
-                                         groups: config.sourcesPerBatch ?? 1, batches: config.batchNormRecalibrationBatches ?? 0,
-                                         batchSize: config.batchSize, augmentProbability: config.augmentProbability, seed: seed)
-            validate("recalibrated")
+            if let batches = config.batchNormRecalibrationBatches, batches > 0 {
+                sources.recalibrateBatchNorm(trained, shares: config.batchNormRecalibrationShares ?? config.shares,
+                                             groups: config.sourcesPerBatch ?? 1, batches: batches,
+                                             batchSize: config.batchSize, augmentProbability: config.augmentProbability, seed: seed)
+                validate("recalibrated")
+            }
             try trained.write(to: model)
             progress.log("wrote \(model)")
             return

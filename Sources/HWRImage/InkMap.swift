@@ -612,9 +612,13 @@ enum InkMap {
         return strokeWidth
     }
 
+    /// Largest ratio of the widest to the narrowest spacing of three or more ruled lines
+    /// (`eraseRuledLines`) that still counts as evenly spaced.
+    static let evenSpacing: Float = 1.35
+
     /// Erases ruled and grid lines: bands of rows (or columns) along which ink runs across at least
     /// `ruledLineSpan` of the image, when they are lighter than the writing (under 60% of the
-    /// strongest ink) or when there are at least three of them (ruled paper). A glyph's own bars
+    /// strongest ink) or when there are at least three of them, evenly spaced (ruled paper). A glyph's own bars
     /// (the top of a tightly cropped "T" or "Z") are as dark as the rest of it and are kept. Pixels
     /// where a stroke crosses the line (ink just beyond the band on both sides) are kept.
     static func eraseRuledLines(_ scratch: inout NormalizerScratch, width w: Int, height h: Int,
@@ -641,9 +645,16 @@ enum InkMap {
             for horizontal in [true, false] {
                 let rows = lines(horizontal: horizontal)
                 guard !rows.isEmpty else { continue }
-                // Bands of adjacent rows.
-                var bands = 1
-                for i in 1..<rows.count where rows[i].index != rows[i - 1].index + 1 { bands += 1 }
+                // Bands of adjacent rows, and their centres.
+                var centres: [Float] = [], first = rows[0].index
+                for i in rows.indices where i + 1 == rows.count || rows[i + 1].index != rows[i].index + 1 {
+                    centres.append(Float(first + rows[i].index) / 2)
+                    if i + 1 < rows.count { first = rows[i + 1].index }
+                }
+                // Three bands or more are ruled paper when evenly spaced, as rules and grids are; the
+                // stems of a tightly cropped word ("hello": h, l, l) that span its height are not.
+                let spacings = zip(centres.dropFirst(), centres).map { $0 - $1 }
+                let ruledPaper = centres.count >= 3 && spacings.max()! <= evenSpacing * spacings.min()!
                 let (count, length) = horizontal ? (h, w) : (w, h)
                 let gap = 3
                 // The first and last row of the band each row belongs to (rows are in order).
@@ -652,7 +663,7 @@ enum InkMap {
                 for i in rows.indices.reversed() {
                     bandEnd[i] = i + 1 < rows.count && rows[i + 1].index == rows[i].index + 1 ? bandEnd[i + 1] : rows[i].index
                 }
-                for (i, (k, strength)) in rows.enumerated() where bands >= 3 || strength < 0.6 * peak {
+                for (i, (k, strength)) in rows.enumerated() where ruledPaper || strength < 0.6 * peak {
                     // Beyond the band on both sides: a stroke crossing the line.
                     let before = bandStart[i] - gap, after = bandEnd[i] + gap
                     for t in 0..<length {

@@ -162,6 +162,28 @@ final class PreprocessingTests: XCTestCase {
             XCTAssertEqual($0 as? ImageError, .empty("nothing written: no pen stroke, only specks or noise"))
         }
     }
+
+    func testTallLettersOfATightCropAreNotTakenForRuledLines() throws {
+        // A word cropped to its height: stems that span it ("Costello": the two l's, the t) are
+        // unevenly spaced, so they are kept; evenly spaced rules of the same darkness are erased.
+        func line(bars: [Int]) throws -> GrayImage {
+            let (w, h) = (360, 60)
+            var pixels = [UInt8](repeating: 225, count: w * h)
+            for x0 in bars { for y in 0..<h { for x in x0..<(x0 + 4) { pixels[y * w + x] = 30 } } }
+            // Short writing between them (x-height strokes and bowls).
+            for x0 in stride(from: 20, to: 340, by: 26) where !bars.contains(where: { abs($0 - x0) < 14 }) {
+                for y in 25..<50 { for x in x0..<(x0 + 4) { pixels[y * w + x] = 30 } }
+                for x in x0..<(x0 + 12) { for y in 25..<29 { pixels[y * w + x] = 30 } }
+            }
+            return try GrayImage(width: w, height: h, pixels: pixels)
+        }
+        // The normalised width tells which height the line was cropped to: about 160 pixels when
+        // the bars are kept (cropped to the image's 60 rows), about 360 when only the writing's 25
+        // rows are left.
+        let normalizer = LineNormalizer(height: 32, box: 28)
+        XCTAssertLessThan(try normalizer.normalize(try line(bars: [60, 100, 250])).width, 250, "three uneven stems are kept")
+        XCTAssertGreaterThan(try normalizer.normalize(try line(bars: [60, 130, 200, 270])).width, 300, "four evenly spaced rules are erased")
+    }
 }
 
 /// A small seeded generator for test images (xorshift64).

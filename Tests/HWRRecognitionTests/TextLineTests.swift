@@ -140,6 +140,17 @@ final class TextLineTests: XCTestCase {
         }
     }
 
+    func testTightlyCroppedWordsKeepTheirTallLetters() throws {
+        // A word cropped to its own height: its l's and t span the image like rules of ruled paper,
+        // but unevenly spaced (`InkMap.eraseRuledLines`); it read "Costell0" when they were erased.
+        var options = RecognitionOptions()
+        options.mode = .line
+        options.text.beamWidth = 1
+        let reading = try Self.recognizer.get().read([.file("\(Self.root)/Tests/Fixtures/inputs/line-tight-crop-tall-letters.png")],
+                                                     options: options)[0].get()
+        XCTAssertEqual(reading.text, "Costello")
+    }
+
     func testTwoWordsAreReadWithTheirSpace() throws {
         // ../shared/bug-inputs/09-two-words-with-space.png's kind: capitals with a gap between two words.
         let rows = try fixture("font").filter { $0.text.contains(" ") && $0.text == $0.text.uppercased() }

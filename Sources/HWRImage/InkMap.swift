@@ -697,37 +697,25 @@ enum InkMap {
                     var c = InkComponent(area: 0, boundary: 0, x0: Int32(w), y0: Int32(h), x1: -1, y1: -1, onBorder: 0)
                     labels[start] = id
                     stack.append(Int32(start))
-                    // One neighbour of pixel i: joins the component when it is a stroke, is labelled
-                    // without growing it when faint (anti-aliasing); a 4-neighbour below the stroke
-                    // level makes i a boundary pixel.
-                    @inline(__always) func visit(_ j: Int, orthogonal: Bool, _ edge: inout Bool) {
-                        let v = ink[j]
-                        if v < strokeLevel {
-                            if orthogonal { edge = true }
-                            if v >= faint && labels[j] == 0 { labels[j] = id }
-                        } else if labels[j] == 0 {
-                            labels[j] = id
-                            stack.append(Int32(j))
-                        }
-                    }
                     while let top = stack.popLast() {
-                        let i = Int(top), y = i / w, x = i - y * w
+                        let i = Int(top), x = i % w, y = i / w
                         c.area += 1
                         c.x0 = min(c.x0, Int32(x)); c.x1 = max(c.x1, Int32(x)); c.y0 = min(c.y0, Int32(y)); c.y1 = max(c.y1, Int32(y))
+                        if x == 0 || y == 0 || x == w - 1 || y == h - 1 { c.onBorder += 1 }
                         var edge = false
-                        if x > 0, y > 0, x < w - 1, y < h - 1 {
-                            // Inside the image: the eight neighbours without bounds checks.
-                            visit(i - w - 1, orthogonal: false, &edge); visit(i - w, orthogonal: true, &edge)
-                            visit(i - w + 1, orthogonal: false, &edge); visit(i - 1, orthogonal: true, &edge)
-                            visit(i + 1, orthogonal: true, &edge); visit(i + w - 1, orthogonal: false, &edge)
-                            visit(i + w, orthogonal: true, &edge); visit(i + w + 1, orthogonal: false, &edge)
-                        } else {
-                            c.onBorder += 1
-                            for dy in -1...1 {
-                                for dx in -1...1 where dx != 0 || dy != 0 {
-                                    let xx = x + dx, yy = y + dy
-                                    guard xx >= 0, yy >= 0, xx < w, yy < h else { if dx == 0 || dy == 0 { edge = true }; continue }
-                                    visit(yy * w + xx, orthogonal: dx == 0 || dy == 0, &edge)
+                        for dy in -1...1 {
+                            for dx in -1...1 where dx != 0 || dy != 0 {
+                                let xx = x + dx, yy = y + dy
+                                guard xx >= 0, yy >= 0, xx < w, yy < h else { if dx == 0 || dy == 0 { edge = true }; continue }
+                                let j = yy * w + xx
+                                let v = ink[j]
+                                if v < strokeLevel {
+                                    if dx == 0 || dy == 0 { edge = true }
+                                    // Faint neighbours (anti-aliasing) belong to the component without growing it.
+                                    if v >= faint && labels[j] == 0 { labels[j] = id }
+                                } else if labels[j] == 0 {
+                                    labels[j] = id
+                                    stack.append(Int32(j))
                                 }
                             }
                         }

@@ -376,4 +376,44 @@ public enum LineSegmentation {
         func score(_ p: [(Double, Double)]) -> Double { Skew.bestProfile(p, bins: bins, range: maximumSkewDegrees, step: 1).score }
         return score(points.map { ($0.1, $0.0) }) > 2 * score(points)
     }
+
+    /// Least ratio between the ink below the lines' cores and the ink above them, or the reverse,
+    /// that makes a page look upside down, or upright (`halfTurnEvidence`).
+    static let halfTurnRatio: Float = 1.15
+
+    /// What a page's ink says about whether it is upside down (`halfTurnEvidence`).
+    public enum HalfTurnEvidence: Sendable {
+        /// More ink above the lines' cores than below them.
+        case upright
+        /// About as much above as below: capitals and digits, or too little writing.
+        case undecided
+        /// More ink below the lines' cores than above them.
+        case upsideDown
+    }
+
+    /// Whether the page's lines look upright or upside down (a page turned half a turn with no EXIF
+    /// tag). Latin writing has more ink above its core (the band of rows holding at least half the
+    /// ink of the line's fullest row: the x-height) than below it: ascenders, capitals and digits
+    /// rise above it, only descenders hang below. Over the validation lines (Stanford, Washington,
+    /// Hooker, fonts, composed) the ink above was 1.3 to 2.2 times the ink below; upside down the
+    /// ratio inverts. Decided when one side holds over `halfTurnRatio` times the other's ink, over
+    /// all the lines; lines of capitals or digits are about balanced.
+    public static func halfTurnEvidence(_ layout: PageLayout) -> HalfTurnEvidence {
+        var above: Float = 0, below: Float = 0
+        for line in layout.lines where line.width > 0 && line.height > 0 {
+            var rows = [Float](repeating: 0, count: line.height)
+            for y in 0..<line.height {
+                for x in 0..<line.width { rows[y] += line.ink[y * line.width + x] }
+            }
+            guard let fullest = rows.indices.max(by: { rows[$0] < rows[$1] }), rows[fullest] > 0 else { continue }
+            var top = fullest, bottom = fullest
+            while top > 0 && rows[top - 1] >= rows[fullest] / 2 { top -= 1 }
+            while bottom < line.height - 1 && rows[bottom + 1] >= rows[fullest] / 2 { bottom += 1 }
+            above += rows[..<top].reduce(0, +)
+            below += rows[(bottom + 1)...].reduce(0, +)
+        }
+        if below > halfTurnRatio * above { return .upsideDown }
+        if above > halfTurnRatio * below { return .upright }
+        return .undecided
+    }
 }

@@ -35,25 +35,29 @@ public struct PageReading: Equatable, Sendable {
     public var lines: [PageLineReading]
     /// The page's estimated skew, in degrees (corrected before reading).
     public var skewDegrees: Double
-    /// How far the page was turned clockwise before it was read, in degrees: 0, or 90 or 270 for a
-    /// page whose lines run down the image (turned a quarter, with no EXIF tag saying so). The
-    /// boxes are in the original image all the same.
+    /// How far the page was turned clockwise before it was read, in degrees: 0; 90 or 270 for a
+    /// page whose lines run down the image (turned a quarter, with no EXIF tag saying so); 180 for
+    /// a page upside down. The boxes are in the original image all the same.
     public var turnDegrees = 0
     /// Mean probability of the lines' readings (0 for a page with no line read).
     public var confidence: Float { lines.isEmpty ? 0 : lines.map(\.confidence).reduce(0, +) / Float(lines.count) }
 }
 
 extension PageReading {
-    /// The reading of a page turned by EXIF orientation `exif` (6: 90 degrees clockwise, 8: 270) with
-    /// its boxes taken back to the image before the turn (`width` x `height`).
+    /// The reading of a page turned by EXIF orientation `exif` (6: 90 degrees clockwise, 3: 180, 8:
+    /// 270) with its boxes taken back to the image before the turn (`width` x `height`).
     func unturned(exif: Int, width: Int, height: Int) -> PageReading {
         func back(_ b: Box) -> Box {
-            // Shown (x, y) comes from (y, height - 1 - x) for 6, from (width - 1 - y, x) for 8.
-            exif == 6 ? Box(x: b.y, y: height - b.x - b.width, width: b.height, height: b.width)
-                : Box(x: width - b.y - b.height, y: b.x, width: b.height, height: b.width)
+            // Shown (x, y) comes from (y, height - 1 - x) for 6, from (width - 1 - x, height - 1 - y)
+            // for 3, from (width - 1 - y, x) for 8.
+            switch exif {
+            case 6: return Box(x: b.y, y: height - b.x - b.width, width: b.height, height: b.width)
+            case 3: return Box(x: width - b.x - b.width, y: height - b.y - b.height, width: b.width, height: b.height)
+            default: return Box(x: width - b.y - b.height, y: b.x, width: b.height, height: b.width)
+            }
         }
         var out = self
-        out.turnDegrees = exif == 6 ? 90 : 270
+        out.turnDegrees = [6: 90, 3: 180][exif] ?? 270
         for i in out.lines.indices {
             out.lines[i].box = back(out.lines[i].box)
             for j in out.lines[i].words.indices { out.lines[i].words[j].box = back(out.lines[i].words[j].box) }
@@ -70,7 +74,10 @@ extension Recognizer {
     /// the gaps in the ink (`LineSegmentation.wordGaps`). Rejection (`options.rejectThreshold`)
     /// applies to each line. A page whose lines run down the image (`LineSegmentation.linesRunDown`:
     /// turned a quarter, with no EXIF tag) is read turned 90 and 270 degrees, and the likelier
-    /// reading kept (upside-down text reads far less surely); a page upside down is read as it is.
+    /// reading kept (upside-down text reads far less surely). A page whose lines look upside down
+    /// (`LineSegmentation.halfTurnEvidence`), or whose ink cannot tell and whose longest line reads
+    /// likelier turned (`readsLikelierTurned`), is read as it is and turned 180 degrees, and the
+    /// likelier reading kept.
     /// - Throws: `HWRError`: `.unsupported` without a line or text model, `.imageEmpty` when nothing is
     ///   written, the request's option errors.
     public func recognizePage(_ image: GrayImage, options: TextOptions = .init()) throws -> PageReading {
@@ -81,11 +88,22 @@ extension Recognizer {
             let layout = LineSegmentation.segment(page, originalSize: (image.width, image.height))
             // Lines running down the page cut into three or more rows of fragments: a page turned a
             // quarter (a character or a word taller than wide is one row, and is read as it is).
-            guard layout.lines.count >= 3, LineSegmentation.linesRunDown(page) else {
-                return try readPage(page, layout: layout, reader: reader, decode: decode, options: options)
-            }
+            let turns: [Int]
             var best: PageReading?, firstError: Error?
-            for exif in [6, 8] {
+            if layout.lines.count >= 3, LineSegmentation.linesRunDown(page) {
+                turns = [6, 8]
+            } else {
+                let upright = try readPage(page, layout: layout, reader: reader, decode: decode, options: options)
+                switch LineSegmentation.halfTurnEvidence(layout) {
+                case .upright: return upright
+                case .undecided:
+                    guard readsLikelierTurned(layout, page: page, reader: reader, decode: decode) else { return upright }
+                case .upsideDown: break
+                }
+                best = upright
+                turns = [3]
+            }
+            for exif in turns {
                 do {
                     let turned = try image.oriented(exif: exif)
                     let turnedPage = try PageInk(turned, threads: threads)
@@ -102,6 +120,21 @@ extension Recognizer {
             if let best { return best }
             throw firstError ?? HWRError.imageEmpty("no line of writing found on the page")
         }
+    }
+
+    /// Whether the longest line of `layout` reads likelier turned half a turn (its ink reversed) than
+    /// as it is: for a page whose ink cannot tell (`LineSegmentation.HalfTurnEvidence.undecided`).
+    private func readsLikelierTurned(_ layout: PageLayout, page: PageInk, reader: LineReader,
+                                     decode: (CTCPosteriors) throws -> TextReading) -> Bool {
+        let readable = layout.lines.filter { $0.width >= ImageLimits.minimumSide && $0.height >= ImageLimits.minimumSide }
+        guard let line = readable.max(by: { $0.inkWidth < $1.inkWidth }) else { return false }
+        func confidence(_ ink: [Float]) -> Float {
+            guard let (pixels, width) = try? reader.normalizer.normalize(ink: ink, width: line.width, height: line.height,
+                                                                         strokeWidth: page.strokeWidth),
+                  let reading = try? decode(reader.posteriors(normalized: pixels, width: width)) else { return 0 }
+            return reading.confidence
+        }
+        return confidence(Array(line.ink.reversed())) > confidence(line.ink)
     }
 
     /// Reads the lines `layout` found on a preprocessed page (`recognizePage`).

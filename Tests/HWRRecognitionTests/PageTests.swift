@@ -177,6 +177,38 @@ final class PageTests: XCTestCase {
         }
     }
 
+    func testANoteUpsideDownWithoutEXIFIsReadTurnedAndUprightNotesAreNot() throws {
+        // Notes of Tests/Fixtures/notes turned half a turn: 000 (Satisfy), 015 (Kalam, ruled), 019
+        // (Junkyard, turned 2.4 degrees). Each was read at 84-100% CER as it was stored.
+        let recognizer = try Self.textRecognizer.get()
+        let cases: [(file: String, text: String)] = [
+            ("page-upside-down-a.jpg", "Phone: week throwback 16354 Sassoon\nwaggons, provided by the commissary,\ninvestigation\nlays may not prove ominous. In that\nAlliance rinds: green was ransacks.\nleave"),
+            ("page-upside-down-b.jpg", "Costco blighting password (travel SD)\n\"Sure, found goner forgetfulness\nStop\nkind"),
+            ("page-upside-down-c.jpg", "Write After Custodial Midway (Year\n+44 3112 835214 156"),
+        ]
+        for c in cases {
+            let image = try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/inputs/\(c.file)")
+            let reading = try recognizer.recognizePage(image)
+            XCTAssertEqual(reading.turnDegrees, 180, c.file)
+            let m = TranscriptionMetrics(references: [c.text], hypotheses: [reading.text], foldingCase: true)
+            XCTAssertLessThan(m.characterErrorRate, 0.1, "\(c.file): \(reading.text)")
+            // Boxes in the stored image: the first line read is the lowest there.
+            XCTAssertEqual(reading.lines.map(\.box.y), reading.lines.map(\.box.y).sorted(by: >), c.file)
+            for line in reading.lines {
+                XCTAssertGreaterThanOrEqual(line.box.x, 0); XCTAssertGreaterThanOrEqual(line.box.y, 0)
+                XCTAssertLessThanOrEqual(line.box.x + line.box.width, image.width)
+                XCTAssertLessThanOrEqual(line.box.y + line.box.height, image.height)
+            }
+        }
+        // Every upright note stays as it is, capitals-and-digits notes (undecided ink) included.
+        let notes = try CSVManifest.rows("\(Self.root)/Tests/Fixtures/notes/manifest.csv", requiring: ["file"])
+        XCTAssertGreaterThanOrEqual(notes.count, 20)
+        for row in notes {
+            let reading = try recognizer.recognizePage(try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/notes/\(row["file"]!)"))
+            XCTAssertEqual(reading.turnDegrees, 0, row["file"]!)
+        }
+    }
+
     /// Small writing on a JPEG with sensor noise: the noise made the dark ink look less thin than the
     /// paper between its strokes, and the page was read as light ink on dark paper (garbage on 11 of
     /// 300 validation notes). The top-hat test of polarity reads them as written.

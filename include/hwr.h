@@ -420,7 +420,8 @@ HWR_API float hwr_result_char_score(const hwr_result *result, size_t i, size_t j
  * items have no lines. Boxes are in pixels of the original image as it is meant to be viewed (after
  * its EXIF orientation is applied), top-left corner and size. A page whose lines run down the image
  * (turned a quarter, with no EXIF tag) is read turned the likelier way; its boxes are still in the
- * original image (tall and narrow). A page upside down is read as it is.
+ * original image (tall and narrow). A page whose lines look upside down (no EXIF tag) is also read
+ * turned half a turn and the likelier reading kept; its boxes are in the original image too.
  */
 
 /** Number of lines of item i (0 when it is not a page, failed, or out of range). */

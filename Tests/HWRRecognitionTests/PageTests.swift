@@ -179,12 +179,15 @@ final class PageTests: XCTestCase {
 
     func testANoteUpsideDownWithoutEXIFIsReadTurnedAndUprightNotesAreNot() throws {
         // Notes of Tests/Fixtures/notes turned half a turn: 000 (Satisfy), 015 (Kalam, ruled), 019
-        // (Junkyard, turned 2.4 degrees). Each was read at 84-100% CER as it was stored.
+        // (Junkyard, turned 2.4 degrees). Each was read at 82-100% CER as it was stored.
         let recognizer = try Self.textRecognizer.get()
         let cases: [(file: String, text: String)] = [
             ("page-upside-down-a.jpg", "Phone: week throwback 16354 Sassoon\nwaggons, provided by the commissary,\ninvestigation\nlays may not prove ominous. In that\nAlliance rinds: green was ransacks.\nleave"),
             ("page-upside-down-b.jpg", "Costco blighting password (travel SD)\n\"Sure, found goner forgetfulness\nStop\nkind"),
             ("page-upside-down-c.jpg", "Write After Custodial Midway (Year\n+44 3112 835214 156"),
+            // A new-user test's page of descenders (Comic Neue): turned, they rise above the lines as
+            // ascenders do, and only the unsure reading sends it to be read both ways.
+            ("page-upside-down-descenders.jpg", "pygmy guppy gypsy jug\nsoggy yoga pyjamas"),
         ]
         for c in cases {
             let image = try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/inputs/\(c.file)")

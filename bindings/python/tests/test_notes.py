@@ -90,10 +90,10 @@ def test_notes_cer(read_notes: List[Dict], source: str, measured: float) -> None
 
 #: The notes of issue 13's validation kind: words with case and punctuation composed from the
 #: held-out writers' characters (make-notes.py --sources writers --small --seed 13 --count 14),
-#: read with the text-line model. Measured 2026-11-30 with hwr-text 2.3.0 (percent).
+#: read with the text-line model. Measured 2026-12-01 with hwr-text 2.4.0 (percent; 2.3.0: 3.1 and 17.3).
 WRITERS_NOTES = CHECKOUT / "Tests" / "Fixtures" / "notes-writers"
 MEASURED_WRITERS_CER_CI = 3.1
-MEASURED_WRITERS_WER_CI = 17.3
+MEASURED_WRITERS_WER_CI = 17.7
 #: Issue 13's targets: lines found correctly in 97% of notes, CER 8%, WER 30%.
 TARGET_LINES_FOUND, TARGET_CER, TARGET_WER = 97.0, 8.0, 30.0
 

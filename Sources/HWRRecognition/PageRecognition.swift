@@ -66,6 +66,13 @@ extension PageReading {
     }
 }
 
+extension PageLayout {
+    /// The lines large enough to read (`ImageLimits.minimumSide` on each side).
+    var readableLines: [SegmentedLine] {
+        lines.filter { $0.width >= ImageLimits.minimumSide && $0.height >= ImageLimits.minimumSide }
+    }
+}
+
 extension Recognizer {
     /// Reads a page (a note, a form field, a sheet with several lines): preprocessing of the whole
     /// page, line segmentation with skew correction (`LineSegmentation`), each line read from the
@@ -78,7 +85,7 @@ extension Recognizer {
     /// (`LineSegmentation.halfTurnEvidence`) is read as it is and turned 180 degrees, and the
     /// likelier reading kept; so is one whose longest line reads likelier turned
     /// (`readsLikelierTurned`), which is tried when the ink cannot tell or the page reads unsurely
-    /// (`halfTurnCheckConfidence`).
+    /// (`halfTurnCheckConfidence`). Pages read as codes (the line model) are read as stored.
     /// - Throws: `HWRError`: `.unsupported` without a line or text model, `.imageEmpty` when nothing is
     ///   written, the request's option errors.
     public func recognizePage(_ image: GrayImage, options: TextOptions = .init()) throws -> PageReading {
@@ -90,11 +97,15 @@ extension Recognizer {
             // Lines running down the page cut into three or more rows of fragments: a page turned a
             // quarter (a character or a word taller than wide is one row, and is read as it is).
             let turns: [Int]
-            var best: PageReading?, firstError: Error?
+            // A turned reading is kept when it is likelier than `bar` and than the others.
+            var best: PageReading?, bar: Float = -1, firstError: Error?
             if layout.lines.count >= 3, LineSegmentation.linesRunDown(page) {
                 turns = [6, 8]
             } else {
                 let upright = try readPage(page, layout: layout, reader: reader, decode: decode, options: options)
+                // Codes (the line model: capitals and digits) read about as likely either way up (a
+                // note of them, 0.046 against 0.048): only free text is tried turned.
+                guard reader.model.charset.contains(where: \.isLowercase) else { return upright }
                 switch LineSegmentation.halfTurnEvidence(layout) {
                 case .upsideDown: break
                 case .upright where upright.confidence >= Self.halfTurnCheckConfidence: return upright
@@ -102,6 +113,7 @@ extension Recognizer {
                     guard readsLikelierTurned(layout, page: page, reader: reader, decode: decode) else { return upright }
                 }
                 best = upright
+                bar = Self.halfTurnMinimumConfidence
                 turns = [3]
             }
             for exif in turns {
@@ -111,7 +123,7 @@ extension Recognizer {
                     let turnedLayout = LineSegmentation.segment(turnedPage, originalSize: (turned.width, turned.height))
                     let reading = try readPage(turnedPage, layout: turnedLayout, reader: reader, decode: decode, options: options)
                         .unturned(exif: exif, width: image.width, height: image.height)
-                    if reading.confidence > best?.confidence ?? -1 { best = reading }
+                    if reading.confidence > max(bar, best?.confidence ?? -1) { best = reading }
                 } catch let error as DeadlineExceeded {
                     throw error
                 } catch {
@@ -129,12 +141,16 @@ extension Recognizer {
     /// 0.23, and their upright twins read at 0.5-0.99 (rendered handwriting fonts).
     static let halfTurnCheckConfidence: Float = 0.5
 
+    /// Least confidence of a page's reading turned half a turn for it to be kept: writing that reads
+    /// as garbage either way up is left as stored (3 upright pages of unreadable fonts in a new-user
+    /// test were read turned at 0.0009-0.005, as likely garbage as the upright reading).
+    static let halfTurnMinimumConfidence: Float = 0.01
+
     /// Whether the longest line of `layout` reads likelier turned half a turn (its ink reversed) than
     /// as it is (`recognizePage`).
     private func readsLikelierTurned(_ layout: PageLayout, page: PageInk, reader: LineReader,
                                      decode: (CTCPosteriors) throws -> TextReading) -> Bool {
-        let readable = layout.lines.filter { $0.width >= ImageLimits.minimumSide && $0.height >= ImageLimits.minimumSide }
-        guard let line = readable.max(by: { $0.inkWidth < $1.inkWidth }) else { return false }
+        guard let line = layout.readableLines.max(by: { $0.inkWidth < $1.inkWidth }) else { return false }
         func confidence(_ ink: [Float]) -> Float {
             guard let (pixels, width) = try? reader.normalizer.normalize(ink: ink, width: line.width, height: line.height,
                                                                          strokeWidth: page.strokeWidth),
@@ -148,7 +164,7 @@ extension Recognizer {
     private func readPage(_ page: PageInk, layout: PageLayout, reader: LineReader, decode: (CTCPosteriors) throws -> TextReading,
                           options: TextOptions) throws -> PageReading {
         let lineModel = reader.model
-        let readable = layout.lines.filter { $0.width >= ImageLimits.minimumSide && $0.height >= ImageLimits.minimumSide }
+        let readable = layout.readableLines
         guard !readable.isEmpty else { throw HWRError.imageEmpty("no line of writing found on the page") }
         // Each line from the page's ink map: preprocessed once, with the page.
         let results = eachInParallel(readable, cost: { $0.ink.count }) { line in

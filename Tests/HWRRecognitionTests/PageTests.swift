@@ -203,12 +203,16 @@ final class PageTests: XCTestCase {
                 XCTAssertLessThanOrEqual(line.box.y + line.box.height, image.height)
             }
         }
-        // Every upright note stays as it is, capitals-and-digits notes (undecided ink) included.
+        // Every upright note stays as it is, capitals-and-digits notes (undecided ink) included, and
+        // read as codes too (note-021 read about as likely turned, and was turned).
         let notes = try CSVManifest.rows("\(Self.root)/Tests/Fixtures/notes/manifest.csv", requiring: ["file"])
         XCTAssertGreaterThanOrEqual(notes.count, 20)
+        var codes = TextOptions()
+        codes.charset = "alnum"
         for row in notes {
-            let reading = try recognizer.recognizePage(try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/notes/\(row["file"]!)"))
-            XCTAssertEqual(reading.turnDegrees, 0, row["file"]!)
+            let image = try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/notes/\(row["file"]!)")
+            XCTAssertEqual(try recognizer.recognizePage(image).turnDegrees, 0, row["file"]!)
+            XCTAssertEqual(try recognizer.recognizePage(image, options: codes).turnDegrees, 0, "\(row["file"]!) as codes")
         }
     }
 

@@ -14,7 +14,8 @@ public protocol TrainingSchedule: Codable {
 /// stops. What an epoch does (batches, loss, validation) is the trainer's.
 ///
 /// Files in `output`: `checkpoint.hwrm` + `checkpoint.state` (latest, to resume), `best.hwrm` (best
-/// validation score).
+/// validation score), `epoch-N.hwrm` (every epoch's model: the checkpoints a weight average takes,
+/// `hwr train-line --recalibrate`).
 final class TrainingRun<Config: TrainingSchedule, Record: Codable> {
     /// The model being trained (its parameters change in place).
     private(set) var model: Model
@@ -68,6 +69,7 @@ final class TrainingRun<Config: TrainingSchedule, Record: Codable> {
                 try model.write(to: "\(output)/best.hwrm")
             }
             try model.write(to: "\(output)/checkpoint.hwrm")
+            try model.write(to: "\(output)/epoch-\(epoch).hwrm")
             try TrainerState(config: config, epoch: epoch, best: best, bestEpoch: bestEpoch, history: history,
                              adamStep: adam.step).write("\(output)/checkpoint.state", adam: adam)
             try report(history)

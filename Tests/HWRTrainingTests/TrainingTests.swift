@@ -125,6 +125,10 @@ final class TrainingTests: XCTestCase {
         _ = try resumed.run(progress: quiet)
         let difference = zip(resumed.model.parameters.array, straight.model.parameters.array).map { abs($0 - $1) }.max()
         XCTAssertEqual(difference, 0, "resumed and straight runs end with identical weights")
+        // Every epoch's model is kept for weight averaging; the last is the final weights.
+        let last = try Model.load(path: "\(base)/b/epoch-2.hwrm")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(base)/b/epoch-1.hwrm"))
+        XCTAssertEqual(last.parameters.array, resumed.model.parameters.array)
     }
 
     func testDataParallelShardsGiveTheGradientOfTheWholeBatch() throws {

@@ -299,8 +299,9 @@ public enum LineSegmentation {
         // No band when every component is a speck (under 4 pixels) or a giant (found by the fuzzer,
         // through auto mode's page check).
         guard !joined.isEmpty else { return [] }
-        // Split bands much taller than the median band at their deepest interior valley.
-        let median = joined.map(\.count).sorted()[joined.count / 2]
+        // Split bands much taller than the median band at their deepest interior valley (the lower
+        // median: of two bands, one holding two lines joined by a descender, the other is the line).
+        let median = joined.map(\.count).sorted()[(joined.count - 1) / 2]
         var result: [Range<Int>] = []
         var pending = joined
         while let band = pending.first {

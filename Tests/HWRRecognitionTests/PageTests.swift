@@ -177,6 +177,18 @@ final class PageTests: XCTestCase {
         }
     }
 
+    func testADescenderTouchingTheNextLineDoesNotJoinTheTwoLines() throws {
+        // A new-user test's note (dkg font, turned 2 degrees): the "g" of "along" touches the "e" of
+        // "went" below, so one band held both lines. Of two bands, the taller was taken for the
+        // median and could never be split; two lines were read as `"gutnle lte`.
+        let image = try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/inputs/page-descender-touching-next-line.jpg")
+        let reading = try Self.textRecognizer.get().recognizePage(image)
+        let text = "We walked along the river\nuntil the sun went down\nand then we had dinner"
+        XCTAssertEqual(reading.lines.count, 3, reading.text)
+        let m = TranscriptionMetrics(references: [text], hypotheses: [reading.text], foldingCase: true)
+        XCTAssertLessThan(m.characterErrorRate, 0.15, reading.text)
+    }
+
     func testANoteUpsideDownWithoutEXIFIsReadTurnedAndUprightNotesAreNot() throws {
         // Notes of Tests/Fixtures/notes turned half a turn: 000 (Satisfy), 015 (Kalam, ruled), 019
         // (Junkyard, turned 2.4 degrees). Each was read at 82-100% CER as it was stored.

@@ -645,24 +645,20 @@ enum InkMap {
             for horizontal in [true, false] {
                 let rows = lines(horizontal: horizontal)
                 guard !rows.isEmpty else { continue }
-                // Bands of adjacent rows, and their centres.
-                var centres: [Float] = [], first = rows[0].index
-                for i in rows.indices where i + 1 == rows.count || rows[i + 1].index != rows[i].index + 1 {
-                    centres.append(Float(first + rows[i].index) / 2)
-                    if i + 1 < rows.count { first = rows[i + 1].index }
-                }
-                // Three bands or more are ruled paper when evenly spaced, as rules and grids are; the
-                // stems of a tightly cropped word ("hello": h, l, l) that span its height are not.
-                let spacings = zip(centres.dropFirst(), centres).map { $0 - $1 }
-                let ruledPaper = centres.count >= 3 && spacings.max()! <= evenSpacing * spacings.min()!
                 let (count, length) = horizontal ? (h, w) : (w, h)
                 let gap = 3
-                // The first and last row of the band each row belongs to (rows are in order).
+                // Bands of adjacent rows: the first and last row of the band each row belongs to (rows
+                // are in order).
                 var bandStart = [Int](repeating: 0, count: rows.count), bandEnd = bandStart
                 for i in rows.indices { bandStart[i] = i > 0 && rows[i].index == rows[i - 1].index + 1 ? bandStart[i - 1] : rows[i].index }
                 for i in rows.indices.reversed() {
                     bandEnd[i] = i + 1 < rows.count && rows[i + 1].index == rows[i].index + 1 ? bandEnd[i + 1] : rows[i].index
                 }
+                // Three bands or more are ruled paper when evenly spaced, as rules and grids are; the
+                // stems of a tightly cropped word ("hello": h, l, l) that span its height are not.
+                let centres = rows.indices.filter { rows[$0].index == bandEnd[$0] }.map { Float(bandStart[$0] + bandEnd[$0]) / 2 }
+                let spacings = zip(centres.dropFirst(), centres).map { $0 - $1 }
+                let ruledPaper = centres.count >= 3 && spacings.max()! <= evenSpacing * spacings.min()!
                 for (i, (k, strength)) in rows.enumerated() where ruledPaper || strength < 0.6 * peak {
                     // Beyond the band on both sides: a stroke crossing the line.
                     let before = bandStart[i] - gap, after = bandEnd[i] + gap

@@ -110,7 +110,7 @@ extension Recognizer {
                 case .upsideDown: break
                 case .upright where upright.confidence >= Self.halfTurnCheckConfidence: return upright
                 case .upright, .undecided:
-                    guard readsLikelierTurned(layout, page: page, reader: reader, decode: decode) else { return upright }
+                    guard readsLikelierTurned(layout, upright: upright, page: page, reader: reader, decode: decode) else { return upright }
                 }
                 best = upright
                 bar = Self.halfTurnMinimumConfidence
@@ -147,8 +147,8 @@ extension Recognizer {
     static let halfTurnMinimumConfidence: Float = 0.01
 
     /// Whether the longest line of `layout` reads likelier turned half a turn (its ink reversed) than
-    /// as it is (`recognizePage`).
-    private func readsLikelierTurned(_ layout: PageLayout, page: PageInk, reader: LineReader,
+    /// as it is: as `upright`, the page's reading, read it (`recognizePage`).
+    private func readsLikelierTurned(_ layout: PageLayout, upright: PageReading, page: PageInk, reader: LineReader,
                                      decode: (CTCPosteriors) throws -> TextReading) -> Bool {
         guard let line = layout.readableLines.max(by: { $0.inkWidth < $1.inkWidth }) else { return false }
         func confidence(_ ink: [Float]) -> Float {
@@ -157,7 +157,9 @@ extension Recognizer {
                   let reading = try? decode(reader.posteriors(normalized: pixels, width: width)) else { return 0 }
             return reading.confidence
         }
-        return confidence(Array(line.ink.reversed())) > confidence(line.ink)
+        // The page's reading has the line unless it read nothing there (a stray mark, left out).
+        let asStored = upright.lines.first { $0.box == line.box }?.confidence ?? confidence(line.ink)
+        return confidence(Array(line.ink.reversed())) > asStored
     }
 
     /// Reads the lines `layout` found on a preprocessed page (`recognizePage`).

@@ -257,6 +257,16 @@ public struct LineNormalizer: Sendable {
         return try fit(&scratch, width: fitted.width, height: fitted.height, strokeWidth: strokeWidth)
     }
 
+    /// Ink at least this many times as wide as high is a line of writing; shorter ink (a word) is
+    /// too short to say how it is turned (`straighten`, `holdsLine`).
+    public static let minimumLineAspect = 3
+
+    /// Whether a line this normaliser output, `width` pixels wide, holds a line of writing rather
+    /// than a word (`minimumLineAspect`; its ink is `box` pixels high between margins of `height / 7`).
+    public func holdsLine(normalizedWidth width: Int) -> Bool {
+        width - 2 * (height / 7) >= Self.minimumLineAspect * box
+    }
+
     /// Largest turn of a line corrected, in degrees.
     public static let maximumSkewDegrees = 10.0
     /// Smallest turn of a line corrected, in degrees: a straight line's estimate wavers below it.
@@ -264,13 +274,13 @@ public struct LineNormalizer: Sendable {
 
     /// Turns back the ink of a line photographed turned a few degrees (`Skew`, searched in half
     /// degrees): its letters were shrunk into the model's height with the turn, and the ends cut
-    /// (44% CER on Washington lines turned 3 degrees against 10.6% straight). Only a line whose ink
-    /// is at least three times as wide as high: a word is too short to say how it is turned.
+    /// (44% CER on Washington lines turned 3 degrees against 10.6% straight). Only a line
+    /// (`minimumLineAspect`).
     /// - Returns: the angle corrected, or nil when the ink was left as it was.
     static func straighten(_ scratch: inout NormalizerScratch, width w: Int, height h: Int) -> Double? {
         let n = w * h
         guard let (x0, y0, x1, y1) = InkMap.bounds(scratch.ink, width: w, height: h, threshold: InkMap.cropThreshold),
-              x1 - x0 >= 3 * (y1 - y0) else { return nil }
+              x1 - x0 >= minimumLineAspect * (y1 - y0) else { return nil }
         let ink = Array(scratch.ink.prefix(n))
         let (points, bins) = Skew.profilePoints(ink, width: w, height: h, threshold: InkMap.cropThreshold)
         guard points.count >= 50 else { return nil }

@@ -401,20 +401,39 @@ public enum LineSegmentation {
     /// all the lines; lines of capitals or digits are about balanced.
     public static func halfTurnEvidence(_ layout: PageLayout) -> HalfTurnEvidence {
         var above: Float = 0, below: Float = 0
-        for line in layout.lines where line.width > 0 && line.height > 0 {
-            var rows = [Float](repeating: 0, count: line.height)
-            for y in 0..<line.height {
-                for x in 0..<line.width { rows[y] += line.ink[y * line.width + x] }
-            }
-            guard let fullest = rows.indices.max(by: { rows[$0] < rows[$1] }), rows[fullest] > 0 else { continue }
-            var top = fullest, bottom = fullest
-            while top > 0 && rows[top - 1] >= rows[fullest] / 2 { top -= 1 }
-            while bottom < line.height - 1 && rows[bottom + 1] >= rows[fullest] / 2 { bottom += 1 }
-            above += rows[..<top].reduce(0, +)
-            below += rows[(bottom + 1)...].reduce(0, +)
+        for line in layout.lines {
+            let (a, b) = inkAroundCore(line.ink, width: line.width, height: line.height)
+            above += a; below += b
         }
+        return evidence(above: above, below: below)
+    }
+
+    /// `halfTurnEvidence` of one line's ink map (`width * height` strengths, row-major, ink
+    /// positive), such as a normalised line: a word or line read on its own.
+    public static func halfTurnEvidence(line ink: [Float], width: Int, height: Int) -> HalfTurnEvidence {
+        let (above, below) = inkAroundCore(ink, width: width, height: height)
+        return evidence(above: above, below: below)
+    }
+
+    /// The decision of `halfTurnEvidence` from the ink above and below the lines' cores.
+    static func evidence(above: Float, below: Float) -> HalfTurnEvidence {
         if below > halfTurnRatio * above { return .upsideDown }
         if above > halfTurnRatio * below { return .upright }
         return .undecided
+    }
+
+    /// The ink of a line's ink map above and below its core (the band of rows holding at least half
+    /// the ink of its fullest row); (0, 0) for a map with no ink.
+    static func inkAroundCore(_ ink: [Float], width: Int, height: Int) -> (above: Float, below: Float) {
+        guard width > 0, height > 0, ink.count >= width * height else { return (0, 0) }
+        var rows = [Float](repeating: 0, count: height)
+        for y in 0..<height {
+            for x in 0..<width { rows[y] += ink[y * width + x] }
+        }
+        guard let fullest = rows.indices.max(by: { rows[$0] < rows[$1] }), rows[fullest] > 0 else { return (0, 0) }
+        var top = fullest, bottom = fullest
+        while top > 0 && rows[top - 1] >= rows[fullest] / 2 { top -= 1 }
+        while bottom < height - 1 && rows[bottom + 1] >= rows[fullest] / 2 { bottom += 1 }
+        return (rows[..<top].reduce(0, +), rows[(bottom + 1)...].reduce(0, +))
     }
 }

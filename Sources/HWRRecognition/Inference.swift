@@ -138,13 +138,6 @@ public final class LineReader: @unchecked Sendable {
             return CTCPosteriors(steps: steps, classes: classes, probabilities: p)
         }
     }
-
-    /// Posteriors of one decoded line image, preprocessing included.
-    /// - Throws: the image's preprocessing error.
-    public func posteriors(_ image: GrayImage) throws -> CTCPosteriors {
-        let (pixels, width) = try normalizer.normalize(image)
-        return posteriors(normalized: pixels, width: width)
-    }
 }
 
 /// What one inference call needs besides the model: a network instance (with its workspaces),

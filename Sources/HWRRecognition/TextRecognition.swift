@@ -119,6 +119,17 @@ public struct TextReading: Equatable, Sendable {
                   rejectThreshold: options.rejectThreshold, mode: mode, steps: steps)
     }
 
+    /// A line's reading made on the line turned half a turn, with its characters' positions (CTC
+    /// steps) counted on the line as given: step s of the turned line is step `steps - 1 - s`.
+    /// The characters stay in reading order.
+    func unturned() -> TextReading {
+        var out = self
+        out.characters = characters.map {
+            DecodedCharacter(text: $0.text, probability: $0.probability, firstStep: steps - 1 - $0.lastStep, lastStep: steps - 1 - $0.firstStep)
+        }
+        return out
+    }
+
     /// A character reading as a text of one character: its candidates are the alternatives.
     init(character: CharacterReading, rejectThreshold: Float) {
         self.init(best: character.text, confidence: character.confidence,
@@ -214,8 +225,32 @@ extension Recognizer {
     public func recognizeLines(_ images: [GrayImage], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
         let (reader, decode) = try lineDecoder(options)
         return eachInParallel(images, cost: { $0.width * $0.height }) { image in
-            Result { try options.deadline.check(); return try decode(try reader.posteriors(image)) }
+            Result {
+                try options.deadline.check()
+                let (pixels, width) = try reader.normalizer.normalize(image)
+                return try readLine(pixels, width: width, reader: reader, decode: decode)
+            }
         }
+    }
+
+    /// Reads one normalised line with `reader` and `decode` (`lineDecoder`). A line of free text (a
+    /// model with lower case; `LineNormalizer.holdsLine`) whose ink looks upside down
+    /// (`LineSegmentation.halfTurnEvidence`: photographed turned half a turn, with no EXIF tag) is
+    /// read turned as well, and the turned reading kept when it is likelier and at least
+    /// `halfTurnMinimumConfidence`, as a page's (`recognizePage`); its character positions are then
+    /// steps of the line as given. Words are read as given: upright words of Washington's hand
+    /// ("give", "is") read likelier turned ("wb" at 0.97, "52" at 0.95).
+    func readLine(_ pixels: [Float], width: Int, reader: LineReader,
+                  decode: (CTCPosteriors) throws -> TextReading) throws -> TextReading {
+        let reading = try decode(reader.posteriors(normalized: pixels, width: width))
+        guard reader.model.charset.contains(where: \.isLowercase), reader.normalizer.holdsLine(normalizedWidth: width),
+              LineSegmentation.halfTurnEvidence(line: pixels, width: width, height: reader.normalizer.height) == .upsideDown
+        else { return reading }
+        // The normaliser centres the ink's box in the band, so the line turned half a turn is its
+        // normalised pixels reversed.
+        let turned = try decode(reader.posteriors(normalized: Array(pixels.reversed()), width: width))
+        guard turned.confidence > max(reading.confidence, Self.halfTurnMinimumConfidence) else { return reading }
+        return turned.unturned()
     }
 
     /// Reads lines already normalised by the normaliser of the model `lineReader(for:)` picks
@@ -225,7 +260,7 @@ extension Recognizer {
     public func recognizeNormalizedLines(_ lines: [(pixels: [Float], width: Int)], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
         let (reader, decode) = try lineDecoder(options)
         return eachInParallel(lines, cost: \.width) { line in
-            Result { try options.deadline.check(); return try decode(reader.posteriors(normalized: line.pixels, width: line.width)) }
+            Result { try options.deadline.check(); return try readLine(line.pixels, width: line.width, reader: reader, decode: decode) }
         }
     }
 

@@ -140,6 +140,42 @@ final class TextLineTests: XCTestCase {
         }
     }
 
+    /// A line photographed upside down, with no EXIF tag, was read as stored: the held-out
+    /// Washington line (public domain) `line-upside-down-washington.jpg` read "nooirnly preyl yo
+    /// herturdg thhorf amgtog", and the held-out font and composed fixture lines turned read at 90%
+    /// CER. A line whose ink looks upside down is now read turned too (`Recognizer.readLine`). Words
+    /// are read as given: upright, "give" and "is" of Washington's hand read likelier turned ("wb"
+    /// at 0.97, "52" at 0.95).
+    func testALineUpsideDownIsReadTurnedAndWordsAreNot() throws {
+        var options = RecognitionOptions()
+        options.mode = .line
+        options.text.beamWidth = 1
+        let recognizer = try Self.recognizer.get()
+        func reading(_ file: String) throws -> TextReading {
+            try recognizer.read([.file("\(Self.root)/Tests/Fixtures/inputs/\(file)")], options: options)[0].get()
+        }
+        func read(_ file: String) throws -> String { try reading(file).text }
+        let line = try reading("line-upside-down-washington.jpg")
+        XCTAssertLessThan(TranscriptionMetrics(references: ["Captain Hogg's Company at Fort Dinwiddie"], hypotheses: [line.text],
+                                               foldingCase: true).characterErrorRate, 0.2, line.text)
+        // Its characters' positions are on the line as given: the first character at its right end.
+        let first = try XCTUnwrap(line.characters.first), last = try XCTUnwrap(line.characters.last)
+        XCTAssertGreaterThan(first.firstStep, last.lastStep)
+        XCTAssertLessThan(first.lastStep, line.steps)
+        // The font and composed fixture lines turned read about as they do upright (one line of
+        // eight fonts, "Jockeying 96.", looks upright turned: its descenders).
+        let rows = try fixture("font") + fixture("composed")
+        let turned = try rows.map { try $0.image.oriented(exif: 3) }
+        let readings = try recognizer.recognizeLines(rows.map(\.image) + turned, options: options.text).map { try $0.get().text }
+        func cer(_ hypotheses: ArraySlice<String>) -> Double {
+            TranscriptionMetrics(references: rows.map(\.text), hypotheses: Array(hypotheses)).characterErrorRate
+        }
+        XCTAssertLessThan(cer(readings[rows.count...]), cer(readings[..<rows.count]) + 0.05)
+        XCTAssertEqual(try read("word-washington-is.png"), "is")
+        XCTAssertLessThanOrEqual(TranscriptionMetrics(references: ["give"], hypotheses: [try read("word-washington-give.png")])
+            .characterErrorRate, 0.25)
+    }
+
     func testTightlyCroppedWordsKeepTheirTallLetters() throws {
         // A word cropped to its own height: its l's and t span the image like rules of ruled paper,
         // but unevenly spaced (`InkMap.eraseRuledLines`); it read "Costell0" when they were erased.

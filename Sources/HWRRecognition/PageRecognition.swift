@@ -146,6 +146,12 @@ extension Recognizer {
     /// test were read turned at 0.0009-0.005, as likely garbage as the upright reading).
     static let halfTurnMinimumConfidence: Float = 0.01
 
+    /// How many times likelier than the reading as given a line's reading turned half a turn must be
+    /// to be kept (`readLine`): 3 of 1,000 upright validation lines of held-out fonts and writers
+    /// (capitals and codes: "BRENNAN", "153-DX") read 1.1 to 1.7 times likelier turned, while an
+    /// upside-down line read as stored is garbage (mostly under 0.01) beside its turned reading.
+    static let halfTurnLineMargin: Float = 2
+
     /// Whether the longest line of `layout` reads likelier turned half a turn (its ink reversed) than
     /// as it is: as `upright`, the page's reading, read it (`recognizePage`).
     private func readsLikelierTurned(_ layout: PageLayout, upright: PageReading, page: PageInk, reader: LineReader,

@@ -236,8 +236,8 @@ extension Recognizer {
     /// Reads one normalised line with `reader` and `decode` (`lineDecoder`). A line of free text (a
     /// model with lower case; `LineNormalizer.holdsLine`) whose ink looks upside down
     /// (`LineSegmentation.halfTurnEvidence`: photographed turned half a turn, with no EXIF tag) is
-    /// read turned as well, and the turned reading kept when it is likelier and at least
-    /// `halfTurnMinimumConfidence`, as a page's (`recognizePage`); its character positions are then
+    /// read turned as well, and the turned reading kept when it is `halfTurnLineMargin` times likelier
+    /// and at least `halfTurnMinimumConfidence` (as a page's, `recognizePage`); its character positions are then
     /// steps of the line as given. Words are read as given: upright words of Washington's hand
     /// ("give", "is") read likelier turned ("wb" at 0.97, "52" at 0.95).
     func readLine(_ pixels: [Float], width: Int, reader: LineReader,
@@ -249,7 +249,7 @@ extension Recognizer {
         // The normaliser centres the ink's box in the band, so the line turned half a turn is its
         // normalised pixels reversed.
         let turned = try decode(reader.posteriors(normalized: Array(pixels.reversed()), width: width))
-        guard turned.confidence > max(reading.confidence, Self.halfTurnMinimumConfidence) else { return reading }
+        guard turned.confidence > max(Self.halfTurnLineMargin * reading.confidence, Self.halfTurnMinimumConfidence) else { return reading }
         return turned.unturned()
     }
 

@@ -237,9 +237,10 @@ extension Recognizer {
     /// model with lower case; `LineNormalizer.holdsLine`) whose ink looks upside down
     /// (`LineSegmentation.halfTurnEvidence`: photographed turned half a turn, with no EXIF tag) is
     /// read turned as well, and the turned reading kept when it is `halfTurnLineMargin` times likelier
-    /// and at least `halfTurnMinimumConfidence` (as a page's, `recognizePage`); its character positions are then
-    /// steps of the line as given. Words are read as given: upright words of Washington's hand
-    /// ("give", "is") read likelier turned ("wb" at 0.97, "52" at 0.95).
+    /// and at least `halfTurnLineMinimumConfidence` (a page's rule, `recognizePage`, with a margin for
+    /// one line's weaker evidence and a floor for its lower confidences); its character positions
+    /// are then steps of the line as given. Words are read as given: upright words of Washington's
+    /// hand ("give", "is") read likelier turned ("wb" at 0.97, "52" at 0.95).
     func readLine(_ pixels: [Float], width: Int, reader: LineReader,
                   decode: (CTCPosteriors) throws -> TextReading) throws -> TextReading {
         let reading = try decode(reader.posteriors(normalized: pixels, width: width))
@@ -249,7 +250,9 @@ extension Recognizer {
         // The normaliser centres the ink's box in the band, so the line turned half a turn is its
         // normalised pixels reversed.
         let turned = try decode(reader.posteriors(normalized: Array(pixels.reversed()), width: width))
-        guard turned.confidence > max(Self.halfTurnLineMargin * reading.confidence, Self.halfTurnMinimumConfidence) else { return reading }
+        guard turned.confidence > max(Self.halfTurnLineMargin * reading.confidence, Self.halfTurnLineMinimumConfidence) else {
+            return reading
+        }
         return turned.unturned()
     }
 

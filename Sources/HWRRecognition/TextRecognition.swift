@@ -236,24 +236,27 @@ extension Recognizer {
     /// Reads one normalised line with `reader` and `decode` (`lineDecoder`). A line of free text (a
     /// model with lower case; `LineNormalizer.holdsLine`) whose ink looks upside down
     /// (`LineSegmentation.halfTurnEvidence`: photographed turned half a turn, with no EXIF tag) is
-    /// read turned as well, and the turned reading kept when it is `halfTurnLineMargin` times likelier
-    /// and at least `halfTurnLineMinimumConfidence` (a page's rule, `recognizePage`, with a margin for
-    /// one line's weaker evidence and a floor for its lower confidences); its character positions
-    /// are then steps of the line as given. Words are read as given: upright words of Washington's
-    /// hand ("give", "is") read likelier turned ("wb" at 0.97, "52" at 0.95).
+    /// also run turned, and read turned when its best path (`CTCDecoder.greedy`) is
+    /// `halfTurnLineMargin` times likelier than the line's as given and at least
+    /// `halfTurnLineMinimumConfidence` likely (a page's rule, `recognizePage`, with a margin for one
+    /// line's weaker evidence and a floor for its lower confidences); its character positions are
+    /// then steps of the line as given. The request's decoding runs once, on the way up chosen.
+    /// Words are read as given: upright words of Washington's hand ("give", "is") read likelier
+    /// turned ("wb" at 0.97, "52" at 0.95).
     func readLine(_ pixels: [Float], width: Int, reader: LineReader,
                   decode: (CTCPosteriors) throws -> TextReading) throws -> TextReading {
-        let reading = try decode(reader.posteriors(normalized: pixels, width: width))
-        guard reader.model.charset.contains(where: \.isLowercase), reader.normalizer.holdsLine(normalizedWidth: width),
+        let asGiven = reader.posteriors(normalized: pixels, width: width)
+        let charset = reader.model.charset
+        guard charset.contains(where: \.isLowercase), reader.normalizer.holdsLine(normalizedWidth: width),
               LineSegmentation.halfTurnEvidence(line: pixels, width: width, height: reader.normalizer.height) == .upsideDown
-        else { return reading }
+        else { return try decode(asGiven) }
         // The normaliser centres the ink's box in the band, so the line turned half a turn is its
         // normalised pixels reversed.
-        let turned = try decode(reader.posteriors(normalized: Array(pixels.reversed()), width: width))
-        guard turned.confidence > max(Self.halfTurnLineMargin * reading.confidence, Self.halfTurnLineMinimumConfidence) else {
-            return reading
-        }
-        return turned.unturned()
+        let turned = reader.posteriors(normalized: Array(pixels.reversed()), width: width)
+        let turnedBest = CTCDecoder.greedy(turned, charset: charset).probability
+        guard turnedBest > max(Self.halfTurnLineMargin * CTCDecoder.greedy(asGiven, charset: charset).probability,
+                               Self.halfTurnLineMinimumConfidence) else { return try decode(asGiven) }
+        return try decode(turned).unturned()
     }
 
     /// Reads lines already normalised by the normaliser of the model `lineReader(for:)` picks

@@ -250,12 +250,14 @@ extension Recognizer {
         guard charset.contains(where: \.isLowercase), reader.normalizer.holdsLine(normalizedWidth: width),
               LineSegmentation.halfTurnEvidence(line: pixels, width: width, height: reader.normalizer.height) == .upsideDown
         else { return try decode(asGiven) }
+        // A line read as given at over 1 / margin cannot read `halfTurnLineMargin` times likelier turned.
+        let bar = max(Self.halfTurnLineMargin * CTCDecoder.greedy(asGiven, charset: charset).probability,
+                      Self.halfTurnLineMinimumConfidence)
+        guard bar < 1 else { return try decode(asGiven) }
         // The normaliser centres the ink's box in the band, so the line turned half a turn is its
         // normalised pixels reversed.
         let turned = reader.posteriors(normalized: Array(pixels.reversed()), width: width)
-        let turnedBest = CTCDecoder.greedy(turned, charset: charset).probability
-        guard turnedBest > max(Self.halfTurnLineMargin * CTCDecoder.greedy(asGiven, charset: charset).probability,
-                               Self.halfTurnLineMinimumConfidence) else { return try decode(asGiven) }
+        guard CTCDecoder.greedy(turned, charset: charset).probability > bar else { return try decode(asGiven) }
         return try decode(turned).unturned()
     }
 
@@ -332,6 +334,8 @@ extension Recognizer {
             if case let .failure(error) = line, case .severalLines? = error as? ImageError {
                 return Result { TextReading(page: try recognizePage(image, options: options)) }
             }
+            // Nothing written: blank for every model, and said so (not as "a sequence of blanks").
+            if case let .failure(error) = line, case .empty? = error as? ImageError { return line }
             let unsure: Bool
             switch line {
             case let .success(reading): unsure = reading.confidence < Self.pageCheckConfidence

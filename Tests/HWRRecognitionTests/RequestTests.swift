@@ -168,6 +168,21 @@ final class RequestTests: XCTestCase {
         }
     }
 
+    func testABlankImageIsEmptyInEveryModeAndSaysSo() throws {
+        // Auto mode fell back to the character model's sequence path and said "every image of the
+        // sequence is blank" for one image (a new-user test).
+        let recognizer = try Self.recognizer.get()
+        let blank = ImageInput.decoded(try GrayImage(width: 120, height: 40, pixels: [UInt8](repeating: 250, count: 4800)))
+        for mode in RecognitionMode.allCases {
+            var options = RecognitionOptions()
+            options.mode = mode
+            XCTAssertThrowsError(try recognizer.read([blank], options: options)[0].get(), "\(mode)") {
+                guard case let .imageEmpty(message)? = $0 as? HWRError else { return XCTFail("\(mode): \($0)") }
+                XCTAssertFalse(message.contains("sequence"), "\(mode): \(message)")
+            }
+        }
+    }
+
     func testABlankImageInASequenceIsASpaceBetweenWords() throws {
         let recognizer = try Self.recognizer.get()
         let dir = "\(Self.root)/Tests/Fixtures/chars"

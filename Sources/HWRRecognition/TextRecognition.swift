@@ -224,11 +224,13 @@ extension Recognizer {
     ///   image errors are returned per image.
     public func recognizeLines(_ images: [GrayImage], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
         let (reader, decode) = try lineDecoder(options)
+        // Fewer images than threads: a line checked turned runs both passes at once.
+        let spareThread = images.count < threads
         return eachInParallel(images, cost: { $0.width * $0.height }) { image in
             Result {
                 try options.deadline.check()
                 let (pixels, width) = try reader.normalizer.normalize(image)
-                return try readLine(pixels, width: width, reader: reader, decode: decode)
+                return try readLine(pixels, width: width, reader: reader, decode: decode, spareThread: spareThread)
             }
         }
     }
@@ -241,22 +243,26 @@ extension Recognizer {
     /// `halfTurnLineMinimumConfidence` likely (a page's rule, `recognizePage`, with a margin for one
     /// line's weaker evidence and a floor for its lower confidences); its character positions are
     /// then steps of the line as given. The request's decoding runs once, on the way up chosen.
+    /// With `spareThread`, the two passes run at once (on two of the engine's threads).
     /// Words are read as given: upright words of Washington's hand ("give", "is") read likelier
     /// turned ("wb" at 0.97, "52" at 0.95).
-    func readLine(_ pixels: [Float], width: Int, reader: LineReader,
-                  decode: (CTCPosteriors) throws -> TextReading) throws -> TextReading {
-        let asGiven = reader.posteriors(normalized: pixels, width: width)
+    func readLine(_ pixels: [Float], width: Int, reader: LineReader, decode: (CTCPosteriors) throws -> TextReading,
+                  spareThread: Bool = false) throws -> TextReading {
         let charset = reader.model.charset
         guard charset.contains(where: \.isLowercase), reader.normalizer.holdsLine(normalizedWidth: width),
               LineSegmentation.halfTurnEvidence(line: pixels, width: width, height: reader.normalizer.height) == .upsideDown
-        else { return try decode(asGiven) }
+        else { return try decode(reader.posteriors(normalized: pixels, width: width)) }
+        // The normaliser centres the ink's box in the band, so the line turned half a turn is its
+        // normalised pixels reversed.
+        let ways = [pixels, Array(pixels.reversed())]
+        let run = { (p: [Float]) in reader.posteriors(normalized: p, width: width) }
+        let both = spareThread ? eachInParallel(ways, cost: { _ in 1 }, run) : nil
+        let asGiven = both?[0] ?? run(ways[0])
         // A line read as given at over 1 / margin cannot read `halfTurnLineMargin` times likelier turned.
         let bar = max(Self.halfTurnLineMargin * CTCDecoder.greedy(asGiven, charset: charset).probability,
                       Self.halfTurnLineMinimumConfidence)
         guard bar < 1 else { return try decode(asGiven) }
-        // The normaliser centres the ink's box in the band, so the line turned half a turn is its
-        // normalised pixels reversed.
-        let turned = reader.posteriors(normalized: Array(pixels.reversed()), width: width)
+        let turned = both?[1] ?? run(ways[1])
         guard CTCDecoder.greedy(turned, charset: charset).probability > bar else { return try decode(asGiven) }
         return try decode(turned).unturned()
     }

@@ -11,8 +11,10 @@ the manifest's folder, or to ``--root``) is read through the Python binding
   ``reject_threshold`` compares: the two agree when the confidences are calibrated);
 
 each case-insensitive (``ci``: both texts in lower case) and case-sensitive (``cs``), per manifest.
-A line the library cannot read (an ``HwrError``) counts as read empty. ``--turn 180`` turns every
-image half a turn before it is read (a photo taken upside down, with no EXIF tag).
+A line the library finds nothing written on (``ImageEmptyError``) counts as read empty; any other
+error stops the run (a wrong path or model would otherwise pass for a 100% CER). ``--turn 180``
+turns every image half a turn before it is read (a photo taken upside down, with no EXIF tag),
+after applying its own EXIF orientation, as the library does.
 
     python3 scripts/eval-lines.py Tests/Fixtures/text-lines/manifest.csv [more.csv ...]
         [--root DIR] [--limit N] [--beam-width 1] [--charset text] [--turn 180] [--json out.json]
@@ -51,9 +53,9 @@ def image_for(path, turn):
     """The image as the library gets it: its path, or PNG bytes of it turned ``turn`` degrees."""
     if not turn:
         return path
-    from PIL import Image
+    from PIL import Image, ImageOps
     out = io.BytesIO()
-    Image.open(path).rotate(turn, expand=True).save(out, format="PNG")
+    ImageOps.exif_transpose(Image.open(path)).rotate(turn, expand=True).save(out, format="PNG")
     return out.getvalue()
 
 
@@ -66,7 +68,7 @@ def measure(engine, rows, turn, options):
         try:
             r = engine.recognize_line(image, **options)
             hyp, confidence = r.text, r.confidence
-        except hwr.HwrError:
+        except hwr.ImageEmptyError:
             hyp, confidence = "", 0.0
         tot["seconds"] += time.perf_counter() - start
         tot["lines"] += 1

@@ -230,7 +230,8 @@ extension Recognizer {
             Result {
                 try options.deadline.check()
                 let (pixels, width) = try reader.normalizer.normalize(image)
-                return try readLine(pixels, width: width, reader: reader, decode: decode, spareThread: spareThread)
+                return try readLine(pixels, width: width, reader: reader, decode: decode, deadline: options.deadline,
+                                    spareThread: spareThread)
             }
         }
     }
@@ -242,12 +243,13 @@ extension Recognizer {
     /// `halfTurnLineMargin` times likelier than the line's as given and at least
     /// `halfTurnLineMinimumConfidence` likely (a page's rule, `recognizePage`, with a margin for one
     /// line's weaker evidence and a floor for its lower confidences); its character positions are
-    /// then steps of the line as given. The request's decoding runs once, on the way up chosen.
+    /// then steps of the line as given. The way up is the image's, whatever the request's lexicon,
+    /// charset or pattern: the request's decoding runs once, on the way up chosen.
     /// With `spareThread`, the two passes run at once (on two of the engine's threads).
     /// Words are read as given: upright words of Washington's hand ("give", "is") read likelier
     /// turned ("wb" at 0.97, "52" at 0.95).
     func readLine(_ pixels: [Float], width: Int, reader: LineReader, decode: (CTCPosteriors) throws -> TextReading,
-                  spareThread: Bool = false) throws -> TextReading {
+                  deadline: Deadline, spareThread: Bool = false) throws -> TextReading {
         let charset = reader.model.charset
         guard charset.contains(where: \.isLowercase), reader.normalizer.holdsLine(normalizedWidth: width),
               LineSegmentation.halfTurnEvidence(line: pixels, width: width, height: reader.normalizer.height) == .upsideDown
@@ -262,6 +264,7 @@ extension Recognizer {
         let bar = max(Self.halfTurnLineMargin * CTCDecoder.greedy(asGiven, charset: charset).probability,
                       Self.halfTurnLineMinimumConfidence)
         guard bar < 1 else { return try decode(asGiven) }
+        if both == nil { try deadline.check() }
         let turned = both?[1] ?? run(ways[1])
         guard CTCDecoder.greedy(turned, charset: charset).probability > bar else { return try decode(asGiven) }
         return try decode(turned).unturned()
@@ -269,12 +272,15 @@ extension Recognizer {
 
     /// Reads lines already normalised by the normaliser of the model `lineReader(for:)` picks
     /// (`pixels` row-major, its `preprocessing.size` high), as `recognizeLines` reads decoded
-    /// images: what `hwr eval` and the trainers' validation call for stored corpora.
+    /// images (the half-turn check included): what `hwr eval` calls for stored corpora.
     /// - Throws: as `recognizeLines`.
     public func recognizeNormalizedLines(_ lines: [(pixels: [Float], width: Int)], options: TextOptions = .init()) throws -> [Result<TextReading, Error>] {
         let (reader, decode) = try lineDecoder(options)
         return eachInParallel(lines, cost: \.width) { line in
-            Result { try options.deadline.check(); return try readLine(line.pixels, width: line.width, reader: reader, decode: decode) }
+            Result {
+                try options.deadline.check()
+                return try readLine(line.pixels, width: line.width, reader: reader, decode: decode, deadline: options.deadline)
+            }
         }
     }
 
@@ -340,8 +346,6 @@ extension Recognizer {
             if case let .failure(error) = line, case .severalLines? = error as? ImageError {
                 return Result { TextReading(page: try recognizePage(image, options: options)) }
             }
-            // Nothing written: blank for every model, and said so (not as "a sequence of blanks").
-            if case let .failure(error) = line, case .empty? = error as? ImageError { return line }
             let unsure: Bool
             switch line {
             case let .success(reading): unsure = reading.confidence < Self.pageCheckConfidence
@@ -353,7 +357,13 @@ extension Recognizer {
             }
             if case let .success(reading) = line, reading.characters.count > 1 { return line }
             if options.lexicon != nil || options.pattern != nil, case .success = line { return line }
-            return Result { try recognizeSequence([image], options: options) }
+            let character = Result { try recognizeSequence([image], options: options) }
+            // Nothing written for the line model either: said as the line's error, not as "a sequence of blanks".
+            if case let .failure(characterError) = character, case .imageEmpty? = characterError as? HWRError,
+               case let .failure(error) = line, case .empty? = error as? ImageError {
+                return line
+            }
+            return character
         }
     }
 }

@@ -252,7 +252,11 @@ HWR_API const char *hwr_engine_model_precision(const hwr_engine *engine, int32_t
                              are read by the line model: a charset "digits", "letters", "alnum" or
                              of characters it has (such as "0123456789ABCDEF"), or a pattern with no
                              charset; anything else (free text) by the text-line model when one is
-                             loaded. Either reads everything when it is the only one loaded. */
+                             loaded. Either reads everything when it is the only one loaded. A
+                             line of free text (at least three times as wide as high) whose ink
+                             looks upside down (no EXIF tag) is also read turned half a turn and
+                             kept turned when that reads at least twice as likely; words are read
+                             as stored. */
 #define HWR_MODE_AUTO 2 /**< the line model, falling back to the character model when it finds at
                              most one character (or when the engine has no line model), and (1.1.0)
                              reading an image that holds several lines as a page (HWR_MODE_PAGE) */

@@ -116,4 +116,25 @@ final class LineSegmentationTests: XCTestCase {
         let layout = LineSegmentation.segment(try PageInk(image), originalSize: (image.width, image.height))
         XCTAssertEqual(layout.lines.count, 2)
     }
+
+    func testOneLinesHalfTurnEvidenceReadsItsInkAboveAndBelowItsCore() {
+        // A line 20 rows high: a core of rows 8-13 full of ink, ascenders (rows 2-7) in every third
+        // column, descenders (rows 14-17) in every eighth (fewer than half the columns: outside the
+        // core). Turned half a turn, the reverse.
+        let width = 40, height = 20
+        var ink = [Float](repeating: 0, count: width * height)
+        for x in 0..<width {
+            for y in 8...13 { ink[y * width + x] = 1 }
+            if x % 3 == 0 { for y in 2...7 { ink[y * width + x] = 1 } }
+            if x % 8 == 0 { for y in 14...17 { ink[y * width + x] = 1 } }
+        }
+        XCTAssertEqual(LineSegmentation.halfTurnEvidence(line: ink, width: width, height: height), .upright)
+        XCTAssertEqual(LineSegmentation.halfTurnEvidence(line: Array(ink.reversed()), width: width, height: height), .upsideDown)
+        // As much below as above (capitals, digits, or long descenders), or no ink: no evidence.
+        var balanced = ink
+        for x in 0..<width { for y in 14...19 { balanced[y * width + x] = x % 3 == 1 ? 1 : 0 } }
+        XCTAssertEqual(LineSegmentation.halfTurnEvidence(line: balanced, width: width, height: height), .undecided)
+        XCTAssertEqual(LineSegmentation.halfTurnEvidence(line: [Float](repeating: 0, count: width * height), width: width, height: height),
+                       .undecided)
+    }
 }

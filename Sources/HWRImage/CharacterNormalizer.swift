@@ -261,10 +261,13 @@ public struct LineNormalizer: Sendable {
     /// too short to say how it is turned (`straighten`, `holdsLine`).
     public static let minimumLineAspect = 3
 
+    /// Blank columns on each side of a normalised line's ink, in pixels.
+    public var margin: Int { height / 7 }
+
     /// Whether a line this normaliser output, `width` pixels wide, holds a line of writing rather
-    /// than a word (`minimumLineAspect`; its ink is `box` pixels high between margins of `height / 7`).
+    /// than a word (`minimumLineAspect`; its ink is `box` pixels high between two `margin`s).
     public func holdsLine(normalizedWidth width: Int) -> Bool {
-        width - 2 * (height / 7) >= Self.minimumLineAspect * box
+        width - 2 * margin >= Self.minimumLineAspect * box
     }
 
     /// Largest turn of a line corrected, in degrees.
@@ -326,7 +329,6 @@ public struct LineNormalizer: Sendable {
         }
         let cw = x1 - x0, ch = y1 - y0
         let inkWidth = max(1, Int((Float(cw) * scale).rounded()))
-        let margin = height / 7
         let width = inkWidth + 2 * margin
         guard width <= maximumWidth else {
             throw ImageError.tooLarge("the line would be \(width) pixels wide once \(height) high (limit \(maximumWidth))")

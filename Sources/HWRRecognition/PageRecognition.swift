@@ -146,18 +146,6 @@ extension Recognizer {
     /// test were read turned at 0.0009-0.005, as likely garbage as the upright reading).
     static let halfTurnMinimumConfidence: Float = 0.01
 
-    /// How many times likelier than the reading as given a line's reading turned half a turn must be
-    /// to be kept (`readLine`): 3 of 1,000 upright validation lines of held-out fonts and writers
-    /// (capitals and codes: "BRENNAN", "153-DX") read 1.1 to 1.7 times likelier turned, while an
-    /// upside-down line read as stored is garbage (mostly under 0.01) beside its turned reading.
-    static let halfTurnLineMargin: Float = 2
-
-    /// Least confidence of a line's reading turned half a turn for it to be kept (`readLine`): real
-    /// handwritten lines read far less surely than a page's mean (held-out Stanford lines 0.02 on
-    /// average), and with `halfTurnLineMargin` no upright validation line was turned at this floor,
-    /// while 0.01 left 2 in 5 of the turned Washington lines unread (41.8% CER against 29.8%).
-    static let halfTurnLineMinimumConfidence: Float = 0.001
-
     /// Whether the longest line of `layout` reads likelier turned half a turn (its ink reversed) than
     /// as it is: as `upright`, the page's reading, read it (`recognizePage`).
     private func readsLikelierTurned(_ layout: PageLayout, upright: PageReading, page: PageInk, reader: LineReader,

@@ -27,6 +27,7 @@ struct TrainLine: ParsableCommand {
     @Flag(help: "No progress bar; one line per epoch.") var quiet = false
     @Option(help: "Write a PNG sheet of training batches (as the network sees them) to this file, then exit.") var dumpSamples: String?
     @Option(parsing: .upToNextOption, help: "Re-estimate this model's batch-norm statistics over training batches (precise BN), validate it, write it to --model, then exit. Several checkpoints of one run: their weights are averaged first (stochastic weight averaging).") var recalibrate: [String] = []
+    @Option(help: "Share of the training batches drawn from each source, as name=share,... (default: \(LineTrainingConfig().shares.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))).") var shares: String?
     @Option(help: "Sources of the batch-norm recalibration batches, as name=share,... (default: the training shares).") var recalibrationShares: String?
     @Option(help: "Training batches the batch-norm statistics are re-estimated over, after each epoch and by --recalibrate (default: \(LineTrainingConfig().batchNormRecalibrationBatches ?? 0)); 0 keeps them (with --recalibrate: the checkpoints' statistics, averaged).") var recalibrationBatches: Int?
     @Option(help: "Sources each training batch is drawn from (default: one source per batch).") var sourcesPerBatch: Int?
@@ -76,16 +77,24 @@ struct TrainLine: ParsableCommand {
         let sources = LineBatchSources(pools: text.pools, generators: ["digit-codes": digitCodes])
         var config = LineTrainingConfig()
         config.epochs = epochs; config.stepsPerEpoch = stepsPerEpoch; config.batchSize = batch
-        if let recalibrationShares {
-            var shares: [String: Float] = [:]
-            for item in recalibrationShares.split(separator: ",") {
+        /// "name=share,..." as shares by source name, every name one of `sources`.
+        func parseShares(_ text: String, option: String) throws -> [String: Float] {
+            var result: [String: Float] = [:]
+            for item in text.split(separator: ",") {
                 let parts = item.split(separator: "=")
                 guard parts.count == 2, let share = Float(parts[1]), share >= 0 else {
-                    throw ValidationError("--recalibration-shares: expected name=share,..., got \(item)")
+                    throw ValidationError("\(option): expected name=share,..., got \(item)")
                 }
-                shares[String(parts[0])] = share
+                guard sources.names.contains(String(parts[0])) else {
+                    throw ValidationError("\(option): no source \(parts[0]) (sources: \(sources.names.sorted().joined(separator: ", ")))")
+                }
+                result[String(parts[0])] = share
             }
-            config.batchNormRecalibrationShares = shares
+            return result
+        }
+        if let shares { config.shares = try parseShares(shares, option: "--shares") }
+        if let recalibrationShares {
+            config.batchNormRecalibrationShares = try parseShares(recalibrationShares, option: "--recalibration-shares")
         }
         config.learningRate = lr; config.seed = seed; config.threads = threads; config.patience = patience
         if let sourcesPerBatch { config.sourcesPerBatch = sourcesPerBatch }

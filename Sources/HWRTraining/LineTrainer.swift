@@ -18,7 +18,8 @@ public struct LineTrainingConfig: TrainingSchedule, Sendable {
     public var warmupSteps = 500
     /// Share of batches drawn from each training pool, by pool name (pools not named get none;
     /// "digit-codes" is the composer of digit strings from real character images).
-    public var shares: [String: Float] = ["fonts": 0.3, "composed": 0.25, "real-train": 0.3, "ocr-words": 0.05, "digit-codes": 0.1]
+    public var shares: [String: Float] = ["fonts": 0.28, "composed": 0.22, "real-washington": 0.22, "real-stanford": 0.13,
+                                          "ocr-words": 0.05, "digit-codes": 0.1]
     /// Probability that a stored line is distorted (stretch, slant, thickness) as it is fed.
     public var augmentProbability: Float = 0.7
     /// Validation sets whose mean case-insensitive CER selects the best epoch.

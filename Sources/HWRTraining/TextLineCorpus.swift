@@ -74,9 +74,10 @@ public struct TextLineCorpus {
         }
         let isGW = { (r: [String: String]) in unit(r).hasPrefix("gw:") }
         let isStanford = { (r: [String: String]) in unit(r).hasPrefix("stanford:") }
-        pools.append(realSet("real-train", { r in
-            (isGW(r) && !gwPages.contains(unit(r))) || (isStanford(r) && !letters.contains(unit(r)))
-        }))
+        // Two pools, so that the few modern hands (Stanford) get a share of their own beside the
+        // many words of Washington's one hand.
+        pools.append(realSet("real-washington", { isGW($0) && !gwPages.contains(unit($0)) }))
+        pools.append(realSet("real-stanford", { isStanford($0) && !letters.contains(unit($0)) }))
         validation.append(realSet("stanford", { isStanford($0) && letters.contains(unit($0)) }))
         validation.append(realSet("gw-lines", { isGW($0) && gwPages.contains(unit($0)) && $0["kind"] == "line" }))
         validation.append(realSet("gw-words", { isGW($0) && gwPages.contains(unit($0)) && $0["kind"] == "word" }, limit: validationLimit))
@@ -191,8 +192,9 @@ public struct LineAugmenter: Sendable {
 }
 
 extension TextLineCorpus {
-    /// Magic and version of a corpus cache file.
-    static let cacheMagic = Data("HWRC".utf8), cacheVersion: UInt32 = 1
+    /// Magic and version of a corpus cache file (2: the real lines in two pools, "real-washington"
+    /// and "real-stanford", where version 1 had one).
+    static let cacheMagic = Data("HWRC".utf8), cacheVersion: UInt32 = 2
 
     /// Writes the normalised corpus to `path`, so that a resumed run starts in seconds instead of
     /// decoding and preprocessing every image again. Format (little-endian): "HWRC", version (u32),

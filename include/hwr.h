@@ -256,7 +256,9 @@ HWR_API const char *hwr_engine_model_precision(const hwr_engine *engine, int32_t
                              line of free text (at least three times as wide as high) whose ink
                              looks upside down (no EXIF tag) is also read turned half a turn and
                              kept turned when that reads at least twice as likely; words are read
-                             as stored. */
+                             as stored. A word or line whose ink runs down the image (turned a
+                             quarter, no EXIF tag) is read turned a quarter, the likelier way;
+                             character steps are then along the line as read. */
 #define HWR_MODE_AUTO 2 /**< the line model, falling back to the character model when it finds at
                              most one character (or when the engine has no line model), and (1.1.0)
                              reading an image that holds several lines as a page (HWR_MODE_PAGE) */

@@ -12,7 +12,8 @@ the manifest's folder, or to ``--root``) is read through the Python binding
 
 each case-insensitive (``ci``: both texts in lower case) and case-sensitive (``cs``), per manifest.
 A line the library finds nothing written on (``ImageEmptyError``) counts as read empty; any other
-error stops the run (a wrong path or model would otherwise pass for a 100% CER). ``--turn 180``
+error stops the run (a wrong path or model would otherwise pass for a 100% CER), unless
+``--refused-as-empty`` lets an image refused as several lines count as read empty. ``--turn 180``
 turns every image half a turn before it is read (a photo taken upside down, with no EXIF tag),
 after applying its own EXIF orientation, as the library does.
 
@@ -59,17 +60,20 @@ def image_for(path, turn):
     return out.getvalue()
 
 
-def measure(engine, rows, turn, options):
-    """Rates (fractions) and timing over ``rows``."""
-    tot = {"lines": 0, "chars": 0, "words": 0, "confidence": 0.0, "seconds": 0.0}
+def measure(engine, rows, turn, options, refused_as_empty=False):
+    """Rates (fractions) and timing over ``rows``; with ``refused_as_empty``, an image refused as
+    not one line (``InvalidArgumentError``: several lines) counts as read empty, and is counted."""
+    tot = {"lines": 0, "chars": 0, "words": 0, "confidence": 0.0, "seconds": 0.0, "refused": 0}
+    tolerated = (hwr.ImageEmptyError, hwr.InvalidArgumentError) if refused_as_empty else hwr.ImageEmptyError
     for path, ref in rows:
         image = image_for(path, turn)
         start = time.perf_counter()
         try:
             r = engine.recognize_line(image, **options)
             hyp, confidence = r.text, r.confidence
-        except hwr.ImageEmptyError:
+        except tolerated as error:
             hyp, confidence = "", 0.0
+            tot["refused"] += int(isinstance(error, hwr.InvalidArgumentError))
         tot["seconds"] += time.perf_counter() - start
         tot["lines"] += 1
         tot["chars"] += len(ref)
@@ -80,7 +84,7 @@ def measure(engine, rows, turn, options):
             tot[f"word_err_{case}"] = tot.get(f"word_err_{case}", 0) + edit_distance(f(ref).split(), f(hyp).split())
             tot[f"exact_{case}"] = tot.get(f"exact_{case}", 0) + int(f(ref) == f(hyp))
     n = max(1, tot["lines"])
-    out = {"lines": tot["lines"], "mean_confidence": tot["confidence"] / n, "ms_per_line": 1000 * tot["seconds"] / n}
+    out = {"lines": tot["lines"], "refused": tot["refused"], "mean_confidence": tot["confidence"] / n, "ms_per_line": 1000 * tot["seconds"] / n}
     for case in ("ci", "cs"):
         out[f"cer_{case}"] = tot.get(f"char_err_{case}", 0) / max(1, tot["chars"])
         out[f"wer_{case}"] = tot.get(f"word_err_{case}", 0) / max(1, tot["words"])
@@ -97,6 +101,8 @@ def main():
     ap.add_argument("--charset", help="the request's charset (default: none, free text)")
     ap.add_argument("--turn", type=int, default=0, choices=(0, 90, 180, 270),
                     help="degrees each image is turned (counter-clockwise) before it is read")
+    ap.add_argument("--refused-as-empty", action="store_true",
+                    help="count an image refused as several lines as read empty (lines turned a quarter)")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
     options = {"beam_width": args.beam_width}
@@ -105,11 +111,12 @@ def main():
     results = {}
     with hwr.Engine(threads=1) as engine:
         for manifest in args.manifests:
-            r = measure(engine, read_manifest(manifest, args.root, args.limit), args.turn, options)
+            r = measure(engine, read_manifest(manifest, args.root, args.limit), args.turn, options, args.refused_as_empty)
             results[manifest] = r
             print(f"{manifest}: {r['lines']} lines, CER {100 * r['cer_ci']:.2f}% ci / {100 * r['cer_cs']:.2f}% cs, "
                   f"WER {100 * r['wer_ci']:.1f}% ci / {100 * r['wer_cs']:.1f}% cs, exact {100 * r['exact_ci']:.1f}%, "
-                  f"mean confidence {r['mean_confidence']:.3f}, {r['ms_per_line']:.1f} ms a line")
+                  f"mean confidence {r['mean_confidence']:.3f}, {r['ms_per_line']:.1f} ms a line"
+                  + (f", {r['refused']} refused as several lines" if args.refused_as_empty else ""))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 

@@ -270,6 +270,18 @@ public struct LineNormalizer: Sendable {
         width - 2 * margin >= Self.minimumLineAspect * box
     }
 
+    /// Whether a line this normaliser output, `width` pixels wide, holds ink at least 1.5 times as
+    /// high as wide: a word or line turned a quarter, or one tall character.
+    public func holdsColumn(normalizedWidth width: Int) -> Bool {
+        3 * (width - 2 * margin) <= 2 * box
+    }
+
+    /// Whether a line this normaliser output, `width` pixels wide, holds ink at least 1.5 times as
+    /// wide as high (`holdsColumn` turned a quarter).
+    public func holdsRow(normalizedWidth width: Int) -> Bool {
+        2 * (width - 2 * margin) >= 3 * box
+    }
+
     /// Largest turn of a line corrected, in degrees.
     public static let maximumSkewDegrees = 10.0
     /// Smallest turn of a line corrected, in degrees: a straight line's estimate wavers below it.

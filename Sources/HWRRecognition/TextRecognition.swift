@@ -229,9 +229,7 @@ extension Recognizer {
         return eachInParallel(images, cost: { $0.width * $0.height }) { image in
             Result {
                 try options.deadline.check()
-                let (pixels, width) = try reader.normalizer.normalize(image)
-                return try readLine(pixels, width: width, reader: reader, decode: decode, deadline: options.deadline,
-                                    spareThread: spareThread)
+                return try readLine(image, reader: reader, decode: decode, deadline: options.deadline, spareThread: spareThread)
             }
         }
     }
@@ -247,6 +245,74 @@ extension Recognizer {
     /// average), and with `halfTurnLineMargin` no upright validation line was turned at this floor,
     /// while 0.01 left 2 in 5 of the turned Washington lines unread (41.8% CER against 29.8%).
     static let halfTurnLineMinimumConfidence: Float = 0.001
+
+    /// How many times the sum of squares of the column profile of a line image's ink must exceed its
+    /// row profile's for the image to be read turned a quarter (`readLine`,
+    /// `LineSegmentation.linesRunDown`).
+    static let quarterTurnLineRatio = 1.25
+
+    /// Reads one line image with `reader` and `decode` (`lineDecoder`), normalised by the reader's
+    /// normaliser. An image whose ink stands at least 1.5 times as high as wide
+    /// (`LineNormalizer.holdsColumn`), falls into bands one above the other (`ImageError.severalLines`:
+    /// the letters of a word turned a quarter, or a list), or, taller than wide, shows no ink once
+    /// shrunk, is a word or line photographed turned a quarter with no EXIF tag when its ink runs
+    /// down the image (`quarterTurnLineRatio`: a list's rows do not). It
+    /// is then read turned a quarter each way (`GrayImage.oriented`, EXIF 6 and 8), where its ink must lie at
+    /// least 1.5 times as wide as high (`LineNormalizer.holdsRow`). The likelier of the two ways'
+    /// best paths (`CTCDecoder.greedy`) is kept when it reads two characters or more, and two more
+    /// than the best path as given (the sliver a turned line is squeezed into reads as a character
+    /// or two, often surely; an "8" turned reads "oo") or is `halfTurnLineMargin` times likelier.
+    /// Its character positions are then steps of the line as read. Otherwise the reading or error as given stands (several
+    /// lines: read it as a page). Every other image is read by `readLine(_:width:...)`.
+    /// - Throws: the normaliser's `ImageError`s, `DeadlineExceeded`, decoding errors.
+    func readLine(_ image: GrayImage, reader: LineReader, decode: (CTCPosteriors) throws -> TextReading,
+                  deadline: Deadline, spareThread: Bool = false) throws -> TextReading {
+        let asGiven: Result<CTCPosteriors, Error>
+        switch Result(catching: { try reader.normalizer.normalize(image) }) {
+        case let .success(line):
+            guard reader.normalizer.holdsColumn(normalizedWidth: line.width) else {
+                return try readLine(line.pixels, width: line.width, reader: reader, decode: decode, deadline: deadline,
+                                    spareThread: spareThread)
+            }
+            asGiven = .success(reader.posteriors(normalized: line.pixels, width: line.width))
+        case let .failure(error):
+            switch error as? ImageError {
+            case .severalLines?: break
+            // A long line turned a quarter, shrunk to `LineNormalizer.workingHeight`, can lose its ink.
+            case .empty? where image.height > image.width: break
+            default: throw error
+            }
+            asGiven = .failure(error)
+        }
+        try deadline.check()
+        guard let ink = try? PageInk(image, threads: spareThread ? 2 : 1), LineSegmentation.linesRunDown(ink, ratio: Self.quarterTurnLineRatio) else {
+            return try decode(asGiven.get())
+        }
+        let charset = reader.model.charset
+        let asGivenBest = (try? asGiven.get()).map { CTCDecoder.greedy($0, charset: charset) }
+        let ways = [6, 8]
+        let turned = (spareThread ? eachInParallel(ways, cost: { _ in 1 }) { turnedPosteriors(image, exif: $0, reader: reader) }
+                                  : ways.map { turnedPosteriors(image, exif: $0, reader: reader) })
+            .compactMap { $0 }.map { (posteriors: $0, best: CTCDecoder.greedy($0, charset: charset)) }
+        // The two ways are half a turn apart; the likelier is read, as on a page turned a quarter
+        // (upside-down text reads far less surely; choosing by the ink's half-turn evidence instead
+        // read the validation lines worse).
+        if let (posteriors, best) = turned.max(by: { $0.best.probability < $1.best.probability }), best.text.count >= 2,
+           best.text.count >= (asGivenBest?.text.count ?? 0) + 2
+            || best.probability > Self.halfTurnLineMargin * (asGivenBest?.probability ?? 0) {
+            return try decode(posteriors)
+        }
+        return try decode(asGiven.get())
+    }
+
+    /// The posteriors of `image` turned by EXIF orientation `exif`, when its normalised ink lies at
+    /// least 1.5 times as wide as high (`readLine(_:reader:...)`); nil otherwise or when it cannot be
+    /// normalised.
+    private func turnedPosteriors(_ image: GrayImage, exif: Int, reader: LineReader) -> CTCPosteriors? {
+        guard let line = try? reader.normalizer.normalize(image.oriented(exif: exif)),
+              reader.normalizer.holdsRow(normalizedWidth: line.width) else { return nil }
+        return reader.posteriors(normalized: line.pixels, width: line.width)
+    }
 
     /// Reads one normalised line with `reader` and `decode` (`lineDecoder`). A line of free text (a
     /// model with lower case; `LineNormalizer.holdsLine`) whose ink looks upside down

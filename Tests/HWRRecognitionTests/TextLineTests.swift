@@ -176,6 +176,46 @@ final class TextLineTests: XCTestCase {
             .characterErrorRate, 0.25)
     }
 
+    /// A line or word photographed turned a quarter with no EXIF tag was squeezed into a sliver read
+    /// as "1", or refused as several lines (its letters one above the other): the held-out
+    /// Washington line (public domain) `line-quarter-turn-washington.jpg`, turned clockwise, was
+    /// "the image holds 2 lines of writing". Its ink runs down the image, so it is now read turned a
+    /// quarter each way (`Recognizer.readLine`). A list of words, one under the other, is still
+    /// several lines.
+    func testALineTurnedAQuarterIsReadTurnedAndAListIsNot() throws {
+        var options = RecognitionOptions()
+        options.mode = .line
+        options.text.beamWidth = 1
+        let recognizer = try Self.recognizer.get()
+        func load(_ file: String) throws -> GrayImage { try GrayImage(contentsOfFile: "\(Self.root)/Tests/Fixtures/inputs/\(file)") }
+        let line = try recognizer.recognizeLines([try load("line-quarter-turn-washington.jpg")], options: options.text)[0].get()
+        XCTAssertLessThan(TranscriptionMetrics(references: ["with eight good men: as that Company is"], hypotheses: [line.text],
+                                               foldingCase: true).characterErrorRate, 0.1, line.text)
+        // The font and composed fixture lines, turned either way, read about as they do upright.
+        let rows = try fixture("font") + fixture("composed")
+        let turned = try rows.map { try $0.image.oriented(exif: 6) } + rows.map { try $0.image.oriented(exif: 8) }
+        let readings = try recognizer.recognizeLines(rows.map(\.image) + turned, options: options.text).map { try $0.get().text }
+        func cer(_ hypotheses: ArraySlice<String>) -> Double {
+            TranscriptionMetrics(references: rows.map(\.text), hypotheses: Array(hypotheses)).characterErrorRate
+        }
+        let upright = cer(readings[..<rows.count])
+        XCTAssertLessThan(cer(readings[rows.count..<(2 * rows.count)]), upright + 0.03)
+        XCTAssertLessThan(cer(readings[(2 * rows.count)...]), upright + 0.03)
+        // Three words one under the other, on white with a gap between them.
+        let words = try ["word-washington-give.png", "word-washington-is.png", "word-washington-give.png"].map(load)
+        let width = words.map(\.width).max()!, gap = 12
+        var pixels = [UInt8](repeating: 255, count: width * (words.map(\.height).reduce(0, +) + gap * words.count))
+        var top = 0
+        for word in words {
+            for y in 0..<word.height { for x in 0..<word.width { pixels[(top + y) * width + x] = word.pixels[y * word.width + x] } }
+            top += word.height + gap
+        }
+        let list = try GrayImage(width: width, height: pixels.count / width, pixels: pixels)
+        XCTAssertThrowsError(try recognizer.recognizeLines([list], options: options.text)[0].get()) { error in
+            guard case .severalLines? = error as? ImageError else { return XCTFail("\(error)") }
+        }
+    }
+
     func testTightlyCroppedWordsKeepTheirTallLetters() throws {
         // A word cropped to its own height: its l's and t span the image like rules of ruled paper,
         // but unevenly spaced (`InkMap.eraseRuledLines`); it read "Costell0" when they were erased.

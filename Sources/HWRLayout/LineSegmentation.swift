@@ -370,9 +370,7 @@ public enum LineSegmentation {
     /// with no EXIF tag): the column profile of its ink at its best angle has over `ratio` times the
     /// sum of squares of the row profile at its best angle. On 60 upright validation notes the row
     /// profile's was 1.4 to 30 times the column profile's (a note of one short word comes nearest):
-    /// a page takes a ratio of 2. One word or line turned a quarter (`Recognizer.readLine`) takes
-    /// 1.25: 450 validation words and lines turned a quarter gave 0.6 to 41 (95% over 1.5), 63
-    /// upright lists of two to six words 0.2 to 1.8 (90% under 1.0).
+    /// a page takes a ratio of 2; one word or line, a smaller one (`Recognizer.quarterTurnLineRatio`).
     public static func linesRunDown(_ page: PageInk, ratio: Double = 2) -> Bool {
         let (points, bins) = Skew.profilePoints(page.ink, width: page.width, height: page.height, threshold: PageInk.strokeThreshold)
         guard points.count >= 20 else { return false }

@@ -30,6 +30,7 @@ struct TrainLine: ParsableCommand {
     @Option(help: "Share of the training batches drawn from each source, as name=share,... (default: \(LineTrainingConfig().shares.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))).") var shares: String?
     @Option(help: "Sources of the batch-norm recalibration batches, as name=share,... (default: the training shares).") var recalibrationShares: String?
     @Option(help: "Training batches the batch-norm statistics are re-estimated over, after each epoch and by --recalibrate (default: \(LineTrainingConfig().batchNormRecalibrationBatches ?? 0)); 0 keeps them (with --recalibrate: the checkpoints' statistics, averaged).") var recalibrationBatches: Int?
+    @Option(help: "Version written into the model's metadata (default: 2.3.0 for a new run; with --recalibrate, the first checkpoint's).") var modelVersion: String?
     @Option(help: "Sources each training batch is drawn from (default: one source per batch).") var sourcesPerBatch: Int?
     @Option(help: "Corpus cache: read the normalised corpus from this file when it exists, else build it and write it there (delete it when the preprocessing or the corpus changes).") var cache: String?
 
@@ -131,11 +132,15 @@ struct TrainLine: ParsableCommand {
                                              batchSize: config.batchSize, augmentProbability: config.augmentProbability, seed: seed)
                 validate("recalibrated")
             }
+            if let modelVersion {
+                trained.metadata.version = modelVersion
+                trained.metadata.created = ISO8601DateFormatter().string(from: Date())
+            }
             try trained.write(to: model)
-            progress.log("wrote \(model)")
+            progress.log("wrote \(model) (\(trained.metadata.name) \(trained.metadata.version))")
             return
         }
-        let metadata = ModelMetadata(name: "hwr-text", version: "2.3.0", created: ISO8601DateFormatter().string(from: Date()),
+        let metadata = ModelMetadata(name: "hwr-text", version: modelVersion ?? "2.3.0", created: ISO8601DateFormatter().string(from: Date()),
                                      trainingData: "real-lines (Washington and Stanford, held-out pages and letters excluded; no Hooker), lines rendered from handwriting fonts (held-out fonts excluded), lines composed from the writer-disjoint training split of the shared characters, OCR words folds 0-5")
         let initial = try Model(architecture: .textLineCRNN(classes: charset.count + 1), charset: charset,
                                 preprocessing: preprocessing, metadata: metadata, seed: seed)

@@ -163,7 +163,7 @@ extension Recognizer {
     }
 
     /// Reads the lines `layout` found on a preprocessed page (`recognizePage`).
-    private func readPage(_ page: PageInk, layout: PageLayout, reader: LineReader, decode: (CTCPosteriors) throws -> TextReading,
+    func readPage(_ page: PageInk, layout: PageLayout, reader: LineReader, decode: (CTCPosteriors) throws -> TextReading,
                           options: TextOptions) throws -> PageReading {
         let lineModel = reader.model
         let readable = layout.readableLines

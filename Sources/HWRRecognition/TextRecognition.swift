@@ -322,11 +322,10 @@ extension Recognizer {
                                     deadline: Deadline) -> Bool {
         var greedy = TextOptions()
         greedy.beamWidth = 1; greedy.alternatives = 1; greedy.deadline = deadline
-        let charset = reader.model.charset
         let layout = LineSegmentation.segment(ink, originalSize: (image.width, image.height))
-        guard let page = try? readPage(ink, layout: layout, reader: reader, decode: { posteriors in
-            TextReading(readings: [CTCDecoder.greedy(posteriors, charset: charset)], options: greedy, mode: .line, steps: posteriors.steps)
-        }, options: greedy), !page.lines.isEmpty else { return false }
+        guard let decode = try? decoder(for: reader, options: greedy),
+              let page = try? readPage(ink, layout: layout, reader: reader, decode: decode, options: greedy),
+              !page.lines.isEmpty else { return false }
         /// The geometric mean over characters of readings' probabilities, as a log.
         func logPerCharacter(_ readings: [(probability: Float, characters: Int)]) -> Float {
             readings.map { logf(max($0.probability, .leastNormalMagnitude)) }.reduce(0, +)
@@ -416,16 +415,22 @@ extension Recognizer {
     /// with no constraint (as hwr.h documents, one reading whatever `alternatives` asks), else beam search.
     func lineDecoder(_ options: TextOptions) throws -> (LineReader, (CTCPosteriors) throws -> TextReading) {
         let reader = try lineReader(for: options)
+        return (reader, try decoder(for: reader, options: options))
+    }
+
+    /// The decoding of `reader`'s posteriors for `options` (`lineDecoder`).
+    /// - Throws: `HWRError` for bad options (charset, pattern, lexicon).
+    func decoder(for reader: LineReader, options: TextOptions) throws -> (CTCPosteriors) throws -> TextReading {
         let charset = reader.model.charset
         let constraint = try constraint(options, charset: charset)
-        return (reader, { read in
+        return { read in
             let posteriors = constraint.caseFold.map { read.folded($0) } ?? read
             let readings = options.beamWidth == 1 && constraint.isUnconstrained
                 ? [CTCDecoder.greedy(posteriors, charset: charset)]
                 : try CTCDecoder.beamSearch(posteriors, charset: charset, beamWidth: max(options.beamWidth, options.alternatives),
                                             constraint: constraint, alternatives: options.alternatives, deadline: options.deadline)
             return TextReading(readings: readings, options: options, mode: .line, steps: posteriors.steps)
-        })
+        }
     }
 
     /// In auto mode, a line reading less sure than this, of an image that is not a strip, is checked
